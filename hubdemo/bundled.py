@@ -1,0 +1,81 @@
+"""The offline default model: EfficientNet-Lite0 built once into the cache as two TF Hub SavedModels.
+
+A handle ``bundled:efficientnet_lite0/classification`` (or ``/feature_vector``)
+resolves to a local folder here, so the bundled model then loads through
+``hub.KerasLayer`` exactly like a downloaded one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from hubdemo import paths
+from hubdemo.errors import HubDemoError
+from hubdemo.lite0 import DEFAULT_SIZE
+
+SCHEME = "bundled:"
+NAME = "efficientnet_lite0"
+VARIANTS = ("classification", "feature_vector")
+# Bump when the builder changes, so an old build in the cache is not reused.
+BUILD_VERSION = 1
+
+_build_lock = threading.Lock()
+
+
+def is_bundled(handle: str) -> bool:
+    return handle.startswith(SCHEME)
+
+
+def build_dir() -> Path:
+    return paths.cache_dir() / f"{NAME}-v{BUILD_VERSION}"
+
+
+def is_built() -> bool:
+    return all((build_dir() / v / "saved_model.pb").is_file() for v in VARIANTS)
+
+
+def resolve(handle: str) -> str:
+    """Turn ``bundled:efficientnet_lite0/<variant>`` into its local SavedModel folder, building it if needed."""
+    name, _, variant = handle[len(SCHEME):].partition("/")
+    if name != NAME or variant not in VARIANTS:
+        choices = ", ".join(f"{SCHEME}{NAME}/{v}" for v in VARIANTS)
+        raise HubDemoError(f"Unknown bundled model '{handle}'. Choose one of: {choices}.")
+    ensure_built()
+    return str(build_dir() / variant)
+
+
+def ensure_built() -> Path:
+    """Build both SavedModels into the cache once; a crash mid-build leaves nothing that later loads.
+
+    The build goes to a temporary folder beside the final one and is renamed
+    into place only when complete (rename is atomic on one file system).
+    """
+    with _build_lock:
+        final = build_dir()
+        if is_built():
+            return final
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-building-", dir=final.parent))
+        try:
+            _build_into(tmp)
+            if final.exists():  # A half build from an older version of this code: replace it.
+                shutil.rmtree(final)
+            tmp.rename(final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return final
+
+
+def _build_into(folder: Path) -> None:
+    from hubdemo.hub_format import save_hub_module
+    from hubdemo.lite0 import build_efficientnet_lite0
+    from hubdemo.tf import tf_keras
+
+    classifier = build_efficientnet_lite0()
+    features = tf_keras.Model(classifier.input, classifier.get_layer("avg_pool").output,
+                              name="efficientnet_lite0_features")
+    save_hub_module(classifier, folder / "classification", image_size=DEFAULT_SIZE)
+    save_hub_module(features, folder / "feature_vector", image_size=DEFAULT_SIZE)

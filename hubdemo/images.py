@@ -1,0 +1,110 @@
+"""Turn image files into the model's input: RGB, upright, resized, floats in [0, 1]."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from hubdemo.errors import HubDemoError
+
+# A photo from a 48-megapixel phone fits; a decompression bomb does not.
+MAX_PIXELS = 64_000_000
+FORMATS_HINT = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+
+
+def read_image(data: bytes, name: str = "image") -> Image.Image:
+    """Decode ``data`` into an upright RGB ``PIL.Image``.
+
+    Applies EXIF orientation; converts grayscale, palette, CMYK, 16-bit and
+    transparent images to RGB (transparency is laid on white); reads the first
+    frame of an animation.
+
+    Raises:
+        HubDemoError: the data is empty, not an image, damaged, or too large.
+    """
+    if not data:
+        raise HubDemoError(f"{name} is empty (0 bytes). Choose a photo file.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(image, name)  # From the header, before decoding any pixels.
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except UnidentifiedImageError as err:
+        raise HubDemoError(f"{name} is not an image that can be read. Use a {FORMATS_HINT} file.") from err
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise HubDemoError(f"{name} is too large to open safely ({err}).") from err
+    except (OSError, SyntaxError, ValueError) as err:
+        raise HubDemoError(f"{name} is damaged or truncated and cannot be decoded ({err}).") from err
+    return to_rgb(image)
+
+
+def _check_size(image: Image.Image, name: str) -> None:
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise HubDemoError(
+            f"{name} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than "
+            f"the {MAX_PIXELS / 1e6:.0f} megapixels allowed. Resize it and try again.")
+    if width == 0 or height == 0:
+        raise HubDemoError(f"{name} has no pixels ({width}×{height}).")
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode as 8-bit RGB."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):
+        return _high_depth_to_rgb(image)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    return image.convert("RGB")
+
+
+def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
+    """16-bit or float grayscale: scale to 8 bits by the range of its type, not by clipping."""
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        top = max(float(values.max()), 1.0)
+    else:
+        top = 65535.0 if values.max() > 255 or image.mode.startswith("I;16") else 255.0
+    gray = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(gray, "L").convert("RGB")
+
+
+def to_model_input(image: Image.Image, size: int) -> np.ndarray:
+    """The whole image resized to ``size``×``size`` (as the tutorial does), float32 in [0, 1]."""
+    resized = image.resize((size, size), Image.BILINEAR)
+    return np.asarray(resized, dtype=np.float32) / 255.0
+
+
+def load_for_model(data: bytes, size: int, name: str = "image") -> np.ndarray:
+    """Decode and prepare one image file's bytes for a model with ``size``×``size`` input."""
+    return to_model_input(read_image(data, name), size)
+
+
+def read_file(path: str | Path) -> bytes:
+    """A file's bytes, with a readable error for a missing or unreadable path."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise HubDemoError(f"Cannot read {path}: {err.strerror or err}.") from err
+
+
+SAMPLE_NAME = "grace_hopper.jpg"
+SAMPLE_CREDIT = ("Rear Admiral Grace Hopper, U.S. Navy photo (public domain), the tutorial's own "
+                 "sample, shipped with matplotlib.")
+
+
+def sample_photo() -> bytes:
+    """The tutorial's photo of Grace Hopper, from matplotlib's sample data (no download)."""
+    from importlib import resources
+    return resources.files("matplotlib").joinpath("mpl-data/sample_data", SAMPLE_NAME).read_bytes()

