@@ -26,5 +26,5 @@ def top_k_bars(predictions) -> alt.Chart:
                     axis=alt.Axis(labelOverlap=False, labelLimit=160)),
             tooltip=["label:N", alt.Tooltip("probability:Q", format=".1%")],
         )
-        .properties(height=32 * max(len(rows), 1))
+        .properties(height=alt.Step(30))
     )

@@ -38,7 +38,8 @@ def read_image(data: bytes, name: str = "image") -> Image.Image:
     except UnidentifiedImageError as err:
         raise HubDemoError(f"{name} is not an image that can be read. Use a {FORMATS_HINT} file.") from err
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise HubDemoError(f"{name} is too large to open safely ({err}).") from err
+        raise HubDemoError(f"{name} is too large to open safely (over {MAX_PIXELS / 1e6:.0f} "
+                           "megapixels, or a decompression bomb). Resize it and try again.") from err
     except (OSError, SyntaxError, ValueError) as err:
         raise HubDemoError(f"{name} is damaged or truncated and cannot be decoded ({err}).") from err
     return to_rgb(image)

@@ -1,0 +1,52 @@
+"""Shared fixtures: hermetic caches, the real bundled model (built once per run), real photos."""
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOWERS = ROOT.parent / "shared" / "data" / "flowers"
+IN_CI = bool(os.environ.get("CI"))
+
+# Caches go to a fresh folder for the whole run, set before hubdemo reads them,
+# so tests never touch (or depend on) the user's ~/.cache/hubdemo.
+_CACHE = Path(tempfile.mkdtemp(prefix="hubdemo-test-cache-"))
+os.environ["HUBDEMO_CACHE_DIR"] = str(_CACHE)
+os.environ["TFHUB_CACHE_DIR"] = str(_CACHE / "tfhub")
+sys.path.insert(0, str(ROOT))
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def bundled_dir():
+    """The bundled EfficientNet-Lite0 SavedModels, built for real into the test cache."""
+    from hubdemo import bundled
+    return bundled.ensure_built()
+
+
+@pytest.fixture(scope="session")
+def classifier(bundled_dir):
+    from hubdemo import models
+    return models.Classifier(models.resolve_handle("efficientnet_lite0"))
+
+
+@pytest.fixture(scope="session")
+def flowers_dir():
+    """The 600 tf_flowers photos in ../shared; skipped where absent, except under CI."""
+    if not FLOWERS.is_dir():
+        if IN_CI:
+            pytest.fail(f"CI needs the shared photos at {FLOWERS}")
+        pytest.skip(f"real photos not found at {FLOWERS} (../shared is absent)")
+    return FLOWERS
+
+
+@pytest.fixture(scope="session")
+def flower_photo(flowers_dir):
+    return sorted((flowers_dir / "daisy").glob("*.jpg"))[0]

@@ -1,0 +1,36 @@
+"""Small images the tests make in memory, in the formats and modes users upload."""
+
+import io
+
+import numpy as np
+from PIL import Image
+
+
+def encode(image: Image.Image, fmt: str, **params) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **params)
+    return buf.getvalue()
+
+
+def gradient(width=64, height=48, mode="RGB") -> Image.Image:
+    """A left-to-right red ramp over a top-to-bottom green ramp, blue constant."""
+    x = np.linspace(0, 255, width, dtype=np.uint8)[None, :].repeat(height, 0)
+    y = np.linspace(0, 255, height, dtype=np.uint8)[:, None].repeat(width, 1)
+    rgb = np.stack([x, y, np.full_like(x, 128)], -1)
+    return Image.fromarray(rgb, "RGB").convert(mode) if mode != "RGB" else Image.fromarray(rgb, "RGB")
+
+
+def jpeg(width=64, height=48) -> bytes:
+    return encode(gradient(width, height), "JPEG", quality=95)
+
+
+def png(width=64, height=48) -> bytes:
+    return encode(gradient(width, height), "PNG")
+
+
+def half_red_half_blue(width=40, height=20) -> Image.Image:
+    """Red on the left half, blue on the right: which side ends up where shows the orientation."""
+    arr = np.zeros((height, width, 3), np.uint8)
+    arr[:, : width // 2] = (255, 0, 0)
+    arr[:, width // 2 :] = (0, 0, 255)
+    return Image.fromarray(arr, "RGB")

@@ -1,0 +1,13 @@
+"""Chart builders return Vega-Lite specs with the data and encodings the pages rely on."""
+
+from hubdemo import charts
+from hubdemo.models import Prediction
+
+
+def test_top_k_bars_lists_classes_most_probable_first_on_a_0_to_1_scale():
+    spec = charts.top_k_bars([Prediction(1, "suit", 0.2), Prediction(2, "military uniform", 0.7)]).to_dict()
+    assert spec["mark"]["type"] == "bar"
+    assert spec["encoding"]["y"]["sort"] == ["military uniform", "suit"]
+    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
+    (rows,) = spec["datasets"].values()
+    assert rows == [{"label": "suit", "probability": 0.2}, {"label": "military uniform", "probability": 0.7}]

@@ -1,0 +1,52 @@
+"""``python -m hubdemo classify``: one JSON list in input order, errors per file, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from hubdemo import images
+
+
+def run_cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "hubdemo", *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, bundled_dir):
+    folder = tmp_path_factory.mktemp("photos")
+    (folder / "hopper.jpg").write_bytes(images.sample_photo())
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    return folder
+
+
+def test_classify_prints_one_json_object_per_input_in_order(photos):
+    done = run_cli("classify", str(photos / "hopper.jpg"), str(photos / "broken.jpg"),
+                   str(photos / "missing.png"), "--top-k", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert [r["file"] for r in records] == [str(photos / n) for n in ("hopper.jpg", "broken.jpg", "missing.png")]
+    top = records[0]["predictions"]
+    assert len(top) == 3 and top[0] == {"index": 652, "label": "military uniform",
+                                        "probability": pytest.approx(top[0]["probability"])}
+    assert top[0]["probability"] > top[1]["probability"] > 0
+    assert "damaged" in records[1]["error"] or "not an image" in records[1]["error"]
+    assert "No such file" in records[2]["error"]
+
+
+def test_classify_fails_when_no_file_could_be_classified(photos):
+    done = run_cli("classify", str(photos / "broken.jpg"), "--json")
+    assert done.returncode == 1
+    assert "error" in json.loads(done.stdout)[0]
+
+
+def test_bad_model_handle_is_one_line_on_stderr_without_traceback(photos, tmp_path):
+    done = run_cli("classify", str(photos / "hopper.jpg"), "--model", str(tmp_path), "--json")
+    assert done.returncode == 1
+    assert "not a SavedModel folder" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""

@@ -1,0 +1,143 @@
+"""The catalogue and model loading: bundled SavedModels through hub.KerasLayer, and every way a handle fails."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from hubdemo import bundled, images, models
+from hubdemo.errors import HubDemoError
+from make_images import jpeg
+
+
+def test_bundled_build_writes_two_hub_savedmodels(bundled_dir):
+    for variant in ("classification", "feature_vector"):
+        assert (bundled_dir / variant / "saved_model.pb").is_file()
+        assert (bundled_dir / variant / "variables" / "variables.index").is_file()
+    assert bundled.is_built()
+    assert not list(bundled_dir.parent.glob(".*building*")), "no temporary folder left behind"
+
+
+def test_bundled_models_load_through_keras_layer(bundled_dir):
+    from hubdemo.tf import tf
+    batch = tf.zeros([2, 224, 224, 3])
+    logits_layer, size = models.load_layer("bundled:efficientnet_lite0/classification")
+    features_layer, _ = models.load_layer("bundled:efficientnet_lite0/feature_vector")
+    assert size == 224
+    assert logits_layer(batch).shape == (2, 1000)
+    assert features_layer(batch).shape == (2, 1280)
+
+
+def test_frozen_feature_layer_has_no_trainable_weights_and_fine_tuning_has_some(bundled_dir):
+    from hubdemo.tf import tf
+    frozen, _ = models.load_layer("bundled:efficientnet_lite0/feature_vector")
+    tuned, _ = models.load_layer("bundled:efficientnet_lite0/feature_vector", trainable=True)
+    batch = tf.random.uniform([2, 224, 224, 3])
+    frozen(batch), tuned(batch, training=True)
+    assert frozen.trainable_weights == [] and len(frozen.non_trainable_weights) > 100
+    assert len(tuned.trainable_weights) > 100  # Conv kernels and BatchNorm scales/offsets.
+
+
+def test_interrupted_build_leaves_nothing_that_loads(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+
+    def crash_midway(folder):
+        (folder / "classification").mkdir()
+        (folder / "classification" / "saved_model.pb").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bundled, "_build_into", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        bundled.ensure_built()
+    assert not bundled.build_dir().exists() and not bundled.is_built()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_grace_hopper_is_a_military_uniform(classifier):
+    (result,) = classifier.classify_files([(images.SAMPLE_NAME, images.sample_photo())])
+    assert result.error is None
+    assert result.predictions[0].label == "military uniform"
+    assert len(result.predictions) == 5
+    assert sum(p.probability for p in result.predictions) <= 1.0
+    assert result.seconds > 0
+
+
+def test_classifies_a_real_daisy(classifier, flower_photo):
+    (result,) = classifier.classify_files([(flower_photo.name, flower_photo.read_bytes())], k=1)
+    assert result.predictions[0].label == "daisy"
+
+
+def test_a_bad_file_gets_its_own_message_and_the_good_ones_are_classified(classifier):
+    results = classifier.classify_files([("a.jpg", jpeg()), ("bad.jpg", b"nope"), ("c.jpg", jpeg())], k=3)
+    assert [r.name for r in results] == ["a.jpg", "bad.jpg", "c.jpg"]
+    assert results[1].error and "not an image" in results[1].error and not results[1].predictions
+    assert len(results[0].predictions) == 3 and results[0].predictions == results[2].predictions
+
+
+def test_unknown_model_name_lists_available_models():
+    with pytest.raises(HubDemoError, match="Unknown model 'mobilenet'. Choose one of: efficientnet_lite0, "):
+        models.get_spec("mobilenet")
+
+
+def test_catalogue_has_the_tutorials_tf_hub_handles():
+    handles = {spec.handle for spec in models.CATALOGUE}
+    assert "https://tfhub.dev/google/tf2-preview/mobilenet_v2/classification/2" in handles
+    assert "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/2" in handles
+    assert models.catalogue("classification")[0].name == models.DEFAULT_CLASSIFIER
+
+
+def test_unreachable_url_explains_what_works_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFHUB_CACHE_DIR", str(tmp_path))
+    with pytest.raises(HubDemoError, match="Could not download.*bundled EfficientNet-Lite0"):
+        models.load_module("https://hub.invalid/google/some-model/1")
+
+
+def test_folder_without_a_savedmodel_is_explained(tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(jpeg())
+    with pytest.raises(HubDemoError, match="not a SavedModel folder"):
+        models.load_module(str(tmp_path))
+
+
+def test_missing_path_is_explained(tmp_path):
+    with pytest.raises(HubDemoError, match="no such folder"):
+        models.load_module(str(tmp_path / "nothing-here"))
+
+
+def test_feature_vector_model_is_refused_as_a_classifier(bundled_dir):
+    with pytest.raises(HubDemoError, match="1280 values.*not an ImageNet classifier"):
+        models.Classifier("bundled:efficientnet_lite0/feature_vector")
+
+
+def test_model_that_does_not_take_images_is_refused(tmp_path):
+    from hubdemo.tf import tf
+
+    class Tabular(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 10], tf.float32)])
+        def __call__(self, x):
+            return x * 2.0
+
+    tf.saved_model.save(Tabular(), str(tmp_path / "tabular"))
+    with pytest.raises(HubDemoError, match=r"inputs of shape \[None, 10\], not images"):
+        models.Classifier(str(tmp_path / "tabular"))
+
+
+def test_bundled_handle_must_name_a_known_variant():
+    with pytest.raises(HubDemoError, match="Choose one of: bundled:efficientnet_lite0/classification"):
+        models.load_module("bundled:efficientnet_lite0/segmentation")
+
+
+def test_classifying_keeps_keras_3_out_of_the_process(bundled_dir):
+    # Streamlit clears the Keras session after every run once `keras` is imported.
+    script = (
+        "import sys\n"
+        "from hubdemo import images, models\n"
+        "c = models.Classifier('bundled:efficientnet_lite0/classification')\n"
+        "c.classify_files([('g.jpg', images.sample_photo())])\n"
+        "models.load_layer('bundled:efficientnet_lite0/feature_vector', trainable=True)\n"
+        "assert 'keras' not in sys.modules, sorted(m for m in sys.modules if m.startswith('keras'))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
