@@ -7,13 +7,17 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hubdemo.errors import HubDemoError
 
+# Phones save HEIC by default; Pillow reads it once pillow-heif registers its opener.
+pillow_heif.register_heif_opener()
+
 # A photo from a 48-megapixel phone fits; a decompression bomb does not.
 MAX_PIXELS = 64_000_000
-FORMATS_HINT = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+FORMATS_HINT = "JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF"
 
 
 def read_image(data: bytes, name: str = "image") -> Image.Image:

@@ -30,7 +30,7 @@ def model_picker_ui() -> str:
 def inputs_ui() -> list[tuple[str, bytes]]:
     """The photos to classify: uploads and a camera shot, or the sample when there are none."""
     uploads = st.file_uploader("Drop photos here", accept_multiple_files=True, key="uploads",
-                               help="JPEG, PNG, WebP, GIF, BMP, TIFF… as many as you like.")
+                               help="JPEG, PNG, HEIC (iPhone), WebP, GIF, BMP, TIFF… as many as you like.")
     files = [(f.name, f.getvalue()) for f in uploads or []]
     if st.toggle("Take a photo with the camera", key="use_camera"):
         shot = st.camera_input("Camera", key="camera")

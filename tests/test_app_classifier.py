@@ -37,7 +37,7 @@ def test_uploaded_photos_each_get_predictions_and_a_bad_file_its_own_message(app
     assert not app.exception
     assert headings(app)[0].startswith("### daisy") and len(headings(app)) == 2
     assert [e.value for e in app.error] == [
-        "notes.png is not an image that can be read. Use a JPEG, PNG, WebP, GIF, BMP or TIFF file."]
+        "notes.png is not an image that can be read. Use a JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF file."]
     assert not any("Grace Hopper" in c.value for c in app.caption), "the sample is only for an empty page"
 
 
@@ -57,3 +57,28 @@ def test_unusable_model_handle_shows_an_error_and_no_traceback(app, tmp_path):
     assert "not a SavedModel folder" in app.error[0].value
     app.text_input(key="classifier_handle").input("https://hub.invalid/model/1").run()
     assert "Could not download" in app.error[0].value and not app.exception
+
+
+def test_reruns_reuse_the_loaded_model_and_earlier_results(bundled_dir, monkeypatch):
+    import streamlit as st
+
+    from hubdemo import models
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    loads, forward_passes = [], []
+    load, classify_files = models.Classifier.__init__, models.Classifier.classify_files
+    monkeypatch.setattr(models.Classifier, "__init__",
+                        lambda self, handle: (loads.append(handle), load(self, handle))[1])
+    monkeypatch.setattr(models.Classifier, "classify_files",
+                        lambda self, files, k=5: (forward_passes.append(len(files)), classify_files(self, files, k))[1])
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    for camera_on in (True, False, True, False):  # Widget changes rerun the whole script.
+        at.toggle(key="use_camera").set_value(camera_on).run()
+    assert not at.exception and headings(at)[0].startswith("### military uniform")
+    assert loads == ["bundled:efficientnet_lite0/classification"] and forward_passes == [1]
+
+
+def test_the_app_never_imports_keras_3(app):
+    import sys
+    # Once `keras` is imported, Streamlit clears the Keras session after every run.
+    assert "keras" not in sys.modules

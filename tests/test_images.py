@@ -9,7 +9,7 @@ from hubdemo.errors import HubDemoError
 from make_images import encode, gradient, half_red_half_blue, jpeg, png
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "HEIF"])
 def test_reads_common_formats_as_rgb(fmt):
     image = images.read_image(encode(gradient(), fmt), f"x.{fmt.lower()}")
     assert image.mode == "RGB" and image.size == (64, 48)
