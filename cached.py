@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from hubdemo import images, models
+from hubdemo import datasets, images, models
 from hubdemo.errors import HubDemoError
 
 DISPLAY_SIZE = 640
@@ -30,7 +30,7 @@ def classifier_ui(handle: str) -> models.Classifier | None:
         with st.spinner(message, show_time=True):
             return classifier(handle)
     except HubDemoError as err:
-        st.error(str(err), icon="⚠️")
+        st.error(str(err), icon=":material/error:")
         return None
 
 
@@ -46,3 +46,42 @@ def display_image(data: bytes) -> Image.Image:
     image = images.read_image(data)
     image.thumbnail((DISPLAY_SIZE, DISPLAY_SIZE))
     return image
+
+
+# --- Datasets (copied per session; the files stay on disk) --------------------------------
+
+@st.cache_data(show_spinner=False, max_entries=1)
+def digits_dataset() -> datasets.Dataset:
+    return datasets.load_digits_dataset()
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def folder_dataset(folder: str, signature: tuple) -> datasets.Dataset:
+    del signature  # Part of the cache key only: a changed folder is read again.
+    return datasets.load_folder(folder)
+
+
+@st.cache_data(show_spinner=False, max_entries=10)
+def zip_dataset(data: bytes, name: str) -> datasets.Dataset:
+    return datasets.load_zip(data, name=name)
+
+
+@st.cache_data(show_spinner=False, max_entries=10)
+def built_dataset(classes: dict[str, list[tuple[str, bytes]]]) -> datasets.Dataset:
+    return datasets.load_built(classes)
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def imagenet_batch(handle: str, files: tuple[str, ...]) -> list[models.ImageResult]:
+    """ImageNet top-5 for one grid batch; a batch seen before is not predicted again."""
+    return classifier(handle).classify_paths(list(files))
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def thumbnail(path: str, size: int = 200) -> Image.Image | None:
+    """The image as the model sees it (whole, squeezed square), small, for the grid; None if unreadable."""
+    try:
+        image = images.read_image(images.read_file(path), path)
+    except HubDemoError:
+        return None
+    return image.resize((size, size), Image.BILINEAR)

@@ -1,14 +1,28 @@
 """hubdemo: the router and frame of the app. Pages live in pages/, the work in hubdemo/."""
 
+import argparse
+import sys
+
 import hubdemo  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import streamlit as st
 
+
+def app_args() -> argparse.Namespace:
+    """Options after ``--``: ``streamlit run streamlit_app.py -- --data DIR``."""
+    parser = argparse.ArgumentParser(prog="streamlit run streamlit_app.py --")
+    parser.add_argument("--data", help="a dataset folder (one subfolder per class) or .zip to start with")
+    return parser.parse_known_args(sys.argv[1:])[0]
+
+
+st.session_state.setdefault("default_data", app_args().data)
+
 PAGES = [
-    st.Page("pages/classifier.py", title="ImageNet classifier", icon="🔎", default=True),
+    st.Page("pages/classifier.py", title="ImageNet classifier", icon=":material/image_search:", default=True),
+    st.Page("pages/grid.py", title="Dataset grid", icon=":material/grid_view:", url_path="grid"),
 ]
 
 page = st.navigation(PAGES)
-st.set_page_config(page_title=f"hubdemo · {page.title}", page_icon="🌼", layout="wide")
+st.set_page_config(page_title=f"hubdemo · {page.title}", page_icon=":material/local_florist:", layout="wide")
 
 with st.sidebar:
     st.caption(

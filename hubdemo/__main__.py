@@ -1,4 +1,8 @@
-"""Command line: ``python -m hubdemo classify IMAGE... [--model HANDLE] [--top-k K] --json``."""
+"""Command line for scripts and headless checks.
+
+    python -m hubdemo classify IMAGE... [--model HANDLE] [--top-k K] [--json]
+    python -m hubdemo dataset PATH [--json]
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="catalogue name, TF Hub URL or SavedModel folder (default: %(default)s)")
     classify.add_argument("--top-k", type=int, default=5, metavar="K")
     classify.add_argument("--json", action="store_true", help="print one JSON list")
+    dataset = commands.add_parser("dataset", help="check a dataset folder or .zip: classes, counts, skipped files")
+    dataset.add_argument("path", metavar="PATH")
+    dataset.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -43,6 +50,32 @@ def classify(args) -> int:
     return 0 if any(not r.error for r in results) else 1
 
 
+def dataset(args) -> int:
+    from hubdemo import datasets
+    try:
+        data = datasets.load_source(args.path)
+    except HubDemoError as err:
+        if not args.json:
+            raise
+        print(json.dumps({"error": str(err)}))
+        return 1
+    summary = {"classes": list(data.class_names), "counts": data.counts,
+               "skipped": [{"file": s.file, "reason": s.reason} for s in data.skipped]}
+    if data.warnings:
+        summary["warnings"] = list(data.warnings)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{len(data)} images in {len(data.class_names)} classes from {data.root}")
+        for name, count in data.counts.items():
+            print(f"  {name}: {count}")
+        for s in data.skipped:
+            print(f"  skipped {s.file}: {s.reason}")
+        for warning in data.warnings:
+            print(f"warning: {warning}")
+    return 0
+
+
 def _record(result) -> dict:
     if result.error:
         return {"file": result.name, "error": result.error}
@@ -54,7 +87,7 @@ def _record(result) -> dict:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"classify": classify}[args.command](args)
+        return {"classify": classify, "dataset": dataset}[args.command](args)
     except HubDemoError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

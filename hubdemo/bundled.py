@@ -8,7 +8,6 @@ resolves to a local folder here, so the bundled model then loads through
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
@@ -51,21 +50,16 @@ def ensure_built() -> Path:
     """Build both SavedModels into the cache once; a crash mid-build leaves nothing that later loads.
 
     The build goes to a temporary folder beside the final one and is renamed
-    into place only when complete (rename is atomic on one file system).
+    into place only when complete (see ``paths.atomic_folder``).
     """
     with _build_lock:
         final = build_dir()
         if is_built():
             return final
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}-building-", dir=final.parent))
-        try:
+        if final.exists():  # Incomplete: left by a version of this code without atomic builds.
+            shutil.rmtree(final)
+        with paths.atomic_folder(final) as tmp:
             _build_into(tmp)
-            if final.exists():  # A half build from an older version of this code: replace it.
-                shutil.rmtree(final)
-            tmp.rename(final)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
         return final
 
 

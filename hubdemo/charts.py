@@ -28,3 +28,18 @@ def top_k_bars(predictions) -> alt.Chart:
         )
         .properties(height=alt.Step(30))
     )
+
+
+def class_counts(counts: dict[str, int]) -> alt.Chart:
+    """Bars of images per class, in the dataset's class order."""
+    data = pd.DataFrame({"class": list(counts), "images": list(counts.values())})
+    return (
+        alt.Chart(data)
+        .mark_bar(color="#FF6F00")
+        .encode(
+            x=alt.X("images:Q", title="Images"),
+            y=alt.Y("class:N", title=None, sort=list(counts), axis=alt.Axis(labelOverlap=False)),
+            tooltip=["class:N", "images:Q"],
+        )
+        .properties(height=alt.Step(22))
+    )

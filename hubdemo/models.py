@@ -231,6 +231,28 @@ class Classifier:
         return results
 
 
+    def classify_paths(self, files: list[Path], k: int = 5, *, batch_size: int = 32) -> list[ImageResult]:
+        """Classify image files through the tf.data pipeline (decode overlapped with the model).
+
+        Results come in the order of ``files``; a file that fails to decode gets
+        its error instead of predictions.
+        """
+        from hubdemo import pipeline
+        skipped = pipeline.SkipLog()
+        batches = pipeline.image_batches(files, self.input_size, batch_size=batch_size, skipped=skipped)
+        results: dict[int, ImageResult] = {}
+        for batch, _, indices in batches:
+            start = time.perf_counter()
+            probs = self.probabilities(batch)
+            seconds = (time.perf_counter() - start) / len(probs)
+            for row, index in enumerate(indices.numpy()):
+                results[int(index)] = ImageResult(Path(files[index]).name, self.top_k(probs[row], k),
+                                                  seconds=seconds)
+        for index, reason in skipped.items:
+            results[index] = ImageResult(Path(files[index]).name, error=reason)
+        return [results[i] for i in range(len(files))]
+
+
 # Pillow decodes and resizes without holding the GIL, so threads use every core.
 _decoder_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hubdemo-decode")
 

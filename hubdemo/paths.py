@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 CACHE_ENV = "HUBDEMO_CACHE_DIR"
@@ -20,3 +23,29 @@ def configure_tfhub_cache() -> Path:
     """Keep TF Hub downloads across runs (its default is a temp folder), unless the user chose one."""
     os.environ.setdefault("TFHUB_CACHE_DIR", str(cache_dir() / "tfhub"))
     return Path(os.environ["TFHUB_CACHE_DIR"])
+
+
+def workspace_dir() -> Path:
+    """Where uploaded archives and datasets built in the browser are extracted."""
+    return cache_dir() / "workspace"
+
+
+@contextmanager
+def atomic_folder(dest: Path):
+    """Yield a temporary folder beside ``dest``; rename it to ``dest`` only if the block completes.
+
+    A crash or an error midway leaves nothing at ``dest``, so a half-written
+    model, archive or dataset is never mistaken for a finished one. If another
+    process finished ``dest`` first, its result is kept.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-partial-", dir=dest.parent))
+    try:
+        yield tmp
+        try:
+            tmp.rename(dest)
+        except OSError:
+            if not dest.exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -3,28 +3,15 @@
 import streamlit as st
 
 import cached
+import widgets
 from hubdemo import charts, images, models
 
-CUSTOM = "Other: a TF Hub URL or a SavedModel folder…"
-
+widgets.use_router()
 st.title("What does an ImageNet model see?")
 st.markdown(
     "Drop in photos and a neural network trained on **ImageNet** (1.2 million photos of 1,000 kinds "
     "of things) says what it thinks is in each one, with how sure it is. This is step 1 of the "
     "transfer-learning tutorial: a ready-made model from TensorFlow Hub, used as it is.")
-
-
-def model_picker_ui() -> str:
-    """Sidebar choice of classifier; returns its handle."""
-    specs = {spec.title: spec for spec in models.catalogue("classification")}
-    choice = st.sidebar.selectbox("Model", [*specs, CUSTOM], key="classifier_model")
-    if choice == CUSTOM:
-        st.sidebar.caption("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
-                           "holding saved_model.pb, on this computer.")
-        return st.sidebar.text_input("Model handle", key="classifier_handle",
-                                     placeholder="https://tfhub.dev/… or /path/to/saved_model")
-    st.sidebar.caption(specs[choice].description)
-    return specs[choice].handle
 
 
 def inputs_ui() -> list[tuple[str, bytes]]:
@@ -46,7 +33,7 @@ def result_ui(result: models.ImageResult, data: bytes) -> None:
     """One photo beside its top-5 table and bar chart, or its error message."""
     with st.container(border=True):
         if result.error:
-            st.error(result.error, icon="🚫")
+            st.error(result.error, icon=":material/broken_image:")
             return
         picture, numbers = st.columns([1, 2])
         picture.image(cached.display_image(data), caption=result.name)
@@ -62,7 +49,7 @@ def result_ui(result: models.ImageResult, data: bytes) -> None:
         numbers.caption(f"The model took {result.seconds * 1000:.0f} ms for this photo.")
 
 
-handle = model_picker_ui()
+handle = widgets.model_picker_ui("classification", key="classifier")
 if not handle:
     st.info("Type a model handle in the sidebar, or pick a model from the list.")
     st.stop()

@@ -50,3 +50,26 @@ def test_bad_model_handle_is_one_line_on_stderr_without_traceback(photos, tmp_pa
     assert done.returncode == 1
     assert "not a SavedModel folder" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_dataset_prints_classes_counts_and_skipped_files(tmp_path):
+    from make_images import jpeg
+    for name in ("cat/1.jpg", "cat/2.jpg", "dog/1.jpg", "dog/2.jpg"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(jpeg())
+    (tmp_path / "dog" / "broken.jpg").write_bytes(b"")
+    done = run_cli("dataset", str(tmp_path), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"classes": ["cat", "dog"], "counts": {"cat": 2, "dog": 2},
+                                       "skipped": [{"file": "dog/broken.jpg", "reason": "empty file"}]}
+
+
+def test_dataset_checks_a_zip_with_the_uploads_code(tmp_path):
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as z:
+        z.writestr("cat/1.jpg", b"x")
+        z.writestr("../../outside.jpg", b"x")
+    done = run_cli("dataset", str(tmp_path / "evil.zip"), "--json")
+    assert done.returncode == 1
+    assert "outside its own folder" in json.loads(done.stdout)["error"]
+    assert not (tmp_path.parent / "outside.jpg").exists()

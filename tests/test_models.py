@@ -18,7 +18,7 @@ def test_bundled_build_writes_two_hub_savedmodels(bundled_dir):
         assert (bundled_dir / variant / "saved_model.pb").is_file()
         assert (bundled_dir / variant / "variables" / "variables.index").is_file()
     assert bundled.is_built()
-    assert not list(bundled_dir.parent.glob(".*building*")), "no temporary folder left behind"
+    assert not list(bundled_dir.parent.glob(".*partial*")), "no temporary folder left behind"
 
 
 def test_bundled_models_load_through_keras_layer(bundled_dir):

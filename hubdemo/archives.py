@@ -1,0 +1,133 @@
+"""Safe extraction of uploaded .zip archives and downloaded .tgz archives into the app's workspace.
+
+An archive from a stranger can try to write outside its folder (``../``,
+absolute paths, links) or expand to fill the disk (a zip bomb). Every member is
+checked before anything is written, sizes are counted while writing (a member's
+declared size can lie), and extraction goes to a temporary folder renamed into
+place only when complete.
+"""
+
+from __future__ import annotations
+
+import stat
+import tarfile
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath
+
+from hubdemo import paths
+from hubdemo.errors import HubDemoError
+
+MAX_TOTAL_BYTES = 2 * 1024**3  # 2 GiB uncompressed: ten times TF Flowers.
+MAX_FILES = 50_000
+# Operating-system clutter, never a photo: ignored silently.
+JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
+JUNK_DIRS = {"__MACOSX", ".git", ".ipynb_checkpoints", "@eaDir"}
+
+
+def is_junk(relative: str | PurePosixPath) -> bool:
+    """True for macOS resource forks, Finder/Explorer metadata and hidden files."""
+    parts = PurePosixPath(str(relative).replace("\\", "/")).parts
+    return any(p in JUNK_DIRS for p in parts[:-1]) or (
+        bool(parts) and (parts[-1] in JUNK_NAMES or parts[-1].startswith(".")))
+
+
+def _safe_relative(name: str) -> PurePosixPath:
+    """The member's path, refused if it could land outside the destination."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or (path.parts and ":" in path.parts[0]) or ".." in path.parts:
+        raise HubDemoError(
+            f"The archive contains '{name}', a path that points outside its own folder. It was not "
+            "extracted; make the archive again from the dataset folder.")
+    return path
+
+
+def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
+                max_files: int = MAX_FILES) -> Path:
+    """Extract a .zip (a path or a binary file object) into the new folder ``dest``.
+
+    Returns:
+        ``dest``. If it already exists it is returned as is (same archive, same folder).
+
+    Raises:
+        HubDemoError: the archive is corrupt, has a member that escapes ``dest``
+            or is a link, or holds more than ``max_files`` files or
+            ``max_total_bytes`` bytes. Nothing is left in ``dest`` then.
+    """
+    if dest.exists():
+        return dest
+    try:
+        with zipfile.ZipFile(source) as archive:
+            for member in archive.infolist():  # Junk included: a hostile name is refused, not ignored.
+                _safe_relative(member.filename)
+            members = [m for m in archive.infolist() if not m.is_dir() and not is_junk(m.filename)]
+            for member in members:
+                if stat.S_ISLNK(member.external_attr >> 16):
+                    raise HubDemoError(f"The archive contains a link, '{member.filename}'; links are not "
+                                       "extracted. Put the photos themselves in the archive.")
+            _check_totals(len(members), sum(m.file_size for m in members), max_files, max_total_bytes)
+            with paths.atomic_folder(dest) as tmp:
+                budget = _Budget(max_total_bytes)
+                for member in members:
+                    target = tmp / _safe_relative(member.filename)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.open(member) as src, open(target, "wb") as out:
+                        budget.copy(src, out)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as err:
+        raise HubDemoError(f"The file is not a readable .zip archive ({err}). Make the archive again "
+                           "and upload it once more.") from err
+    except (OSError, zlib.error) as err:  # A CRC mismatch or corrupt compressed data.
+        raise HubDemoError(f"The .zip archive is damaged ({err}). Make it again and re-upload.") from err
+    return dest
+
+
+def extract_tar(path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
+                max_files: int = MAX_FILES) -> Path:
+    """Extract a .tar/.tgz into ``dest`` with the same checks as :func:`extract_zip`."""
+    if dest.exists():
+        return dest
+    try:
+        with tarfile.open(path) as archive:
+            for member in archive.getmembers():
+                _safe_relative(member.name)
+            members = [m for m in archive.getmembers() if not m.isdir() and not is_junk(m.name)]
+            for member in members:
+                if not member.isfile():
+                    raise HubDemoError(f"The archive contains '{member.name}', which is not a plain file "
+                                       "(a link or device); it was not extracted.")
+            _check_totals(len(members), sum(m.size for m in members), max_files, max_total_bytes)
+            with paths.atomic_folder(dest) as tmp:
+                budget = _Budget(max_total_bytes)
+                for member in members:
+                    target = tmp / _safe_relative(member.name)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with archive.extractfile(member) as src, open(target, "wb") as out:
+                        budget.copy(src, out)
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+        raise HubDemoError(f"The archive {path.name} is damaged or not a tar archive ({err}). "
+                           "Delete it and download it again.") from err
+    return dest
+
+
+def _check_totals(count: int, total: int, max_files: int, max_total_bytes: int) -> None:
+    if count > max_files:
+        raise HubDemoError(f"The archive holds {count:,} files, more than the {max_files:,} allowed. "
+                           "Split the dataset into smaller archives.")
+    if total > max_total_bytes:
+        raise HubDemoError(f"The archive would expand to {total / 1e9:.1f} GB, more than the "
+                           f"{max_total_bytes / 1e9:.1f} GB allowed (it may be a zip bomb).")
+
+
+class _Budget:
+    """Counts bytes actually written: a member's declared size is not trusted."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+
+    def copy(self, src, out) -> None:
+        while chunk := src.read(1 << 20):
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise HubDemoError("The archive expands to more than its declared size allows "
+                                   "(it looks like a zip bomb); it was not extracted.")
+            out.write(chunk)

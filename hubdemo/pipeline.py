@@ -1,0 +1,79 @@
+"""The tf.data input pipeline: parallel decode and resize, batching, prefetch; bad files skipped and reported.
+
+Decoding goes through :func:`hubdemo.images.load_for_model` (Pillow), so every
+page sees the same pixels: EXIF orientation, HEIC, 16-bit and CMYK handled
+alike. Pillow releases the GIL while it decodes, so ``num_parallel_calls``
+uses every core, and prefetch overlaps the next batch's decoding with the
+model's work on this one.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from hubdemo import images
+from hubdemo.errors import HubDemoError
+
+DEFAULT_BATCH_SIZE = 32  # As the tutorial.
+
+
+class SkipLog:
+    """Thread-safe record of the files the pipeline skipped, and why."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.items: list[tuple[int, str]] = []  # (file index, reason)
+
+    def add(self, index: int, reason: str) -> None:
+        with self._lock:
+            self.items.append((index, reason))
+
+
+def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[int] | None = None,
+                  batch_size: int = DEFAULT_BATCH_SIZE, skipped: SkipLog | None = None,
+                  augment: Callable | None = None):
+    """A ``tf.data.Dataset`` of ``(images, labels, indices)`` batches, in file order.
+
+    Args:
+        files: image paths.
+        size: square side of the model input; images come as float32 in [0, 1].
+        labels: an int per file (zeros if None).
+        batch_size: images per batch; the last batch may be smaller.
+        skipped: collects ``(index, reason)`` for files that fail to decode;
+            those files are left out of the batches instead of stopping them.
+        augment: an optional function applied to each batch of images (training only).
+    """
+    from hubdemo.tf import tf
+    skipped = skipped if skipped is not None else SkipLog()
+    paths = [str(f) for f in files]
+    label_array = np.asarray(labels if labels is not None else np.zeros(len(paths)), dtype=np.int32)
+
+    def decode(index):
+        index = int(index)
+        try:
+            data = Path(paths[index]).read_bytes()
+            return images.load_for_model(data, size, Path(paths[index]).name), True
+        except (HubDemoError, OSError) as err:
+            skipped.add(index, str(err))
+            return np.zeros((size, size, 3), np.float32), False
+
+    def load(index, label):
+        image, ok = tf.numpy_function(decode, [index], [tf.float32, tf.bool], stateful=False)
+        image.set_shape([size, size, 3])
+        ok.set_shape([])
+        return image, label, index, ok
+
+    indices = np.arange(len(paths), dtype=np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((indices, label_array))
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.filter(lambda image, label, index, ok: ok)
+    ds = ds.map(lambda image, label, index, ok: (image, label, index))
+    ds = ds.batch(batch_size)
+    if augment is not None:
+        ds = ds.map(lambda image, label, index: (augment(image), label, index),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,108 @@
+"""AppTest of the dataset-grid page: every dataset source, the summary, the grid and its navigation."""
+
+import io
+import zipfile
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from make_images import jpeg
+
+TIMEOUT = 180
+
+
+def open_grid(default_data=None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    if default_data:
+        at.session_state["default_data"] = str(default_data)  # As `-- --data DIR` does.
+    at.run()
+    at.switch_page("pages/grid.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def titles(at) -> list[str]:
+    return [p.proto.popover.label for p in at.get("popover")]
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def digits_grid(bundled_dir):
+    return open_grid()
+
+
+def test_opens_offline_on_the_built_in_digits_with_30_titled_images(digits_grid):
+    at = digits_grid
+    assert metrics(at) == {"Images": "1,797", "Classes": "10", "Skipped files": "0"}
+    assert len(titles(at)) == 30 and all(titles(at))
+    assert len(at.get("imgs")) == 30 or len(at.image) == 30
+    assert any("Batch 1 of 60" in c.value for c in at.caption)
+
+
+def test_next_batch_and_shuffle_change_the_images(digits_grid):
+    at = digits_grid
+    first = [c.value for c in at.caption if c.value.startswith("True class")]
+    at.button(key="next_batch").click().run()
+    assert any("Batch 2 of 60" in c.value for c in at.caption)
+    at.button(key="shuffle").click().run()
+    shuffled = [c.value for c in at.caption if c.value.startswith("True class")]
+    assert any("shuffled" in c.value for c in at.caption) and shuffled != first
+    assert len(set(shuffled)) > 3, "a shuffled batch mixes the digits"
+    assert not at.exception
+
+
+def test_data_option_makes_a_folder_the_default(bundled_dir, flowers_dir):
+    at = open_grid(default_data=flowers_dir)
+    assert at.radio(key="dataset_source").value == "A folder on this computer"
+    assert metrics(at)["Images"] == "600" and metrics(at)["Classes"] == "5"
+    assert titles(at).count("daisy") >= 10, "ImageNet knows daisies"
+
+
+def test_a_folder_with_one_class_gets_a_clear_message(bundled_dir, tmp_path):
+    for i in range(3):
+        (tmp_path / "cats").mkdir(exist_ok=True)
+        (tmp_path / "cats" / f"{i}.jpg").write_bytes(jpeg())
+    at = open_grid(default_data=tmp_path)
+    assert "only one class ('cats')" in at.error[0].value
+    assert not titles(at) and not at.exception
+
+
+def test_zip_upload_is_summarised_and_a_hostile_zip_refused(bundled_dir):
+    at = open_grid()
+    at.radio(key="dataset_source").set_value("Upload a .zip").run()
+    good = zip_of({"pets/cat/1.jpg": jpeg(), "pets/cat/2.jpg": jpeg(), "pets/dog/1.jpg": jpeg(),
+                   "pets/dog/2.jpg": jpeg(), "pets/dog/3.jpg": b"not a photo"})
+    at.file_uploader(key="dataset_zip").upload("pets.zip", good, "application/zip")
+    at.run()
+    assert metrics(at) == {"Images": "4", "Classes": "2", "Skipped files": "1"}
+    assert len(titles(at)) == 4
+    at.file_uploader(key="dataset_zip").clear().upload("evil.zip", zip_of({"../x.jpg": jpeg()}), "application/zip")
+    at.run()
+    assert "outside its own folder" in at.error[0].value and not at.exception
+
+
+def test_a_dataset_built_in_the_browser(bundled_dir):
+    at = open_grid()
+    at.radio(key="dataset_source").set_value("Build your own (photos or camera)").run()
+    for name in ("thumbs up", "thumbs down"):
+        at.text_input(key="new_class_name").input(name)
+        at.button[0].click().run()  # The form's "Add class" button.
+    assert "Every class needs at least 2 images" in at.error[0].value
+    for name in ("thumbs up", "thumbs down"):
+        uploader = at.file_uploader(key=f"build_up_{name}")
+        uploader.upload("a.jpg", jpeg(), "image/jpeg").upload("b.jpg", jpeg(30, 30), "image/jpeg")
+    at.run()
+    assert not at.error and metrics(at)["Classes"] == "2" and metrics(at)["Images"] == "4"
+    assert at.get("download_button"), "the dataset can be downloaded as a zip"

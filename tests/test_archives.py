@@ -1,0 +1,101 @@
+"""Archive extraction: hostile .zip and .tar members never write outside the workspace."""
+
+import io
+import os
+import stat
+import tarfile
+import zipfile
+
+import pytest
+
+from hubdemo import archives
+from hubdemo.errors import HubDemoError
+from make_images import jpeg
+
+
+def make_zip(members: dict[str, bytes], links: dict[str, str] = {}) -> bytes:  # noqa: B006
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+        for name, target in links.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            z.writestr(info, target)
+    return buffer.getvalue()
+
+
+def files_under(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_extracts_the_class_layout_and_ignores_junk(tmp_path):
+    data = make_zip({"flowers/daisy/1.jpg": jpeg(), "flowers/roses/2.jpg": jpeg(),
+                     "__MACOSX/flowers/._1.jpg": b"junk", "flowers/.DS_Store": b"junk"})
+    dest = archives.extract_zip(io.BytesIO(data), tmp_path / "ws" / "a")
+    assert files_under(dest) == ["flowers/daisy/1.jpg", "flowers/roses/2.jpg"]
+
+
+@pytest.mark.parametrize("evil", ["../escape.jpg", "daisy/../../escape.jpg", "/tmp/abs-escape.jpg",
+                                  "C:/windows/escape.jpg", "..\\escape.jpg"])
+def test_refuses_members_that_would_land_outside(tmp_path, evil):
+    workspace = tmp_path / "ws"
+    data = make_zip({"daisy/1.jpg": jpeg(), evil: b"pwned"})
+    with pytest.raises(HubDemoError, match="outside its own folder"):
+        archives.extract_zip(io.BytesIO(data), workspace / "a")
+    assert files_under(tmp_path) == [] and not os.path.exists("/tmp/abs-escape.jpg")
+
+
+def test_refuses_links(tmp_path):
+    data = make_zip({"daisy/1.jpg": jpeg()}, links={"daisy/link.jpg": "/etc/passwd"})
+    with pytest.raises(HubDemoError, match="link"):
+        archives.extract_zip(io.BytesIO(data), tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+
+
+def test_refuses_a_zip_bomb_by_declared_size(tmp_path):
+    data = make_zip({"daisy/big.bin": b"\0" * 5_000_000})  # Compresses to a few kB.
+    assert len(data) < 50_000
+    with pytest.raises(HubDemoError, match="zip bomb"):
+        archives.extract_zip(io.BytesIO(data), tmp_path / "a", max_total_bytes=1_000_000)
+    assert files_under(tmp_path) == []
+
+
+def test_refuses_a_zip_bomb_that_lies_about_its_size(tmp_path):
+    data = bytearray(make_zip({"daisy/big.bin": b"\0" * 5_000_000}))
+    # Rewrite the declared uncompressed size (central directory) to 1 kB.
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = (1000).to_bytes(4, "little")
+    with pytest.raises(HubDemoError):
+        archives.extract_zip(io.BytesIO(bytes(data)), tmp_path / "a", max_total_bytes=1_000_000)
+    assert files_under(tmp_path) == []
+
+
+def test_refuses_too_many_files(tmp_path):
+    data = make_zip({f"daisy/{i}.jpg": b"x" for i in range(30)})
+    with pytest.raises(HubDemoError, match="30 files"):
+        archives.extract_zip(io.BytesIO(data), tmp_path / "a", max_files=20)
+
+
+def test_a_corrupt_archive_gets_a_clear_message(tmp_path):
+    data = make_zip({"daisy/1.jpg": jpeg(), "roses/2.jpg": jpeg()})
+    with pytest.raises(HubDemoError, match="not a readable .zip"):
+        archives.extract_zip(io.BytesIO(data[: len(data) // 3]), tmp_path / "a")
+    broken = bytearray(data)
+    broken[60:120] = b"\xff" * 60  # Inside the first member's compressed bytes: CRC mismatch.
+    with pytest.raises(HubDemoError, match="damaged|not a readable"):
+        archives.extract_zip(io.BytesIO(bytes(broken)), tmp_path / "b")
+    assert files_under(tmp_path) == []
+
+
+def test_tar_with_escaping_member_is_refused(tmp_path):
+    path = tmp_path / "evil.tgz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name in ("flower_photos/daisy/1.jpg", "../../escape.jpg"):
+            info = tarfile.TarInfo(name)
+            payload = jpeg()
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    with pytest.raises(HubDemoError, match="outside its own folder"):
+        archives.extract_tar(path, tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "escape.jpg").exists()

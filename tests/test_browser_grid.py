@@ -1,0 +1,36 @@
+"""The grid page in a real browser, on a fresh server started with ``-- --data`` the real flowers."""
+
+import pytest
+
+from browser import browser_page, streamlit_server, wait_for_app_run
+
+
+@pytest.fixture(scope="module")
+def app_url(bundled_dir, flowers_dir):
+    with streamlit_server("--data", str(flowers_dir)) as url:
+        yield url
+
+
+def test_first_visit_to_grid_shows_30_titled_flower_photos(app_url, tmp_path):
+    from playwright.sync_api import expect
+    with browser_page() as page:
+        page.goto(f"{app_url}/grid")  # The server's very first visit is to /grid, not /.
+        wait_for_app_run(page)
+        expect(page.get_by_role("heading", name="Dataset grid")).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNavLink")).to_have_count(2)  # The router's frame ran.
+        expect(page.get_by_test_id("stMetricValue").first).to_have_text("600")
+        expect(page.get_by_test_id("stPopover")).to_have_count(30)
+        expect(page.get_by_test_id("stImage")).to_have_count(30)
+        expect(page.get_by_test_id("stPopoverButton").filter(has_text="daisy").first).to_be_visible()
+
+        first_titles = page.get_by_test_id("stPopoverButton").all_inner_texts()
+        page.get_by_role("button", name="Next batch").click()
+        wait_for_app_run(page)
+        expect(page.get_by_text("Batch 2 of 20")).to_be_visible()
+        expect(page.get_by_test_id("stPopover")).to_have_count(30)
+        assert page.get_by_test_id("stPopoverButton").all_inner_texts() != first_titles
+
+        page.get_by_test_id("stPopoverButton").first.click()
+        expect(page.get_by_test_id("stPopoverBody")).to_contain_text("True class")
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        page.screenshot(path=str(tmp_path / "grid.png"), full_page=True)

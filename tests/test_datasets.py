@@ -1,0 +1,163 @@
+"""Dataset sources all yield the same Dataset; unusable ones get clear messages; the split is stratified."""
+
+import io
+import tarfile
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hubdemo import datasets, paths
+from hubdemo.errors import HubDemoError
+from make_images import jpeg, png
+
+
+def make_folder(root, layout: dict[str, int], extra: dict[str, bytes] = {}):  # noqa: B006
+    for class_name, count in layout.items():
+        (root / class_name).mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            (root / class_name / f"{i}.jpg").write_bytes(jpeg())
+    for name, data in extra.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def test_folder_gives_classes_files_counts_and_skipped_reasons(tmp_path):
+    root = make_folder(tmp_path / "pets", {"cat": 3, "dog": 4}, extra={
+        "cat/notes.txt": b"hello", "dog/empty.jpg": b"", "dog/nested/deeper.png": png(),
+        "dog/.DS_Store": b"junk", "README.md": b"about"})
+    data = datasets.load_folder(root)
+    assert data.class_names == ("cat", "dog")
+    assert data.counts == {"cat": 3, "dog": 5}
+    assert len(data.files) == len(data.labels) == 8
+    assert {s.file: s.reason for s in data.skipped} == {
+        "README.md": "not inside a class folder", "cat/notes.txt": "not an image", "dog/empty.jpg": "empty file"}
+    assert data.warnings == ()
+
+
+def test_a_single_top_folder_is_stepped_into(tmp_path):
+    make_folder(tmp_path / "outer" / "flowers", {"daisy": 2, "roses": 2})
+    assert datasets.load_folder(tmp_path / "outer").class_names == ("daisy", "roses")
+
+
+@pytest.mark.parametrize("layout, message", [
+    ({}, "no class folders"),
+    ({"cat": 5}, "only one class"),
+    ({"cat": 5, "dog": 1}, r"at least 2 images.*dog \(1\)"),
+    ({"cat": 0, "dog": 0}, r"cat \(0\), dog \(0\)"),
+])
+def test_unusable_datasets_are_explained(tmp_path, layout, message):
+    root = make_folder(tmp_path / "d", layout)
+    root.mkdir(exist_ok=True)
+    with pytest.raises(HubDemoError, match=message):
+        datasets.load_folder(root)
+
+
+def test_missing_folder_is_explained(tmp_path):
+    with pytest.raises(HubDemoError, match="No folder at"):
+        datasets.load_folder(tmp_path / "nope")
+
+
+def test_strong_imbalance_gets_a_warning(tmp_path):
+    data = datasets.load_folder(make_folder(tmp_path / "d", {"cat": 12, "dog": 3}))
+    assert len(data.warnings) == 1 and "'cat' has 12 images and 'dog' only 3" in data.warnings[0]
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_uploaded_zip_is_extracted_into_the_workspace_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    data = zip_bytes({"pets/cat/1.jpg": jpeg(), "pets/cat/2.jpg": jpeg(), "pets/dog/1.jpg": jpeg(),
+                      "pets/dog/2.jpg": jpeg(), "__MACOSX/pets/._x": b"junk"})
+    first = datasets.load_zip(data, name="pets.zip")
+    again = datasets.load_zip(data, name="pets.zip")
+    assert first.counts == {"cat": 2, "dog": 2} and first.name == "pets"
+    assert first.root == again.root and paths.workspace_dir() in first.root.parents
+
+
+def test_zip_with_one_class_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    with pytest.raises(HubDemoError, match="only one class"):
+        datasets.load_zip(zip_bytes({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg()}))
+
+
+def test_zip_with_an_empty_class_is_explained(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    with pytest.raises(HubDemoError, match=r"dog \(0\)"):
+        datasets.load_zip(zip_bytes({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg(), "dog/readme.txt": b"hi"}))
+
+
+def test_classes_built_in_the_browser_round_trip_through_a_zip(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    classes = {"thumbs up": [("a.JPG", jpeg()), ("b.png", png())], "thumbs/down!": [("c.jpg", jpeg())] * 3}
+    with zipfile.ZipFile(io.BytesIO(datasets.build_zip(classes))) as z:
+        assert sorted(z.namelist()) == ["thumbs up/0000.jpg", "thumbs up/0001.png", "thumbsdown/0000.jpg",
+                                        "thumbsdown/0001.jpg", "thumbsdown/0002.jpg"]
+    data = datasets.load_built(classes, name="gestures")
+    assert data.name == "gestures" and data.counts == {"thumbs up": 2, "thumbsdown": 3}
+
+
+def test_built_in_digits_are_real_scans_as_dark_ink_on_light(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    data = datasets.load_digits_dataset()
+    assert data.class_names == tuple(str(d) for d in range(10))
+    assert len(data) == 1797 and min(data.counts.values()) >= 170
+    pixels = np.asarray(Image.open(data.files[0]))
+    assert pixels.shape == (64, 64) and np.median(pixels) > 200 and pixels.min() < 60
+    assert "scikit-learn" in data.credit
+
+
+def test_flowers_download_extracts_the_archive_with_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path / "cache"))
+    archive = tmp_path / "flower_photos.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("flower_photos/daisy/1.jpg", "flower_photos/daisy/2.jpg",
+                     "flower_photos/roses/1.jpg", "flower_photos/roses/2.jpg"):
+            payload = jpeg()
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+        info = tarfile.TarInfo("flower_photos/LICENSE.txt")
+        info.size = 5
+        tar.addfile(info, io.BytesIO(b"CC-BY"))
+    seen = []
+    data = datasets.load_flowers(progress=lambda done, total: seen.append((done, total)),
+                                 url=archive.as_uri())
+    assert data.counts == {"daisy": 2, "roses": 2} and data.name == "TF Flowers"
+    assert seen and seen[-1][0] == archive.stat().st_size
+
+
+def test_flowers_offline_names_the_alternatives(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    with pytest.raises(HubDemoError, match="Could not download.*built-in handwritten digits"):
+        datasets.load_flowers(url="https://storage.invalid/flower_photos.tgz")
+    assert not any(tmp_path.rglob("*.tgz*")), "no partial download left behind"
+
+
+def test_split_is_stratified_and_reproducible(tmp_path):
+    data = datasets.load_folder(make_folder(tmp_path / "d", {"a": 10, "b": 20, "c": 2}))
+    first, again, other = (datasets.split(data, 0.2, seed=s) for s in (7, 7, 8))
+    labels = np.asarray(data.labels)
+    assert np.array_equal(first.train, again.train) and np.array_equal(first.validation, again.validation)
+    assert not np.array_equal(first.validation, other.validation)
+    assert sorted([*first.train, *first.validation]) == list(range(len(data)))
+    assert np.bincount(labels[first.validation]).tolist() == [2, 4, 1]
+
+
+def test_split_rejects_a_silly_fraction(tmp_path):
+    data = datasets.load_folder(make_folder(tmp_path / "d", {"a": 4, "b": 4}))
+    with pytest.raises(HubDemoError, match="between 5% and 50%"):
+        datasets.split(data, 0.9)
+
+
+def test_real_flowers_folder(flowers_dir):
+    data = datasets.load_source(flowers_dir)
+    assert data.counts == {c: 120 for c in ("daisy", "dandelion", "roses", "sunflowers", "tulips")}

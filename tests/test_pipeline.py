@@ -1,0 +1,59 @@
+"""The tf.data pipeline: batches in file order, parallel decode, and a corrupt file skipped and reported."""
+
+import numpy as np
+
+from hubdemo import grid, pipeline
+from make_images import jpeg, png
+
+
+def test_batches_keep_file_order_and_skip_a_corrupt_file(tmp_path):
+    files = []
+    for i in range(7):
+        path = tmp_path / f"{i}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n broken" if i == 3 else png(20 + i, 10))
+        files.append(path)
+    skipped = pipeline.SkipLog()
+    batches = list(pipeline.image_batches(files, 32, labels=[i % 2 for i in range(7)], batch_size=4,
+                                          skipped=skipped))
+    indices = np.concatenate([b[2].numpy() for b in batches])
+    assert indices.tolist() == [0, 1, 2, 4, 5, 6]
+    assert [b[0].shape[0] for b in batches] == [4, 2]
+    assert batches[0][0].shape[1:] == (32, 32, 3) and batches[0][0].dtype.name == "float32"
+    assert np.concatenate([b[1].numpy() for b in batches]).tolist() == [0, 1, 0, 0, 1, 0]
+    assert len(skipped.items) == 1 and skipped.items[0][0] == 3 and "3.png" in skipped.items[0][1]
+
+
+def test_a_file_deleted_before_its_turn_is_skipped_too(tmp_path):
+    files = [tmp_path / "a.jpg", tmp_path / "gone.jpg"]
+    files[0].write_bytes(jpeg())
+    skipped = pipeline.SkipLog()
+    batches = list(pipeline.image_batches(files, 16, skipped=skipped))
+    assert sum(b[0].shape[0] for b in batches) == 1 and skipped.items[0][0] == 1
+
+
+def test_classify_paths_reports_the_corrupt_file_in_place(classifier, tmp_path):
+    files = [tmp_path / "a.jpg", tmp_path / "bad.jpg", tmp_path / "c.jpg"]
+    files[0].write_bytes(jpeg())
+    files[1].write_bytes(b"\xff\xd8\xff broken")
+    files[2].write_bytes(jpeg())
+    results = classifier.classify_paths(files)
+    assert [r.name for r in results] == ["a.jpg", "bad.jpg", "c.jpg"]
+    assert results[1].error and not results[1].predictions
+    assert results[0].predictions == results[2].predictions and len(results[0].predictions) == 5
+
+
+def test_grid_batches_cover_the_dataset_and_shuffle_reproducibly():
+    order = grid.order(65, None)
+    assert grid.num_batches(65) == 3
+    assert grid.batch(order, 0).tolist() == list(range(30))
+    assert grid.batch(order, 2).tolist() == list(range(60, 65))
+    assert grid.batch(order, 3).tolist() == list(range(30)), "wraps around"
+    shuffled = grid.order(65, 1)
+    assert np.array_equal(shuffled, grid.order(65, 1)) and not np.array_equal(shuffled, order)
+    assert sorted(shuffled.tolist()) == list(range(65))
+
+
+def test_grid_accuracy_counts_right_answers():
+    verdicts = [grid.Verdict("cat", "cat", 0.9), grid.Verdict("dog", "cat", 0.6),
+                grid.Verdict("dog", "dog", 0.8), grid.Verdict("cat", "dog", 0.5)]
+    assert grid.accuracy(verdicts) == 0.5 and verdicts[0].correct and not verdicts[1].correct
