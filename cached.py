@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from hubdemo import datasets, images, models
+from hubdemo import datasets, features, images, models
 from hubdemo.errors import HubDemoError
 
 DISPLAY_SIZE = 640
@@ -23,15 +23,30 @@ def classifier(handle: str) -> models.Classifier:
 
 def classifier_ui(handle: str) -> models.Classifier | None:
     """The cached classifier, with a progress message while it builds or loads; None after showing an error."""
+    return _load_ui(classifier, handle, "the model")
+
+
+def _load_ui(load, handle: str, what: str):
     message = ("Building EfficientNet-Lite0 from its bundled weights. This happens once, on first "
                "launch, and takes about 15 seconds…" if models.needs_build(handle)
-               else f"Loading the model {handle}…")
+               else f"Loading {what} {handle}…")
     try:
         with st.spinner(message, show_time=True):
-            return classifier(handle)
+            return load(handle)
     except HubDemoError as err:
         st.error(str(err), icon=":material/error:")
         return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def extractor(handle: str) -> features.FeatureExtractor:
+    """The frozen feature extractor and its feature cache, shared by every session (thread-safe)."""
+    return features.FeatureExtractor(handle)
+
+
+def extractor_ui(handle: str) -> features.FeatureExtractor | None:
+    """The cached extractor, with a progress message while it builds or loads; None after showing an error."""
+    return _load_ui(extractor, handle, "the feature extractor")
 
 
 @st.cache_data(show_spinner=False, max_entries=500)

@@ -19,6 +19,7 @@ st.session_state.setdefault("default_data", app_args().data)
 PAGES = [
     st.Page("pages/classifier.py", title="ImageNet classifier", icon=":material/image_search:", default=True),
     st.Page("pages/grid.py", title="Dataset grid", icon=":material/grid_view:", url_path="grid"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
 ]
 
 page = st.navigation(PAGES)

@@ -2,6 +2,9 @@
 
     python -m hubdemo classify IMAGE... [--model HANDLE] [--top-k K] [--json]
     python -m hubdemo dataset PATH [--json]
+    python -m hubdemo train DATA_DIR --out DIR [--epochs N] [--batch-size B] [--learning-rate LR]
+                                    [--validation-split F] [--seed S] [--model HANDLE]
+    python -m hubdemo evaluate MODEL_DIR DATA_DIR [--json]
 """
 
 from __future__ import annotations
@@ -9,6 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+import numpy as np
 
 from hubdemo.errors import HubDemoError
 
@@ -25,6 +31,24 @@ def _parser() -> argparse.ArgumentParser:
     dataset = commands.add_parser("dataset", help="check a dataset folder or .zip: classes, counts, skipped files")
     dataset.add_argument("path", metavar="PATH")
     dataset.add_argument("--json", action="store_true", help="print one JSON object")
+
+    from hubdemo.training import TrainConfig
+    defaults = TrainConfig()
+    train = commands.add_parser("train", help="train a new head, export it and check the export")
+    train.add_argument("data", metavar="DATA_DIR", help="a folder with one subfolder per class, or a .zip")
+    train.add_argument("--out", required=True, metavar="DIR", help="where to write the SavedModel + labels.txt")
+    train.add_argument("--epochs", type=int, default=defaults.epochs)
+    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    train.add_argument("--validation-split", type=float, default=defaults.validation_split)
+    train.add_argument("--seed", type=int, default=defaults.seed)
+    train.add_argument("--model", default="efficientnet_lite0_features",
+                       help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of an exported model on a labelled dataset")
+    evaluate.add_argument("model_dir", metavar="MODEL_DIR")
+    evaluate.add_argument("data", metavar="DATA_DIR")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
@@ -76,6 +100,67 @@ def dataset(args) -> int:
     return 0
 
 
+def train(args) -> int:
+    from hubdemo import datasets, export, models, pipeline, training
+    data = datasets.load_source(args.data)
+    config = training.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                                  validation_split=args.validation_split, seed=args.seed)
+    run = _printing_run_class()(config)
+    print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}", flush=True)
+    result = training.train(data, config, models.resolve_handle(args.model), run)
+    folder = export.save(result.model, result.class_names, Path(args.out))
+    check_files = list(result.evaluation.files[:pipeline.DEFAULT_BATCH_SIZE])
+    images = next(iter(pipeline.image_batches(check_files, result.image_size)))[0].numpy()
+    diff = export.reload_max_abs_diff(folder, images, result.model(images, training=False).numpy())
+    print(json.dumps({"val_accuracy": result.evaluation.accuracy, "reload_max_abs_diff": diff,
+                      "seconds": round(result.seconds, 2), "out": str(folder),
+                      "classes": list(result.class_names)}))
+    return 0
+
+
+def _printing_run_class():
+    from hubdemo import training
+
+    class PrintingRun(training.TrainingRun):
+        """Prints one line per epoch as it ends."""
+
+        def record_epoch(self, logs: dict) -> None:
+            super().record_epoch(logs)
+            e = self.snapshot().epochs[-1]
+            print(f"epoch {e['epoch']}: loss {e.get('loss', 0):.4f} accuracy {e.get('accuracy', 0):.3f} "
+                  f"val_loss {e.get('val_loss', 0):.4f} val_accuracy {e.get('val_accuracy', 0):.3f}", flush=True)
+    return PrintingRun
+
+
+def evaluate(args) -> int:
+    from hubdemo import datasets, evaluation, export, training
+    restored, names = export.load(args.model_dir)
+    data = datasets.load_source(args.data)
+    index = {name: i for i, name in enumerate(names)}
+    missing = [c for c in data.class_names if c not in index]
+    if missing:
+        raise HubDemoError(f"The model does not know the dataset's classes {', '.join(missing)}; it knows: "
+                           f"{', '.join(names)}. Classes are matched by name.")
+    true = np.asarray([index[data.class_names[label]] for label in data.labels])
+    probs, skipped = training.predict_files(restored, data.files, _input_size(restored))
+    keep = [i for i in range(len(data)) if i not in skipped]
+    result = evaluation.evaluate(probs[keep], true[keep], names, [data.files[i] for i in keep])
+    summary = {"accuracy": result.accuracy, "per_class": result.per_class,
+               "confusion": result.confusion.tolist(), "labels": list(names)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"accuracy {result.accuracy:.3f} on {len(keep)} images")
+        for name, value in result.per_class.items():
+            print(f"  {name}: {value:.3f}")
+    return 0
+
+
+def _input_size(restored) -> int:
+    from hubdemo import models
+    return models.input_size(restored)
+
+
 def _record(result) -> dict:
     if result.error:
         return {"file": result.name, "error": result.error}
@@ -87,7 +172,7 @@ def _record(result) -> dict:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"classify": classify, "dataset": dataset}[args.command](args)
+        return {"classify": classify, "dataset": dataset, "train": train, "evaluate": evaluate}[args.command](args)
     except HubDemoError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

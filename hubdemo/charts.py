@@ -43,3 +43,68 @@ def class_counts(counts: dict[str, int]) -> alt.Chart:
         )
         .properties(height=alt.Step(22))
     )
+
+
+def training_curve(batches: list[dict], epochs: list[dict], metric: str) -> alt.Chart:
+    """``metric`` ("loss" or "accuracy") per training step, with validation ``metric`` at each epoch's end.
+
+    Args:
+        batches: records with ``step`` and ``metric`` (one per training batch).
+        epochs: records with ``step`` (the last batch of the epoch) and ``val_<metric>``.
+    """
+    title = metric.capitalize()
+    rows = [{"step": b["step"], "value": b[metric], "series": "training (each batch)"} for b in batches]
+    rows += [{"step": e["step"], "value": e[f"val_{metric}"], "series": "validation (each epoch)"}
+             for e in epochs if f"val_{metric}" in e]
+    data = pd.DataFrame(rows, columns=["step", "value", "series"])
+    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+                       scale=alt.Scale(domain=["training (each batch)", "validation (each epoch)"],
+                                       range=["#FF6F00", "#1565C0"]))
+    y = alt.Y("value:Q", title=title, scale=alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Undefined)
+    base = alt.Chart(data).encode(x=alt.X("step:Q", title="Training step"), y=y, color=colour,
+                                  tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".3f")])
+    lines = base.mark_line(strokeWidth=1.5).transform_filter(alt.datum.series == "training (each batch)")
+    points = base.mark_line(point=True, strokeWidth=2).transform_filter(
+        alt.datum.series == "validation (each epoch)")
+    return (lines + points).properties(height=240, title=title)
+
+
+def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:
+    """Bars of the share of each class's validation images predicted right."""
+    data = pd.DataFrame({"class": list(per_class), "accuracy": list(per_class.values())})
+    return (
+        alt.Chart(data)
+        .mark_bar(color="#FF6F00")
+        .encode(
+            x=alt.X("accuracy:Q", title="Right", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            y=alt.Y("class:N", title=None, sort=list(per_class), axis=alt.Axis(labelOverlap=False)),
+            tooltip=["class:N", alt.Tooltip("accuracy:Q", format=".0%")],
+        )
+        .properties(height=alt.Step(22))
+    )
+
+
+CONFUSION_SELECTION = "cell"
+
+
+def confusion_heatmap(matrix, class_names) -> alt.Chart:
+    """Counts of true class (rows) against predicted class (columns); a click selects a cell."""
+    names = list(class_names)
+    data = pd.DataFrame([{"true": names[i], "predicted": names[j], "images": int(matrix[i][j])}
+                         for i in range(len(names)) for j in range(len(names))])
+    select = alt.selection_point(name=CONFUSION_SELECTION, fields=["true", "predicted"], on="click")
+    base = alt.Chart(data).encode(
+        x=alt.X("predicted:N", title="Predicted class", sort=names, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
+        y=alt.Y("true:N", title="True class", sort=names, axis=alt.Axis(labelOverlap=False)),
+    )
+    cells = base.mark_rect(stroke="#FFFFFF").encode(
+        color=alt.Color("images:Q", title="Images", scale=alt.Scale(scheme="oranges")),
+        opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
+        tooltip=["true:N", "predicted:N", "images:Q"],
+    ).add_params(select)
+    text = base.mark_text(fontSize=12).encode(
+        text="images:Q",
+        color=alt.condition(alt.datum.images > max(int(max(map(max, matrix))) / 2, 1),
+                            alt.value("white"), alt.value("black")),
+    )
+    return (cells + text).properties(height=alt.Step(34), width=alt.Step(48))

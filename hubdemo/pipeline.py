@@ -35,7 +35,7 @@ class SkipLog:
 
 def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[int] | None = None,
                   batch_size: int = DEFAULT_BATCH_SIZE, skipped: SkipLog | None = None,
-                  augment: Callable | None = None):
+                  augment: Callable | None = None, shuffle_seed: int | None = None):
     """A ``tf.data.Dataset`` of ``(images, labels, indices)`` batches, in file order.
 
     Args:
@@ -46,6 +46,7 @@ def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[in
         skipped: collects ``(index, reason)`` for files that fail to decode;
             those files are left out of the batches instead of stopping them.
         augment: an optional function applied to each batch of images (training only).
+        shuffle_seed: shuffle the files anew each epoch, reproducibly (training only).
     """
     from hubdemo.tf import tf
     skipped = skipped if skipped is not None else SkipLog()
@@ -69,6 +70,8 @@ def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[in
 
     indices = np.arange(len(paths), dtype=np.int32)
     ds = tf.data.Dataset.from_tensor_slices((indices, label_array))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(paths), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.filter(lambda image, label, index, ok: ok)
     ds = ds.map(lambda image, label, index, ok: (image, label, index))
