@@ -100,12 +100,17 @@ def dataset(args) -> int:
     return 0
 
 
+def _print_epoch(e: dict) -> None:
+    print(f"epoch {e['epoch']}: loss {e.get('loss', 0):.4f} accuracy {e.get('accuracy', 0):.3f} "
+          f"val_loss {e.get('val_loss', 0):.4f} val_accuracy {e.get('val_accuracy', 0):.3f}", flush=True)
+
+
 def train(args) -> int:
     from hubdemo import datasets, export, models, pipeline, training
     data = datasets.load_source(args.data)
     config = training.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                                   validation_split=args.validation_split, seed=args.seed)
-    run = _printing_run_class()(config)
+    run = training.TrainingRun(config, on_epoch_end=_print_epoch)
     print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}", flush=True)
     result = training.train(data, config, models.resolve_handle(args.model), run)
     folder = export.save(result.model, result.class_names, Path(args.out))
@@ -116,20 +121,6 @@ def train(args) -> int:
                       "seconds": round(result.seconds, 2), "out": str(folder),
                       "classes": list(result.class_names)}))
     return 0
-
-
-def _printing_run_class():
-    from hubdemo import training
-
-    class PrintingRun(training.TrainingRun):
-        """Prints one line per epoch as it ends."""
-
-        def record_epoch(self, logs: dict) -> None:
-            super().record_epoch(logs)
-            e = self.snapshot().epochs[-1]
-            print(f"epoch {e['epoch']}: loss {e.get('loss', 0):.4f} accuracy {e.get('accuracy', 0):.3f} "
-                  f"val_loss {e.get('val_loss', 0):.4f} val_accuracy {e.get('val_accuracy', 0):.3f}", flush=True)
-    return PrintingRun
 
 
 def evaluate(args) -> int:

@@ -42,3 +42,10 @@ class Verdict:
 
 def accuracy(verdicts: list[Verdict]) -> float:
     return float(np.mean([v.correct for v in verdicts])) if verdicts else 0.0
+
+
+def verdicts(probabilities: np.ndarray, true_labels, class_names) -> list[Verdict]:
+    """One Verdict per image from a (n, classes) probability array."""
+    best = probabilities.argmax(axis=1)
+    return [Verdict(class_names[b], class_names[t], float(probabilities[i, b]))
+            for i, (b, t) in enumerate(zip(best, true_labels))]

@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -95,8 +96,9 @@ class TrainingRun:
     starting → extracting → training → done | stopped | error.
     """
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, on_epoch_end: Callable[[dict], None] | None = None):
         self.config = config
+        self.on_epoch_end = on_epoch_end  # Called with each epoch's record, e.g. to print it.
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._status, self._message = "starting", ""
@@ -138,9 +140,11 @@ class TrainingRun:
                                   "loss": loss, "accuracy": accuracy})
 
     def record_epoch(self, logs: dict) -> None:
+        record = {"epoch": self._epoch + 1, "step": len(self._batches), **{k: float(v) for k, v in logs.items()}}
         with self._lock:
-            self._epochs.append({"epoch": self._epoch + 1, "step": len(self._batches),
-                                 **{k: float(v) for k, v in logs.items()}})
+            self._epochs.append(record)
+        if self.on_epoch_end:
+            self.on_epoch_end(record)
 
     def snapshot(self) -> RunSnapshot:
         with self._lock:

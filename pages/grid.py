@@ -1,10 +1,11 @@
 """Dataset grid: a batch of the dataset, each image titled with a model's guess."""
 
+import numpy as np
 import streamlit as st
 
 import cached
 import widgets
-from hubdemo import grid
+from hubdemo import datasets, grid
 
 widgets.use_router()
 st.title("Dataset grid: what does ImageNet make of your classes?")
@@ -44,6 +45,38 @@ def cell_ui(column, path: str, title: str, top5, true_class: str | None) -> None
             st.progress(p.probability, f"{p.label}: {p.probability:.0%}")
 
 
+def finetuned_candidates_ui(dataset, trained):
+    """The images the trained model is judged on (its validation photos), optionally only its mistakes."""
+    same_data = dataset.root == trained.dataset_root
+    pool = (datasets.split(dataset, trained.config.validation_split, trained.config.seed).validation
+            if same_data else np.arange(len(dataset)))
+    st.caption("Showing the validation photos, which the model never trained on." if same_data
+               else "Showing every photo of this dataset (the model never trained on it).")
+    key = (id(trained), dataset.root, len(dataset))
+    cached_verdicts = st.session_state.get("grid_verdicts")
+    if cached_verdicts is None or cached_verdicts[0] != key:
+        with st.spinner("Your model is looking at the photos…"):
+            extractor = cached.extractor(trained.feature_handle) if trained.head is not None else None
+            probs, skipped = trained.probabilities([dataset.files[i] for i in pool], extractor)
+        keep = [k for k in range(len(pool)) if k not in skipped]
+        found = grid.verdicts(probs[keep], [dataset.labels[pool[k]] for k in keep], trained.class_names)
+        cached_verdicts = st.session_state["grid_verdicts"] = (key, dict(zip(pool[keep].tolist(), found)))
+    verdict_by_index = cached_verdicts[1]
+    st.metric("Accuracy on these photos", f"{grid.accuracy(list(verdict_by_index.values())):.1%}")
+    if st.toggle("Mistakes only", key="grid_mistakes_only"):
+        return np.array([i for i, v in verdict_by_index.items() if not v.correct], dtype=int)
+    return np.array(list(verdict_by_index), dtype=int)
+
+
+def finetuned_cell_ui(column, path: str, title: str, verdict) -> None:
+    thumb = cached.thumbnail(path)
+    if thumb is not None:
+        column.image(thumb, width="stretch")
+    with column.popover(title, width="stretch"):
+        st.caption(f"True class: {verdict.true}")
+        st.progress(verdict.probability, f"{verdict.predicted}: {verdict.probability:.0%}")
+
+
 dataset = widgets.dataset_ui()
 if dataset is None:
     st.stop()
@@ -53,22 +86,50 @@ handle = widgets.model_picker_ui("classification", key="grid")
 if not handle or cached.classifier_ui(handle) is None:
     st.stop()
 
-number, seed = navigation_ui(len(dataset))
-indices = grid.batch(grid.order(len(dataset), seed), number)
-files = tuple(str(dataset.files[i]) for i in indices)
-with st.spinner("The model is looking at this batch…"):
-    results = cached.imagenet_batch(handle, files)
+trained = st.session_state.get("trained")
+mine = trained is not None and st.toggle(
+    f"Show my trained model's guesses (trained on {trained.dataset_name})", key="grid_mine",
+    help="Titles turn green when the model is right and red when it is wrong.")
+if mine and tuple(trained.class_names) != dataset.class_names:
+    st.warning(f"Your model knows the classes {', '.join(trained.class_names)}; this dataset has "
+               f"{', '.join(dataset.class_names)}. Pick the dataset it was trained on to compare.")
+    mine = False
 
-for row in range(grid.ROWS):
-    columns = st.columns(grid.COLUMNS)
-    for col, cell in zip(columns, range(row * grid.COLUMNS, (row + 1) * grid.COLUMNS)):
-        if cell >= len(results):
-            break
-        result, label = results[cell], dataset.class_names[dataset.labels[indices[cell]]]
-        if result.error:
-            col.error(result.error)
-            continue
-        cell_ui(col, files[cell], result.predictions[0].label, result.predictions, label)
+if mine:
+    candidates = finetuned_candidates_ui(dataset, trained)
+    if not len(candidates):
+        st.success("No mistakes on these photos.")
+        st.stop()
+    number, seed = navigation_ui(len(candidates))
+    indices = candidates[grid.batch(grid.order(len(candidates), seed), number)]
+    verdict_by_index = st.session_state["grid_verdicts"][1]
+    batch_verdicts = [verdict_by_index[i] for i in indices]
+    st.metric("Right in this batch", f"{sum(v.correct for v in batch_verdicts)} of {len(batch_verdicts)} "
+              f"({grid.accuracy(batch_verdicts):.0%})")
+    for row in range(grid.ROWS):
+        columns = st.columns(grid.COLUMNS)
+        for col, cell in zip(columns, range(row * grid.COLUMNS, (row + 1) * grid.COLUMNS)):
+            if cell >= len(indices):
+                break
+            v = batch_verdicts[cell]
+            title = f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"
+            finetuned_cell_ui(col, str(dataset.files[indices[cell]]), title, v)
+else:
+    number, seed = navigation_ui(len(dataset))
+    indices = grid.batch(grid.order(len(dataset), seed), number)
+    files = tuple(str(dataset.files[i]) for i in indices)
+    with st.spinner("The model is looking at this batch…"):
+        results = cached.imagenet_batch(handle, files)
+    for row in range(grid.ROWS):
+        columns = st.columns(grid.COLUMNS)
+        for col, cell in zip(columns, range(row * grid.COLUMNS, (row + 1) * grid.COLUMNS)):
+            if cell >= len(results):
+                break
+            result, label = results[cell], dataset.class_names[dataset.labels[indices[cell]]]
+            if result.error:
+                col.error(result.error)
+                continue
+            cell_ui(col, files[cell], result.predictions[0].label, result.predictions, label)
 
 with st.expander("Why are ImageNet's guesses reasonable but not perfect?"):
     st.markdown(

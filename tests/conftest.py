@@ -50,3 +50,16 @@ def flowers_dir():
 @pytest.fixture(scope="session")
 def flower_photo(flowers_dir):
     return sorted((flowers_dir / "daisy").glob("*.jpg"))[0]
+
+
+@pytest.fixture(scope="session")
+def colours_dir(tmp_path_factory):
+    """36 small generated photos in 3 colour classes: a dataset that trains in seconds."""
+    from make_images import colour_dataset
+    return colour_dataset(tmp_path_factory.mktemp("colours") / "colours")
+
+
+@pytest.fixture(scope="session")
+def extractor(bundled_dir):
+    from hubdemo.features import FeatureExtractor
+    return FeatureExtractor("bundled:efficientnet_lite0/feature_vector")

@@ -34,3 +34,20 @@ def half_red_half_blue(width=40, height=20) -> Image.Image:
     arr[:, : width // 2] = (255, 0, 0)
     arr[:, width // 2 :] = (0, 0, 255)
     return Image.fromarray(arr, "RGB")
+
+
+def colour_photo(rgb, seed: int, size: int = 64) -> bytes:
+    """A noisy photo of mostly one colour: classes the ImageNet features tell apart easily."""
+    rng = np.random.default_rng(seed)
+    arr = np.clip(np.asarray(rgb, float) + rng.normal(0, 40, (size, size, 3)), 0, 255).astype(np.uint8)
+    return encode(Image.fromarray(arr, "RGB"), "PNG")
+
+
+def colour_dataset(root, per_class: int = 12, classes=None):
+    """A small real dataset folder: one subfolder per colour class, PNG photos inside."""
+    classes = classes or {"red": (220, 40, 40), "blue": (40, 60, 220), "green": (40, 200, 60)}
+    for name, rgb in classes.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            (root / name / f"{i:02d}.png").write_bytes(colour_photo(rgb, seed=sum(map(ord, name)) * 100 + i))
+    return root

@@ -1,0 +1,152 @@
+"""Training: live statistics, Stop, the cached-feature path against the full model, evaluation, settings."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from hubdemo import charts, datasets, evaluation, training
+from hubdemo.errors import HubDemoError
+
+FEATURES = "bundled:efficientnet_lite0/feature_vector"
+
+
+@pytest.fixture(scope="module")
+def colours(colours_dir):
+    return datasets.load_folder(colours_dir)
+
+
+@pytest.fixture(scope="module")
+def trained(colours, extractor):
+    run = training.TrainingRun(training.TrainConfig(epochs=4, batch_size=8, learning_rate=0.01))
+    result = training.train(colours, run.config, FEATURES, run, extractor)
+    return run, result
+
+
+def test_every_batch_and_epoch_is_recorded_for_the_charts(trained):
+    run, result = trained
+    snap = run.snapshot()
+    steps = -(-30 // 8)  # 36 photos, 2 per class held back for validation: 30 train in batches of 8.
+    assert snap.status == "done" and snap.fraction_done == 1.0
+    assert [b["step"] for b in snap.batches] == list(range(1, 4 * steps + 1))
+    assert [e["epoch"] for e in snap.epochs] == [1, 2, 3, 4]
+    assert all({"loss", "accuracy", "val_loss", "val_accuracy"} <= set(e) for e in snap.epochs)
+    assert snap.batches[-1]["loss"] < snap.batches[0]["loss"]
+    spec = charts.training_curve(snap.batches, snap.epochs, "loss").to_dict()
+    (rows,) = spec["datasets"].values()
+    assert len(rows) == len(snap.batches) + len(snap.epochs)
+    assert rows[-1] == {"step": 4 * steps, "value": snap.epochs[-1]["val_loss"], "series": "validation (each epoch)"}
+
+
+def test_the_head_learns_the_colours(trained):
+    _, result = trained
+    assert result.evaluation.accuracy == 1.0
+    assert result.class_names == ("blue", "green", "red") and len(result.evaluation.files) == 6
+
+
+def test_cached_features_and_full_model_give_the_same_predictions(trained, extractor):
+    _, result = trained
+    files = list(result.evaluation.files)
+    fast, _ = result.probabilities(files, extractor)
+    full, _ = result.probabilities(files)  # No extractor: the exported Sequential runs on the images.
+    assert fast.shape == (6, 3)
+    np.testing.assert_allclose(fast, full, atol=1e-5)
+
+
+def test_stop_mid_training_keeps_a_usable_model(colours, extractor):
+    run = training.TrainingRun(training.TrainConfig(epochs=50, batch_size=4),
+                               on_epoch_end=lambda record: run.stop() if record["epoch"] == 2 else None)
+    result = training.train(colours, run.config, FEATURES, run, extractor)
+    snap = run.snapshot()
+    assert snap.status == "stopped" and "keeps what it learned" in snap.message
+    assert len(snap.batches) == 2 * 8 + 1  # Ends after the batch it was on, in epoch 3.
+    assert [e["epoch"] for e in snap.epochs] == [1, 2, 3] and snap.epochs[-1]["step"] == 17
+    probs, _ = result.probabilities(list(result.evaluation.files), extractor)
+    assert probs.shape == (6, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+
+
+def test_stop_while_extracting_features_ends_before_training(colours, bundled_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))  # A cold feature cache.
+    run = training.TrainingRun(training.TrainConfig())
+    run.stop()
+    assert training.train(colours, run.config, FEATURES, run) is None
+    assert run.snapshot().status == "stopped" and run.snapshot().batches == []
+
+
+def test_background_training_reports_through_its_run(colours, extractor):
+    run = training.start(colours, training.TrainConfig(epochs=2, batch_size=8), FEATURES, extractor)
+    run.thread.join(120)
+    assert not run.running and run.snapshot().status == "done" and run.result is not None
+
+
+def test_background_training_errors_become_a_message(colours, extractor):
+    run = training.start(colours, training.TrainConfig(), "/no/such/model", extractor)
+    run.thread.join(60)
+    assert run.snapshot().status == "error" and "No model at '/no/such/model'" in run.snapshot().message
+
+
+def test_augmentation_and_dropout_train_through_the_full_model(colours):
+    run = training.TrainingRun(training.TrainConfig(epochs=1, batch_size=8, augment=True, dropout=0.2))
+    result = training.train(colours, run.config, FEATURES, run)
+    assert result.head is None and run.snapshot().status == "done"
+    assert [layer.name for layer in result.model.layers][-2:] == ["dropout", "classifier"]
+    assert len(result.evaluation.files) == 6
+
+
+@pytest.mark.parametrize("setting, value", [("epochs", 0), ("learning_rate", 5.0), ("validation_split", 0.9),
+                                            ("dropout", 1.0)])
+def test_settings_out_of_range_are_named(setting, value):
+    with pytest.raises(HubDemoError, match=f"`{setting}` must be between"):
+        training.TrainConfig(**{setting: value}).check()
+
+
+def test_parameter_summary_counts_frozen_and_trainable(extractor):
+    rows = training.parameter_summary(extractor.layer, 1280, 5, training.TrainConfig(dropout=0.0))
+    assert rows[-1] == {"Layer": "Dense (softmax)", "Output": "(None, 5)", "Parameters": 6405, "Trainable": 6405}
+    assert rows[0]["Trainable"] == 0 and 3_000_000 < rows[0]["Parameters"] < 3_600_000
+    tuned = training.parameter_summary(extractor.layer, 1280, 5, training.TrainConfig(fine_tune=True))
+    assert 3_000_000 < tuned[0]["Trainable"] < tuned[0]["Parameters"]  # BatchNorm statistics stay frozen.
+
+
+def test_features_are_cached_on_disk_by_content(colours_dir, tmp_path, monkeypatch, bundled_dir):
+    from hubdemo.features import FeatureExtractor
+    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
+    files = sorted((colours_dir / "red").glob("*.png"))[:3]
+    first, skipped = FeatureExtractor(FEATURES).extract(files)
+    assert not skipped and len(list((tmp_path / "features").rglob("*.npy"))) == 3
+    renamed = tmp_path / "renamed.png"
+    renamed.write_bytes(files[0].read_bytes())
+    fresh = FeatureExtractor(FEATURES)  # Empty memory: everything must come from disk.
+    fresh._features = None  # The model is not run again: calling it would fail.
+    again, _ = fresh.extract([*files, renamed])
+    np.testing.assert_array_equal(again[:3], first)
+    np.testing.assert_array_equal(again[3], first[0])
+
+
+def test_evaluation_counts_confusion_per_class_and_mistakes():
+    probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    ev = evaluation.evaluate(probs, [0, 1, 1, 1], ("cat", "dog"), ["a", "b", "c", "d"])
+    assert ev.accuracy == 0.75 and ev.confusion.tolist() == [[1, 0], [1, 2]]
+    assert ev.per_class == {"cat": 1.0, "dog": pytest.approx(2 / 3)}
+    assert [(m.file.name, m.true, m.predicted) for m in ev.mistakes] == [("c", "dog", "cat")]
+    assert [f.name for f in ev.cell_files(1, 1)] == ["b", "d"]
+
+
+def test_training_and_exporting_keep_keras_3_out_of_the_process(colours_dir, bundled_dir, tmp_path):
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from hubdemo import datasets, export, training\n"
+        f"data = datasets.load_folder({str(colours_dir)!r})\n"
+        "run = training.TrainingRun(training.TrainConfig(epochs=1))\n"
+        "r = training.train(data, run.config, 'bundled:efficientnet_lite0/feature_vector', run)\n"
+        f"folder = export.save(r.model, r.class_names, Path({str(tmp_path / 'out')!r}))\n"
+        "export.load(folder)\n"
+        "export.to_tflite(folder)\n"
+        "assert 'keras' not in sys.modules, sorted(m for m in sys.modules if m.startswith('keras'))\n")
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
