@@ -1,7 +1,7 @@
 """UI pieces shared by pages: the dataset picker (every source) and its summary.
 
 Widget values vanish when a page stops showing the widget, so what the user
-chose is copied into plain session state (``keep``/``restore``): going to the
+chose is copied into plain session state (``remembered``): going to the
 training page and back keeps the dataset.
 """
 
@@ -42,31 +42,32 @@ def use_router() -> None:
         st.stop()
 
 
-def restore(key: str, default=None) -> None:
-    """Before a widget is drawn: give it back the value it had on another page."""
-    kept = st.session_state.get(f"kept_{key}", default)
-    if kept is not None and key not in st.session_state:
-        st.session_state[key] = kept
+def remembered(key: str, default=None) -> dict:
+    """Widget arguments that keep its value across pages: ``st.radio(..., **remembered("k"))``.
+
+    Streamlit forgets a widget's value once a page without it has run, so the
+    value is copied to a plain key on every change and given back before the
+    widget is drawn again.
+    """
+    value = st.session_state.get(f"kept_{key}", default)
+    if value is not None:
+        st.session_state[key] = value
+    return {"key": key, "on_change": _keep, "args": (key,)}
 
 
-def keep(key: str) -> None:
-    """After a widget is drawn: remember its value across pages."""
-    st.session_state[f"kept_{key}"] = st.session_state.get(key)
+def _keep(key: str) -> None:
+    st.session_state[f"kept_{key}"] = st.session_state[key]
 
 
 def model_picker_ui(kind: str, key: str) -> str:
     """Sidebar choice among the catalogue's models of one kind, or any handle; returns the handle."""
     specs = {spec.title: spec for spec in models.catalogue(kind)}
-    restore(f"{key}_model")
-    choice = st.sidebar.selectbox("Model", [*specs, CUSTOM], key=f"{key}_model")
-    keep(f"{key}_model")
+    choice = st.sidebar.selectbox("Model", [*specs, CUSTOM], **remembered(f"{key}_model"))
     if choice == CUSTOM:
         st.sidebar.caption("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
                            "holding saved_model.pb, on this computer.")
-        restore(f"{key}_handle")
-        handle = st.sidebar.text_input("Model handle", key=f"{key}_handle",
-                                       placeholder="https://tfhub.dev/… or /path/to/saved_model")
-        keep(f"{key}_handle")
+        handle = st.sidebar.text_input("Model handle", placeholder="https://tfhub.dev/… or /path/to/saved_model",
+                                       **remembered(f"{key}_handle"))
         return handle
     st.sidebar.caption(specs[choice].description)
     return specs[choice].handle
@@ -75,9 +76,8 @@ def model_picker_ui(kind: str, key: str) -> str:
 def dataset_ui() -> datasets.Dataset | None:
     """Pick a dataset from any source; returns it, or None (after saying why) when there is none yet."""
     default_folder = st.session_state.get("default_data")
-    restore("dataset_source", FOLDER if default_folder else DIGITS)
-    source = st.radio("Dataset", SOURCES, key="dataset_source", horizontal=True)
-    keep("dataset_source")
+    source = st.radio("Dataset", SOURCES, horizontal=True,
+                      **remembered("dataset_source", FOLDER if default_folder else DIGITS))
     try:
         if source == DIGITS:
             with st.spinner("Preparing the handwritten digits (first time only)…"):
@@ -95,11 +95,9 @@ def dataset_ui() -> datasets.Dataset | None:
 
 
 def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
-    restore("dataset_folder", default_folder)
-    folder = st.text_input("Folder path", key="dataset_folder",
-                           placeholder="/home/me/flower_photos",
-                           help="A folder with one subfolder per class: flowers/daisy/*.jpg, flowers/roses/*.jpg…")
-    keep("dataset_folder")
+    folder = st.text_input("Folder path", placeholder="/home/me/flower_photos",
+                           help="A folder with one subfolder per class: flowers/daisy/*.jpg, flowers/roses/*.jpg…",
+                           **remembered("dataset_folder", default_folder))
     if not folder:
         st.info("Type the path of a folder that has one subfolder of photos per class.")
         return None

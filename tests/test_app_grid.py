@@ -106,3 +106,11 @@ def test_a_dataset_built_in_the_browser(bundled_dir):
     at.run()
     assert not at.error and metrics(at)["Classes"] == "2" and metrics(at)["Images"] == "4"
     assert at.get("download_button"), "the dataset can be downloaded as a zip"
+
+
+def test_the_dataset_choice_survives_a_visit_to_another_page(bundled_dir, colours_dir):
+    at = open_grid(default_data=colours_dir)
+    at.radio(key="dataset_source").set_value("Upload a .zip").run()
+    at.switch_page("pages/classifier.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.radio(key="dataset_source").value == "Upload a .zip" and not at.exception

@@ -73,3 +73,29 @@ def test_dataset_checks_a_zip_with_the_uploads_code(tmp_path):
     assert done.returncode == 1
     assert "outside its own folder" in json.loads(done.stdout)["error"]
     assert not (tmp_path.parent / "outside.jpg").exists()
+
+
+def test_train_exports_and_prints_a_json_summary_last(colours_dir, tmp_path, bundled_dir):
+    done = run_cli("train", str(colours_dir), "--out", str(tmp_path / "model"), "--epochs", "3",
+                   "--batch-size", "8", "--learning-rate", "0.01", "--seed", "1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[1:4]] == ["epoch 1", "epoch 2", "epoch 3"]
+    summary = json.loads(lines[-1])
+    assert summary["val_accuracy"] == 1.0 and summary["reload_max_abs_diff"] <= 1e-5 and summary["seconds"] > 0
+    assert (tmp_path / "model" / "saved_model.pb").is_file()
+
+    evaluated = run_cli("evaluate", str(tmp_path / "model"), str(colours_dir), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    result = json.loads(evaluated.stdout)
+    assert result["labels"] == ["blue", "green", "red"] and result["accuracy"] == 1.0
+    assert result["per_class"] == {"blue": 1.0, "green": 1.0, "red": 1.0}
+    assert result["confusion"] == [[12, 0, 0], [0, 12, 0], [0, 0, 12]]
+
+
+def test_evaluate_matches_classes_by_name_and_says_which_are_unknown(colours_dir, tmp_path, bundled_dir):
+    from make_images import colour_dataset
+    run_cli("train", str(colours_dir), "--out", str(tmp_path / "model"), "--epochs", "1")
+    other = colour_dataset(tmp_path / "other", per_class=3, classes={"green": (40, 200, 60), "purple": (150, 0, 150)})
+    done = run_cli("evaluate", str(tmp_path / "model"), str(other), "--json")
+    assert done.returncode == 1 and "purple" in done.stderr and "Traceback" not in done.stderr

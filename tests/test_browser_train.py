@@ -1,0 +1,70 @@
+"""The training page in a real browser: train, watch the charts grow, read the accuracy, export."""
+
+import pytest
+
+from browser import browser_page, streamlit_server, wait_for_app_run
+
+
+@pytest.fixture(scope="module")
+def app_url(bundled_dir, colours_dir, tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.setenv("HUBDEMO_EXPORTS_DIR", str(tmp_path_factory.mktemp("exports")))
+    with streamlit_server("--data", str(colours_dir)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
+    from playwright.sync_api import expect
+    with browser_page() as page:
+        page.goto(f"{app_url}/train")
+        wait_for_app_run(page)
+        for label, value in (("Epochs", "80"), ("Batch size", "2")):
+            box = page.get_by_role("spinbutton", name=label)
+            box.fill(value)
+            box.press("Enter")
+            wait_for_app_run(page)
+        page.get_by_role("button", name="Train").click()
+
+        progress = page.get_by_test_id("stProgress")
+        expect(progress).to_contain_text("Epoch", timeout=60_000)
+        charts = page.get_by_test_id("stVegaLiteChart").filter(visible=True)
+        expect(charts.first).to_be_visible(timeout=30_000)
+        before = charts.first.screenshot()
+        first_text = progress.inner_text()
+        page.wait_for_timeout(2500)
+        assert progress.count() == 1, "still training (1,200 steps)"
+        assert charts.first.screenshot() != before, "the curve grew"
+        assert progress.inner_text() != first_text, "the progress moved on"
+        expect(page.get_by_test_id("stMetricValue").filter(has_text="%").first).to_be_visible(timeout=120_000)
+        expect(page.get_by_text("Validation accuracy")).to_be_visible()
+        expect(page.get_by_test_id("stMetricValue").filter(has_text="100.0%")).to_have_count(1)
+        expect(page.get_by_role("button", name="Stop")).to_have_count(0)
+
+        page.get_by_role("button", name="Export the model").click()
+        expect(page.get_by_test_id("stAlert").filter(has_text="Saved to")).to_contain_text(
+            "(identical)", timeout=120_000)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        page.screenshot(path=str(tmp_path / "train.png"), full_page=True)
+
+
+def test_stop_ends_training_and_keeps_the_model(app_url):
+    from playwright.sync_api import expect
+    with browser_page() as page:
+        page.goto(f"{app_url}/train")
+        wait_for_app_run(page)
+        box = page.get_by_role("spinbutton", name="Epochs")
+        box.fill("200")
+        box.press("Enter")
+        wait_for_app_run(page)
+        page.get_by_role("button", name="Train").click()
+        expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
+        page.get_by_role("button", name="Stop").click()
+        expect(page.get_by_text("Stopped early; the model keeps what it learned so far.")).to_be_visible(
+            timeout=30_000)
+        expect(page.get_by_text("Validation accuracy")).to_be_visible()
+        expect(page.get_by_test_id("stException")).to_have_count(0)
