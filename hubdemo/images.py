@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +19,17 @@ MAX_PIXELS = 64_000_000
 FORMATS_HINT = "JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF"
 
 
-def read_image(data: bytes, name: str = "image") -> Image.Image:
+def read_image(data: bytes, name: str = "image", *, at_least: int | None = None) -> Image.Image:
     """Decode ``data`` into an upright RGB ``PIL.Image``.
 
     Applies EXIF orientation; converts grayscale, palette, CMYK, 16-bit and
     transparent images to RGB (transparency is laid on white); reads the first
     frame of an animation.
+
+    Args:
+        at_least: if given, a JPEG may be decoded at a reduced scale (1/2, 1/4,
+            1/8) that keeps both sides at least this long: a 12-megapixel phone
+            photo bound for a 224-pixel model decodes about 10 times faster.
 
     Raises:
         HubDemoError: the data is empty, not an image, damaged, or too large.
@@ -33,15 +37,15 @@ def read_image(data: bytes, name: str = "image") -> Image.Image:
     if not data:
         raise HubDemoError(f"{name} is empty (0 bytes). Choose a photo file.")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            _check_size(image, name)  # From the header, before decoding any pixels.
-            image.load()
-            image = ImageOps.exif_transpose(image)
+        image = Image.open(io.BytesIO(data))
+        _check_size(image, name)  # From the header, before decoding any pixels.
+        if at_least and image.format == "JPEG":
+            image.draft("RGB", (at_least, at_least))
+        image.load()
+        image = ImageOps.exif_transpose(image)
     except UnidentifiedImageError as err:
         raise HubDemoError(f"{name} is not an image that can be read. Use a {FORMATS_HINT} file.") from err
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+    except Image.DecompressionBombError as err:
         raise HubDemoError(f"{name} is too large to open safely (over {MAX_PIXELS / 1e6:.0f} "
                            "megapixels, or a decompression bomb). Resize it and try again.") from err
     except (OSError, SyntaxError, ValueError) as err:
@@ -85,15 +89,19 @@ def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
     return Image.fromarray(gray, "L").convert("RGB")
 
 
-def to_model_input(image: Image.Image, size: int) -> np.ndarray:
-    """The whole image resized to ``size``×``size`` (as the tutorial does), float32 in [0, 1]."""
-    resized = image.resize((size, size), Image.BILINEAR)
-    return np.asarray(resized, dtype=np.float32) / 255.0
+def load_pixels(data: bytes, size: int, name: str = "image") -> np.ndarray:
+    """The whole image resized to ``size``×``size`` (as the tutorial does), as uint8 RGB.
+
+    The tf.data pipeline takes these (a quarter of the bytes of floats) and
+    scales them to [0, 1] in the graph.
+    """
+    image = read_image(data, name, at_least=size)
+    return np.asarray(image.resize((size, size), Image.BILINEAR))
 
 
 def load_for_model(data: bytes, size: int, name: str = "image") -> np.ndarray:
-    """Decode and prepare one image file's bytes for a model with ``size``×``size`` input."""
-    return to_model_input(read_image(data, name), size)
+    """Decode and prepare one image file's bytes for a model with ``size``×``size`` input: float32 in [0, 1]."""
+    return load_pixels(data, size, name).astype(np.float32) / 255.0
 
 
 def read_file(path: str | Path) -> bytes:

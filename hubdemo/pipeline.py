@@ -57,16 +57,16 @@ def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[in
         index = int(index)
         try:
             data = Path(paths[index]).read_bytes()
-            return images.load_for_model(data, size, Path(paths[index]).name), True
+            return images.load_pixels(data, size, Path(paths[index]).name), True
         except (HubDemoError, OSError) as err:
             skipped.add(index, str(err))
-            return np.zeros((size, size, 3), np.float32), False
+            return np.zeros((size, size, 3), np.uint8), False
 
     def load(index, label):
-        image, ok = tf.numpy_function(decode, [index], [tf.float32, tf.bool], stateful=False)
-        image.set_shape([size, size, 3])
+        pixels, ok = tf.numpy_function(decode, [index], [tf.uint8, tf.bool], stateful=False)
+        pixels.set_shape([size, size, 3])
         ok.set_shape([])
-        return image, label, index, ok
+        return pixels, label, index, ok
 
     indices = np.arange(len(paths), dtype=np.int32)
     ds = tf.data.Dataset.from_tensor_slices((indices, label_array))
@@ -76,6 +76,7 @@ def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[in
     ds = ds.filter(lambda image, label, index, ok: ok)
     ds = ds.map(lambda image, label, index, ok: (image, label, index))
     ds = ds.batch(batch_size)
+    ds = ds.map(lambda pixels, label, index: (tf.cast(pixels, tf.float32) / 255.0, label, index))
     if augment is not None:
         ds = ds.map(lambda image, label, index: (augment(image), label, index),
                     num_parallel_calls=tf.data.AUTOTUNE)

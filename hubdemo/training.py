@@ -286,7 +286,8 @@ def train(dataset: datasets.Dataset, config: TrainConfig, feature_handle: str, r
                  validation_data=(feats[val_idx], labels[val_idx]), shuffle=True, verbose=0,
                  callbacks=[LiveStats(run, steps)])
         val_probs = head(feats[val_idx], training=False).numpy()
-        feature_layer, size = models.load_layer(feature_handle, trainable=False)
+        # The frozen module is shared with the extractor (no second load): nothing trains it.
+        feature_layer, size = models.keras_layer(extractor.layer.resolved_object, trainable=False)
         model = assemble(feature_layer, head, size)
     else:
         feature_layer, size = models.load_layer(feature_handle, trainable=config.fine_tune)
