@@ -250,17 +250,18 @@ def load_digits_dataset() -> Dataset:
 
 # --- Downloaded: TF Flowers ---------------------------------------------------------------
 
-def load_flowers(progress=None, *, url: str = FLOWERS_URL) -> Dataset:
+def load_flowers(progress=None, *, url: str | None = None) -> Dataset:
     """The tutorial's TF Flowers, downloaded once into the cache.
 
     Args:
         progress: optional ``progress(done_bytes, total_bytes)`` callback.
-        url: where to fetch the archive (the official URL by default).
+        url: where to fetch the archive (default: ``FLOWERS_URL``, the official one).
 
     Raises:
         HubDemoError: offline or the download failed; the message names what works offline.
     """
     from hubdemo import downloads
+    url = url or FLOWERS_URL
     archive = downloads.download(url, paths.cache_dir() / "downloads" / Path(url).name, progress=progress,
                                  offline_hint="Use the built-in handwritten digits, upload a .zip of "
                                               "your photos, or type the path of a folder instead.")

@@ -114,3 +114,16 @@ def test_the_dataset_choice_survives_a_visit_to_another_page(bundled_dir, colour
     at.switch_page("pages/classifier.py").run()
     at.switch_page("pages/train.py").run()
     assert at.radio(key="dataset_source").value == "Upload a .zip" and not at.exception
+
+
+def test_tf_flowers_without_network_names_what_works_offline(bundled_dir, monkeypatch):
+    from hubdemo import datasets
+    # The real download code, pointed at a host that cannot resolve (as offline).
+    monkeypatch.setattr(datasets, "FLOWERS_URL", "https://storage.invalid/example_images/flower_photos.tgz")
+    at = open_grid()
+    at.radio(key="dataset_source").set_value("TF Flowers (the tutorial's; download)").run()
+    at.button(key="download_flowers").click().run()
+    assert "Could not download" in at.error[0].value and "built-in handwritten digits" in at.error[0].value
+    assert not at.exception
+    at.radio(key="dataset_source").set_value("Handwritten digits (built in, works offline)").run()
+    assert len(titles(at)) == 30, "the app keeps working"

@@ -80,3 +80,26 @@ def test_the_grid_shows_the_trained_models_guesses_in_green_and_red(trained_app)
     at.toggle(key="grid_mistakes_only").set_value(True).run()
     assert any("No mistakes" in s.value for s in at.success)
     assert not at.exception
+
+
+def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, colours_dir):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    at.session_state["default_data"] = str(colours_dir)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="epochs").set_value(150)
+    at.number_input(key="batch_size").set_value(2)
+    at.button(key="train").click().run()
+    run = at.session_state["training_run"]
+    at.number_input(key="epochs").set_value(5).run()  # A widget rerun mid-training.
+    at.switch_page("pages/classifier.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.session_state["training_run"] is run and run.running
+    assert any(p.text.startswith(("Epoch", "Computing features")) for p in at.get("progress")) or \
+        "Validation accuracy" in metrics(at)
+    assert at.button(key="train").disabled
+    at.button(key="stop_training").click().run()
+    run.thread.join(60)
+    at.run()
+    assert run.snapshot().status == "stopped" and len(run.snapshot().epochs) < 150
+    assert any(i.value.startswith("Stopped") for i in at.info) and not at.exception

@@ -52,7 +52,7 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
         page.screenshot(path=str(tmp_path / "train.png"), full_page=True)
 
 
-def test_stop_ends_training_and_keeps_the_model(app_url):
+def test_other_sessions_are_served_while_one_trains_and_stop_keeps_the_model(app_url):
     from playwright.sync_api import expect
     with browser_page() as page:
         page.goto(f"{app_url}/train")
@@ -63,6 +63,13 @@ def test_stop_ends_training_and_keeps_the_model(app_url):
         wait_for_app_run(page)
         page.get_by_role("button", name="Train").click()
         expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
+
+        other = page.context.browser.new_page()  # A second browser session (a student's laptop).
+        other.goto(app_url)
+        wait_for_app_run(other)
+        expect(other.get_by_role("heading", name="military uniform")).to_be_visible()
+        expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch")  # Still training meanwhile.
+
         page.get_by_role("button", name="Stop").click()
         expect(page.get_by_text("Stopped early; the model keeps what it learned so far.")).to_be_visible(
             timeout=30_000)
