@@ -13,7 +13,9 @@ import stat
 import tarfile
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Callable
 
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
@@ -42,6 +44,16 @@ def _safe_relative(name: str) -> PurePosixPath:
     return path
 
 
+@dataclass(frozen=True)
+class _Member:
+    """One archive entry, zip or tar alike."""
+
+    name: str
+    size: int  # As declared; not trusted while writing.
+    plain_file: bool  # False for links and devices.
+    open: Callable[[], BinaryIO]
+
+
 def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
                 max_files: int = MAX_FILES) -> Path:
     """Extract a .zip (a path or a binary file object) into the new folder ``dest``.
@@ -58,21 +70,10 @@ def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
         return dest
     try:
         with zipfile.ZipFile(source) as archive:
-            for member in archive.infolist():  # Junk included: a hostile name is refused, not ignored.
-                _safe_relative(member.filename)
-            members = [m for m in archive.infolist() if not m.is_dir() and not is_junk(m.filename)]
-            for member in members:
-                if stat.S_ISLNK(member.external_attr >> 16):
-                    raise HubDemoError(f"The archive contains a link, '{member.filename}'; links are not "
-                                       "extracted. Put the photos themselves in the archive.")
-            _check_totals(len(members), sum(m.file_size for m in members), max_files, max_total_bytes)
-            with paths.atomic_folder(dest) as tmp:
-                budget = _Budget(max_total_bytes)
-                for member in members:
-                    target = tmp / _safe_relative(member.filename)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with archive.open(member) as src, open(target, "wb") as out:
-                        budget.copy(src, out)
+            members = [_Member(m.filename, m.file_size, not stat.S_ISLNK(m.external_attr >> 16),
+                               lambda m=m: archive.open(m))
+                       for m in archive.infolist() if not m.is_dir()]
+            _extract([m.filename for m in archive.infolist()], members, dest, max_total_bytes, max_files)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as err:
         raise HubDemoError(f"The file is not a readable .zip archive ({err}). Make the archive again "
                            "and upload it once more.") from err
@@ -88,25 +89,33 @@ def extract_tar(path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTE
         return dest
     try:
         with tarfile.open(path) as archive:
-            for member in archive.getmembers():
-                _safe_relative(member.name)
-            members = [m for m in archive.getmembers() if not m.isdir() and not is_junk(m.name)]
-            for member in members:
-                if not member.isfile():
-                    raise HubDemoError(f"The archive contains '{member.name}', which is not a plain file "
-                                       "(a link or device); it was not extracted.")
-            _check_totals(len(members), sum(m.size for m in members), max_files, max_total_bytes)
-            with paths.atomic_folder(dest) as tmp:
-                budget = _Budget(max_total_bytes)
-                for member in members:
-                    target = tmp / _safe_relative(member.name)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with archive.extractfile(member) as src, open(target, "wb") as out:
-                        budget.copy(src, out)
+            members = [_Member(m.name, m.size, m.isfile(), lambda m=m: archive.extractfile(m))
+                       for m in archive.getmembers() if not m.isdir()]
+            _extract([m.name for m in archive.getmembers()], members, dest, max_total_bytes, max_files)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise HubDemoError(f"The archive {path.name} is damaged or not a tar archive ({err}). "
                            "Delete it and download it again.") from err
     return dest
+
+
+def _extract(all_names: list[str], members: list[_Member], dest: Path, max_total_bytes: int,
+             max_files: int) -> None:
+    """Check every entry, then write the files atomically into ``dest``, counting the bytes."""
+    for name in all_names:  # Junk and folders included: a hostile name is refused, not ignored.
+        _safe_relative(name)
+    members = [m for m in members if not is_junk(m.name)]
+    for member in members:
+        if not member.plain_file:
+            raise HubDemoError(f"The archive contains '{member.name}', a link or special file; links are "
+                               "not extracted. Put the photos themselves in the archive.")
+    _check_totals(len(members), sum(m.size for m in members), max_files, max_total_bytes)
+    with paths.atomic_folder(dest) as tmp:
+        budget = _Budget(max_total_bytes)
+        for member in members:
+            target = tmp / _safe_relative(member.name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with member.open() as src, open(target, "wb") as out:
+                budget.copy(src, out)
 
 
 def _check_totals(count: int, total: int, max_files: int, max_total_bytes: int) -> None:

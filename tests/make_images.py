@@ -51,3 +51,13 @@ def colour_dataset(root, per_class: int = 12, classes=None):
         for i in range(per_class):
             (root / name / f"{i:02d}.png").write_bytes(colour_photo(rgb, seed=sum(map(ord, name)) * 100 + i))
     return root
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    """A .zip in memory with the given member names and contents."""
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()

@@ -1,13 +1,10 @@
 """AppTest of the dataset-grid page: every dataset source, the summary, the grid and its navigation."""
 
-import io
-import zipfile
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from make_images import jpeg
+from make_images import jpeg, zip_of
 
 TIMEOUT = 180
 
@@ -28,14 +25,6 @@ def titles(at) -> list[str]:
 
 def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from hubdemo import datasets, paths
 from hubdemo.errors import HubDemoError
-from make_images import jpeg, png
+from make_images import jpeg, png, zip_of
 
 
 def make_folder(root, layout: dict[str, int], extra: dict[str, bytes] = {}):  # noqa: B006
@@ -65,17 +65,9 @@ def test_strong_imbalance_gets_a_warning(tmp_path):
     assert len(data.warnings) == 1 and "'cat' has 12 images and 'dog' only 3" in data.warnings[0]
 
 
-def zip_bytes(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buffer.getvalue()
-
-
 def test_uploaded_zip_is_extracted_into_the_workspace_once(tmp_path, monkeypatch):
     monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
-    data = zip_bytes({"pets/cat/1.jpg": jpeg(), "pets/cat/2.jpg": jpeg(), "pets/dog/1.jpg": jpeg(),
+    data = zip_of({"pets/cat/1.jpg": jpeg(), "pets/cat/2.jpg": jpeg(), "pets/dog/1.jpg": jpeg(),
                       "pets/dog/2.jpg": jpeg(), "__MACOSX/pets/._x": b"junk"})
     first = datasets.load_zip(data, name="pets.zip")
     again = datasets.load_zip(data, name="pets.zip")
@@ -86,13 +78,13 @@ def test_uploaded_zip_is_extracted_into_the_workspace_once(tmp_path, monkeypatch
 def test_zip_with_one_class_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
     with pytest.raises(HubDemoError, match="only one class"):
-        datasets.load_zip(zip_bytes({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg()}))
+        datasets.load_zip(zip_of({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg()}))
 
 
 def test_zip_with_an_empty_class_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
     with pytest.raises(HubDemoError, match=r"dog \(0\)"):
-        datasets.load_zip(zip_bytes({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg(), "dog/readme.txt": b"hi"}))
+        datasets.load_zip(zip_of({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg(), "dog/readme.txt": b"hi"}))
 
 
 def test_classes_built_in_the_browser_round_trip_through_a_zip(tmp_path, monkeypatch):

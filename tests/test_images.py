@@ -79,6 +79,7 @@ def test_truncated_image_is_refused():
         images.read_image(data[: len(data) // 2], "cut.png")
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns; we refuse.
 @pytest.mark.parametrize("side", [8_500, 10_000])  # 72 MP (over our limit), 100 MP (over Pillow's).
 def test_decompression_bomb_is_refused_before_decoding(side):
     bomb = encode(Image.new("1", (side, side)), "PNG")  # Tens of megapixels in a few kB.
