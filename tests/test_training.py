@@ -150,3 +150,16 @@ def test_training_and_exporting_keep_keras_3_out_of_the_process(colours_dir, bun
     done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ROOT)),
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_fine_tuning_trains_the_backbone_too(colours):
+    run = training.TrainingRun(training.TrainConfig(epochs=1, batch_size=8, learning_rate=1e-5, fine_tune=True))
+    result = training.train(colours, run.config, FEATURES, run)
+    backbone = result.model.layers[0]
+    assert backbone.trainable and len(backbone.trainable_weights) > 100
+    from hubdemo import models
+    fresh, _ = models.load_layer(FEATURES)
+    tuned = {v.name: v.numpy() for v in backbone.resolved_object.trainable_variables}
+    original = {v.name: v.numpy() for v in fresh.resolved_object.trainable_variables}
+    assert any(not np.array_equal(tuned[name], original[name]) for name in original), "the backbone moved"
+    assert run.snapshot().status == "done" and len(run.snapshot().batches) == 4
