@@ -33,16 +33,20 @@ def navigation_ui(n_images: int) -> tuple[int, int | None]:
     return state.grid_batch, state.grid_seed
 
 
-def cell_ui(column, path: str, title: str, top5, true_class: str | None) -> None:
-    """One grid cell: the photo, its title, and the top 5 behind the title."""
-    thumb = cached.thumbnail(path)
-    if thumb is not None:
-        column.image(thumb, width="stretch")
-    with column.popover(title, width="stretch"):
-        if true_class is not None:
-            st.caption(f"True class: {true_class}")
-        for p in top5:
-            st.progress(p.probability, f"{p.label}: {p.probability:.0%}")
+def grid_ui(cells: list[dict]) -> None:
+    """Rows of six: each photo with its title; the title opens the true class and the top guesses."""
+    for start in range(0, len(cells), grid.COLUMNS):
+        for column, cell in zip(st.columns(grid.COLUMNS), cells[start:start + grid.COLUMNS]):
+            if cell.get("error"):
+                column.error(cell["error"])
+                continue
+            thumb = cached.thumbnail(cell["path"])
+            if thumb is not None:
+                column.image(thumb, width="stretch")
+            with column.popover(cell["title"], width="stretch"):
+                st.caption(f"True class: {cell['true']}")
+                for label, probability in cell["bars"]:
+                    st.progress(probability, f"{label}: {probability:.0%}")
 
 
 def finetuned_candidates_ui(dataset, trained):
@@ -66,15 +70,6 @@ def finetuned_candidates_ui(dataset, trained):
     if st.toggle("Mistakes only", key="grid_mistakes_only"):
         return np.array([i for i, v in verdict_by_index.items() if not v.correct], dtype=int)
     return np.array(list(verdict_by_index), dtype=int)
-
-
-def finetuned_cell_ui(column, path: str, title: str, verdict) -> None:
-    thumb = cached.thumbnail(path)
-    if thumb is not None:
-        column.image(thumb, width="stretch")
-    with column.popover(title, width="stretch"):
-        st.caption(f"True class: {verdict.true}")
-        st.progress(verdict.probability, f"{verdict.predicted}: {verdict.probability:.0%}")
 
 
 dataset = widgets.dataset_ui()
@@ -106,30 +101,19 @@ if mine:
     batch_verdicts = [verdict_by_index[i] for i in indices]
     st.metric("Right in this batch", f"{sum(v.correct for v in batch_verdicts)} of {len(batch_verdicts)} "
               f"({grid.accuracy(batch_verdicts):.0%})")
-    for row in range(grid.ROWS):
-        columns = st.columns(grid.COLUMNS)
-        for col, cell in zip(columns, range(row * grid.COLUMNS, (row + 1) * grid.COLUMNS)):
-            if cell >= len(indices):
-                break
-            v = batch_verdicts[cell]
-            title = f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"
-            finetuned_cell_ui(col, str(dataset.files[indices[cell]]), title, v)
+    grid_ui([{"path": str(dataset.files[i]), "true": v.true, "bars": [(v.predicted, v.probability)],
+              "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"}
+             for i, v in zip(indices, batch_verdicts)])
 else:
     number, seed = navigation_ui(len(dataset))
     indices = grid.batch(grid.order(len(dataset), seed), number)
     files = tuple(str(dataset.files[i]) for i in indices)
     with st.spinner("The model is looking at this batch…"):
         results = cached.imagenet_batch(handle, files)
-    for row in range(grid.ROWS):
-        columns = st.columns(grid.COLUMNS)
-        for col, cell in zip(columns, range(row * grid.COLUMNS, (row + 1) * grid.COLUMNS)):
-            if cell >= len(results):
-                break
-            result, label = results[cell], dataset.class_names[dataset.labels[indices[cell]]]
-            if result.error:
-                col.error(result.error)
-                continue
-            cell_ui(col, files[cell], result.predictions[0].label, result.predictions, label)
+    grid_ui([{"path": path, "error": r.error, "true": dataset.class_names[dataset.labels[i]],
+              "title": r.predictions[0].label if r.predictions else "",
+              "bars": [(p.label, p.probability) for p in r.predictions]}
+             for path, i, r in zip(files, indices, results)])
 
 with st.expander("Why are ImageNet's guesses reasonable but not perfect?"):
     st.markdown(
