@@ -72,8 +72,9 @@ def digits_dataset() -> datasets.Dataset:
 
 @st.cache_data(show_spinner=False, max_entries=20)
 def folder_dataset(folder: str, signature: tuple) -> datasets.Dataset:
-    del signature  # Part of the cache key only: a changed folder is read again.
-    return datasets.load_folder(folder)
+    """A folder (or a .zip on this computer); ``signature`` is only part of the key, so changes are read again."""
+    del signature
+    return datasets.load_source(folder)
 
 
 @st.cache_data(show_spinner=False, max_entries=10)

@@ -99,7 +99,7 @@ def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
                            help="A folder with one subfolder per class: flowers/daisy/*.jpg, flowers/roses/*.jpg…",
                            **remembered("dataset_folder", default_folder))
     if not folder:
-        st.info("Type the path of a folder that has one subfolder of photos per class.")
+        st.info("Type the path of a folder that has one subfolder of photos per class (or of a .zip of one).")
         return None
     with st.spinner("Reading the folder…"):
         return cached.folder_dataset(folder, datasets.folder_signature(folder))

@@ -124,8 +124,10 @@ def load_folder(folder: str | Path, *, name: str | None = None, credit: str = ""
 
 
 def folder_signature(folder: str | Path) -> tuple:
-    """Modification times of a folder and its subfolders: changes when files are added or removed."""
+    """Modification times of a folder and its subfolders (or of a .zip): changes when files come or go."""
     root = Path(folder).expanduser()
+    if root.is_file():
+        return ((str(root), root.stat().st_mtime_ns),)
     if not root.is_dir():
         return ()
     return tuple(sorted((d, os.stat(d).st_mtime_ns) for d, _, _ in os.walk(root)))

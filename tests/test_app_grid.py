@@ -116,3 +116,11 @@ def test_tf_flowers_without_network_names_what_works_offline(bundled_dir, monkey
     assert not at.exception
     at.radio(key="dataset_source").set_value("Handwritten digits (built in, works offline)").run()
     assert len(titles(at)) == 30, "the app keeps working"
+
+
+def test_data_option_also_takes_a_zip(bundled_dir, tmp_path):
+    archive = tmp_path / "pets.zip"
+    archive.write_bytes(zip_of({"pets/cat/1.jpg": jpeg(), "pets/cat/2.jpg": jpeg(),
+                                "pets/dog/1.jpg": jpeg(), "pets/dog/2.jpg": jpeg()}))
+    at = open_grid(default_data=archive)
+    assert metrics(at) == {"Images": "4", "Classes": "2", "Skipped files": "0"} and not at.exception
