@@ -1,10 +1,10 @@
 """Real-browser test support: ``streamlit run`` on a free port, driven by Debian's headless Chromium."""
 
-import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -43,8 +43,7 @@ def streamlit_server(*app_args, timeout=120):
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     if app_args:
         command += ["--", *app_args]
-    log = open(ROOT / ".pytest_cache" / f"streamlit-{port}.log", "w+") if (ROOT / ".pytest_cache").is_dir() \
-        else open(os.devnull, "w+")
+    log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     try:
@@ -56,7 +55,8 @@ def streamlit_server(*app_args, timeout=120):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start (exit code {proc.poll()})")
+                log.seek(0)
+                raise RuntimeError(f"streamlit did not start (exit code {proc.poll()}):\n{log.read()[-3000:]}")
             time.sleep(0.5)
         yield url
     finally:
@@ -65,6 +65,10 @@ def streamlit_server(*app_args, timeout=120):
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.seek(0)
+        errors = [line for line in log.read().splitlines() if "Traceback" in line or "Error" in line]
+        if errors:  # Shown with the test's output, to explain a failure.
+            print("streamlit server reported:", *errors[-20:], sep="\n")
         log.close()
 
 
