@@ -99,13 +99,13 @@ class FeatureExtractor:
         if progress:
             progress(done, len(files))
         log = pipeline.SkipLog()
-        batches = pipeline.image_batches([files[i] for i in todo], self.input_size,
-                                         batch_size=EXTRACT_BATCH_SIZE, skipped=log)
-        for images, _, positions in batches:
+        batches = pipeline.decoded_batches([files[i] for i in todo], self.input_size,
+                                           batch_size=EXTRACT_BATCH_SIZE, skipped=log)
+        for images, positions in batches:
             if should_stop():
                 break
             vectors = self._features(images).numpy()
-            for row, position in enumerate(positions.numpy()):
+            for row, position in enumerate(positions):
                 index = todo[position]
                 out[index] = vectors[row]
                 self._store(keys[index], vectors[row])

@@ -8,13 +8,12 @@ cache by :mod:`hubdemo.bundled`). Loading is plain here; the app caches it.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hubdemo import bundled, images, labels, paths
+from hubdemo import bundled, images, labels, paths, pipeline
 from hubdemo.errors import HubDemoError
 
 DEFAULT_INPUT_SIZE = 224
@@ -246,15 +245,11 @@ class Classifier:
                 return Path(path).name, images.read_file(path)
             except HubDemoError as err:
                 return Path(path).name, str(err)
-        named = list(_decoder_pool.map(read, files))
+        named = list(pipeline.DECODER_POOL.map(read, files))
         readable = [(name, data) for name, data in named if isinstance(data, bytes)]
         results = iter(self.classify_files(readable, k))
         return [next(results) if isinstance(data, bytes) else ImageResult(name, error=data)
                 for name, data in named]
-
-
-# Pillow decodes and resizes without holding the GIL, so threads use every core.
-_decoder_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hubdemo-decode")
 
 
 def prepare_images(files: list[tuple[str, bytes]], size: int) -> list[np.ndarray | str]:
@@ -265,4 +260,4 @@ def prepare_images(files: list[tuple[str, bytes]], size: int) -> list[np.ndarray
             return images.load_for_model(data, size, name)
         except HubDemoError as err:
             return str(err)
-    return list(_decoder_pool.map(prepare, files))
+    return list(pipeline.DECODER_POOL.map(prepare, files))

@@ -23,6 +23,29 @@ def test_batches_keep_file_order_and_skip_a_corrupt_file(tmp_path):
     assert len(skipped.items) == 1 and skipped.items[0][0] == 3 and "3.png" in skipped.items[0][1]
 
 
+def test_decoded_batches_keep_order_and_skip_a_corrupt_file(tmp_path):
+    files = []
+    for i in range(7):
+        path = tmp_path / f"{i}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n broken" if i == 5 else png(20 + i, 10))
+        files.append(path)
+    skipped = pipeline.SkipLog()
+    batches = list(pipeline.decoded_batches(files, 32, batch_size=3, skipped=skipped))
+    assert [b[1].tolist() for b in batches] == [[0, 1, 2], [3, 4], [6]]
+    assert batches[0][0].shape == (3, 32, 32, 3) and batches[0][0].dtype == np.float32
+    assert 0.0 <= batches[0][0].min() and batches[0][0].max() <= 1.0
+    assert [i for i, _ in skipped.items] == [5]
+
+
+def test_both_pipelines_give_the_same_pixels(tmp_path):
+    files = [tmp_path / f"{i}.jpg" for i in range(4)]
+    for i, f in enumerate(files):
+        f.write_bytes(jpeg(40 + 10 * i, 30))
+    (tf_images, _, _), = list(pipeline.image_batches(files, 24))
+    (np_images, _), = list(pipeline.decoded_batches(files, 24))
+    np.testing.assert_array_equal(tf_images.numpy(), np_images)
+
+
 def test_a_file_deleted_before_its_turn_is_skipped_too(tmp_path):
     files = [tmp_path / "a.jpg", tmp_path / "gone.jpg"]
     files[0].write_bytes(jpeg())
