@@ -6,12 +6,16 @@ from hubdemo import grid, pipeline
 from make_images import jpeg, png
 
 
+def pngs_with_one_broken(folder, count: int, broken: int) -> list:
+    """``count`` small PNG files of different widths; number ``broken`` has a PNG header and no image."""
+    files = [folder / f"{i}.png" for i in range(count)]
+    for i, path in enumerate(files):
+        path.write_bytes(b"\x89PNG\r\n\x1a\n broken" if i == broken else png(20 + i, 10))
+    return files
+
+
 def test_batches_keep_file_order_and_skip_a_corrupt_file(tmp_path):
-    files = []
-    for i in range(7):
-        path = tmp_path / f"{i}.png"
-        path.write_bytes(b"\x89PNG\r\n\x1a\n broken" if i == 3 else png(20 + i, 10))
-        files.append(path)
+    files = pngs_with_one_broken(tmp_path, 7, broken=3)
     skipped = pipeline.SkipLog()
     batches = list(pipeline.image_batches(files, 32, labels=[i % 2 for i in range(7)], batch_size=4,
                                           skipped=skipped))
@@ -24,11 +28,7 @@ def test_batches_keep_file_order_and_skip_a_corrupt_file(tmp_path):
 
 
 def test_decoded_batches_keep_order_and_skip_a_corrupt_file(tmp_path):
-    files = []
-    for i in range(7):
-        path = tmp_path / f"{i}.png"
-        path.write_bytes(b"\x89PNG\r\n\x1a\n broken" if i == 5 else png(20 + i, 10))
-        files.append(path)
+    files = pngs_with_one_broken(tmp_path, 7, broken=5)
     skipped = pipeline.SkipLog()
     batches = list(pipeline.decoded_batches(files, 32, batch_size=3, skipped=skipped))
     assert [b[1].tolist() for b in batches] == [[0, 1, 2], [3, 4], [6]]
