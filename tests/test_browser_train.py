@@ -23,7 +23,7 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
     with browser_page() as page:
         page.goto(f"{app_url}/train")
         wait_for_app_run(page)
-        for label, value in (("Epochs", "80"), ("Batch size", "2")):
+        for label, value in (("Epochs", "200"), ("Batch size", "1")):
             box = page.get_by_role("spinbutton", name=label)
             box.fill(value)
             box.press("Enter")
@@ -36,8 +36,8 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
         expect(charts.first).to_be_visible(timeout=30_000)
         before = charts.first.screenshot()
         first_text = progress.inner_text()
-        page.wait_for_timeout(2500)
-        assert progress.count() == 1, "still training (1,200 steps)"
+        page.wait_for_timeout(1500)
+        assert progress.count() == 1, "still training (6,000 steps)"
         assert charts.first.screenshot() != before, "the curve grew"
         assert progress.inner_text() != first_text, "the progress moved on"
         expect(page.get_by_test_id("stMetricValue").filter(has_text="%").first).to_be_visible(timeout=120_000)
@@ -57,10 +57,11 @@ def test_other_sessions_are_served_while_one_trains_and_stop_keeps_the_model(app
     with browser_page() as page:
         page.goto(f"{app_url}/train")
         wait_for_app_run(page)
-        box = page.get_by_role("spinbutton", name="Epochs")
-        box.fill("200")
-        box.press("Enter")
-        wait_for_app_run(page)
+        for label, value in (("Epochs", "200"), ("Batch size", "1")):  # 6,000 steps: time to look around.
+            box = page.get_by_role("spinbutton", name=label)
+            box.fill(value)
+            box.press("Enter")
+            wait_for_app_run(page)
         page.get_by_role("button", name="Train").click()
         expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
 
