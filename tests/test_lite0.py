@@ -55,3 +55,16 @@ def test_refuses_weights_that_fail_the_hash_check(tmp_path):
     blank = lite0.build_efficientnet_lite0(weights=None)
     with pytest.raises(HubDemoError, match="SHA-256"):
         lite0._load_bundled_weights(blank, altered)
+
+
+def test_folding_batch_norm_keeps_the_logits(model):
+    folded = lite0.build_efficientnet_lite0(fold_batch_norm=True)
+    assert not any(type(layer).__name__ == "BatchNormalization" for layer in folded.layers)
+    batch = np.stack([images.load_for_model(images.sample_photo(), lite0.DEFAULT_SIZE),
+                      np.random.default_rng(0).random((224, 224, 3), dtype=np.float32)])
+    np.testing.assert_allclose(folded(batch, training=False), model(batch, training=False), atol=1e-4)
+
+
+def test_folding_needs_the_bundled_weights():
+    with pytest.raises(HubDemoError, match="`fold_batch_norm` needs the bundled weights"):
+        lite0.build_efficientnet_lite0(weights=None, fold_batch_norm=True)
