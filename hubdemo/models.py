@@ -72,10 +72,7 @@ def get_spec(name: str) -> ModelSpec:
 def resolve_handle(name_or_handle: str) -> str:
     """A catalogue name becomes its handle; anything else is taken as a handle."""
     text = name_or_handle.strip()
-    for spec in CATALOGUE:
-        if spec.name == text:
-            return spec.handle
-    return text
+    return {spec.name: spec.handle for spec in CATALOGUE}.get(text, text)
 
 
 def needs_build(handle: str) -> bool:
@@ -111,7 +108,9 @@ def load_module(handle: str):
     elif not _is_url(handle):
         folder = Path(handle).expanduser()
         if not folder.exists():
-            raise HubDemoError(f"No model at '{handle}': it is not a URL and no such folder exists.")
+            names = ", ".join(spec.name for spec in CATALOGUE)
+            raise HubDemoError(f"No model at '{handle}': it is not a URL, a catalogue name ({names}) "
+                               "or an existing folder.")
         if not (folder / "saved_model.pb").is_file():
             raise HubDemoError(
                 f"'{handle}' is not a SavedModel folder (there is no saved_model.pb in it). "

@@ -102,7 +102,7 @@ def test_folder_without_a_savedmodel_is_explained(tmp_path):
 
 
 def test_missing_path_is_explained(tmp_path):
-    with pytest.raises(HubDemoError, match="no such folder"):
+    with pytest.raises(HubDemoError, match="not a URL, a catalogue name .*efficientnet_lite0.* or an existing"):
         models.load_module(str(tmp_path / "nothing-here"))
 
 
