@@ -8,6 +8,7 @@ photos hit the cache and an edited photo does not.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from pathlib import Path
@@ -66,14 +67,19 @@ class FeatureExtractor:
         return None
 
     def _store(self, key: str, vector: np.ndarray) -> None:
+        """Keep one vector; a disk cache that cannot be written (disk full) only costs speed later."""
         with self._lock:
             self._memory[key] = vector
         path = self._disk_path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as f:
-            np.save(f, vector)
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                np.save(f, vector)
+            tmp.replace(path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def extract(self, files: Sequence[Path], *, progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, dict[int, str]]:
@@ -101,16 +107,17 @@ class FeatureExtractor:
         log = pipeline.SkipLog()
         batches = pipeline.decoded_batches([files[i] for i in todo], self.input_size,
                                            batch_size=EXTRACT_BATCH_SIZE, skipped=log)
-        for images, positions in batches:
-            if should_stop():
-                break
-            vectors = self._features(images).numpy()
-            for row, position in enumerate(positions):
-                index = todo[position]
-                out[index] = vectors[row]
-                self._store(keys[index], vectors[row])
-            done += len(vectors)
-            if progress:
-                progress(done, len(files))
+        with contextlib.closing(batches):  # On Stop, the decoding queued ahead is dropped at once.
+            for images, positions in batches:
+                if should_stop():
+                    break
+                vectors = self._features(images).numpy()
+                for row, position in enumerate(positions):
+                    index = todo[position]
+                    out[index] = vectors[row]
+                    self._store(keys[index], vectors[row])
+                done += len(vectors)
+                if progress:
+                    progress(done, len(files))
         skipped.update({todo[position]: reason for position, reason in log.items})
         return out, skipped

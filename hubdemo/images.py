@@ -42,7 +42,7 @@ def read_image(data: bytes, name: str = "image", *, at_least: int | None = None)
         if at_least and image.format == "JPEG":
             image.draft("RGB", (at_least, at_least))
         image.load()
-        image = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)  # Not a copy: most photos need no turn.
     except UnidentifiedImageError as err:
         raise HubDemoError(f"{name} is not an image that can be read. Use a {FORMATS_HINT} file.") from err
     except Image.DecompressionBombError as err:

@@ -4,7 +4,7 @@
 (shuffling and augmentation included); :func:`decoded_batches` feeds a frozen
 model called from Python (feature extraction).
 
-Decoding goes through :func:`hubdemo.images.load_for_model` (Pillow), so every
+Decoding goes through :func:`hubdemo.images.load_pixels` (Pillow), so every
 page sees the same pixels: EXIF orientation, HEIC, 16-bit and CMYK handled
 alike. Pillow releases the GIL while it decodes, so ``num_parallel_calls``
 uses every core, and prefetch overlaps the next batch's decoding with the
@@ -14,6 +14,7 @@ model's work on this one.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -92,31 +93,47 @@ def image_batches(files: Sequence[str | Path], size: int, *, labels: Sequence[in
 
 
 def decoded_batches(files: Sequence[str | Path], size: int, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                    skipped: SkipLog | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``(images, indices)`` batches decoded by a thread pool one batch ahead of the caller.
+                    skipped: SkipLog | None = None, ahead: int = 2) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(images, indices)`` batches of floats in [0, 1], decoded by the thread pool ``ahead`` batches early.
 
-    For a frozen model called from Python (feature extraction) this overlaps
-    decoding with the model like :func:`image_batches`, without a slow mode
-    measured here for tf.data with ``numpy_function`` on 2 cores (about half the
-    throughput in about half the runs; this path held 0.88-0.91 of the model's
-    own speed). Unreadable files go to ``skipped`` and are left out.
+    For a frozen model called from Python (feature extraction). The workers
+    decode, resize and scale straight into the batch array, so the caller's
+    thread does nothing but run the model, and with two batches in flight the
+    workers fill every gap the model leaves on the cores. (tf.data with
+    ``numpy_function`` fell into a slow mode here: about half the throughput in
+    about half the runs on 2 cores.) Unreadable files go to ``skipped`` and are
+    left out.
     """
     skipped = skipped if skipped is not None else SkipLog()
 
-    def decode(index: int):
+    def decode_into(batch: np.ndarray, row: int, index: int) -> bool:
+        path = Path(files[index])
         try:
-            return images.load_pixels(Path(files[index]).read_bytes(), size, Path(files[index]).name)
+            pixels = images.load_pixels(path.read_bytes(), size, path.name)
         except (HubDemoError, OSError) as err:
             skipped.add(index, str(err))
-            return None
+            return False
+        np.divide(pixels, np.float32(255), out=batch[row])  # As images.load_for_model.
+        return True
 
-    chunks = [range(i, min(i + batch_size, len(files))) for i in range(0, len(files), batch_size)]
-    upcoming = DECODER_POOL.map(decode, chunks[0]) if chunks else iter(())
-    for number, chunk in enumerate(chunks):
-        decoded = list(upcoming)
-        if number + 1 < len(chunks):
-            upcoming = DECODER_POOL.map(decode, chunks[number + 1])
-        kept = [(i, pixels) for i, pixels in zip(chunk, decoded) if pixels is not None]
-        if kept:
-            yield (np.stack([pixels for _, pixels in kept]).astype(np.float32) / 255.0,
-                   np.asarray([i for i, _ in kept]))
+    def submit(chunk: range):
+        batch = np.empty((len(chunk), size, size, 3), np.float32)
+        return batch, chunk, [DECODER_POOL.submit(decode_into, batch, row, index)
+                              for row, index in enumerate(chunk)]
+
+    chunks = deque(range(i, min(i + batch_size, len(files))) for i in range(0, len(files), batch_size))
+    in_flight = deque(submit(chunks.popleft()) for _ in range(min(ahead, len(chunks))))
+    try:
+        while in_flight:
+            batch, chunk, futures = in_flight.popleft()
+            kept = np.asarray([future.result() for future in futures], dtype=bool)
+            if chunks:
+                in_flight.append(submit(chunks.popleft()))
+            if kept.all():
+                yield batch, np.asarray(chunk)
+            elif kept.any():
+                yield batch[kept], np.asarray(chunk)[kept]
+    finally:  # The caller stopped early: drop the decoding nobody will use.
+        for _, _, futures in in_flight:
+            for future in futures:
+                future.cancel()

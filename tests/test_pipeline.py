@@ -1,5 +1,7 @@
 """The tf.data pipeline: batches in file order, parallel decode, and a corrupt file skipped and reported."""
 
+import time
+
 import numpy as np
 
 from hubdemo import grid, pipeline
@@ -35,6 +37,26 @@ def test_decoded_batches_keep_order_and_skip_a_corrupt_file(tmp_path):
     assert batches[0][0].shape == (3, 32, 32, 3) and batches[0][0].dtype == np.float32
     assert 0.0 <= batches[0][0].min() and batches[0][0].max() <= 1.0
     assert [i for i, _ in skipped.items] == [5]
+
+
+def test_stopping_early_drops_the_decoding_queued_ahead(tmp_path, monkeypatch):
+    files = [tmp_path / f"{i}.png" for i in range(60)]
+    for f in files:
+        f.write_bytes(png(16, 16))
+    decoded = []
+    real = pipeline.images.load_pixels
+
+    def slow_decode(*args):  # Slow enough that most of the queue is still waiting at close().
+        time.sleep(0.05)
+        decoded.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(pipeline.images, "load_pixels", slow_decode)
+    batches = pipeline.decoded_batches(files, 16, batch_size=3, ahead=10)
+    next(batches)
+    batches.close()  # As FeatureExtractor.extract does when Stop is pressed.
+    pipeline.DECODER_POOL.submit(lambda: None).result()  # Queued work done or dropped by now.
+    assert 3 <= len(decoded) <= 3 + 2 * pipeline.DECODER_POOL._max_workers, "33 were queued"
 
 
 def test_both_pipelines_give_the_same_pixels(tmp_path):

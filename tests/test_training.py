@@ -126,6 +126,18 @@ def test_features_are_cached_on_disk_by_content(colours_dir, tmp_path, monkeypat
     np.testing.assert_array_equal(again[3], first[0])
 
 
+def test_a_cache_that_cannot_be_written_only_costs_speed(colours_dir, tmp_path, bundled_dir):
+    from hubdemo.features import FeatureExtractor
+    files = sorted((colours_dir / "red").glob("*.png"))[:2]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    extractor = FeatureExtractor(FEATURES)
+    extractor._disk = blocker / "features"  # mkdir fails, as on a full or read-only disk.
+    vectors, skipped = extractor.extract(files)
+    assert not skipped and vectors.shape == (2, extractor.dim) and np.abs(vectors).sum() > 0
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
 def test_evaluation_counts_confusion_per_class_and_mistakes():
     probs = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
     ev = evaluation.evaluate(probs, [0, 1, 1, 1], ("cat", "dog"), ["a", "b", "c", "d"])
