@@ -87,15 +87,25 @@ def built_dataset(classes: dict[str, list[tuple[str, bytes]]]) -> datasets.Datas
     return datasets.load_built(classes)
 
 
-@st.cache_data(show_spinner=False, max_entries=200)
 def imagenet_batch(handle: str, files: tuple[str, ...]) -> list[models.ImageResult]:
-    """ImageNet top-5 for one grid batch; a batch seen before is not predicted again."""
+    """ImageNet top-5 for one grid batch; a batch seen before is not predicted again, unless a photo changed."""
+    return _imagenet_batch(handle, files, tuple(datasets.file_stamp(f) for f in files))
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def _imagenet_batch(handle: str, files: tuple[str, ...], stamps: tuple) -> list[models.ImageResult]:
+    del stamps  # Only part of the key.
     return classifier(handle).classify_paths(list(files))
 
 
-@st.cache_data(show_spinner=False, max_entries=2000)
 def thumbnail(path: str, size: int = 200) -> Image.Image | None:
     """The image as the model sees it (whole, squeezed square), small, for the grid; None if unreadable."""
+    return _thumbnail(path, size, datasets.file_stamp(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _thumbnail(path: str, size: int, stamp: tuple) -> Image.Image | None:
+    del stamp  # Only part of the key.
     try:
         image = images.read_image(images.read_file(path), path)
     except HubDemoError:

@@ -133,6 +133,15 @@ def folder_signature(folder: str | Path) -> tuple:
     return tuple(sorted((d, os.stat(d).st_mtime_ns) for d, _, _ in os.walk(root)))
 
 
+def file_stamp(path: str | Path) -> tuple[int, int]:
+    """``(modification time, size)`` of a file, (0, 0) if it is gone: changes when the photo is edited in place."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return 0, 0
+    return stat.st_mtime_ns, stat.st_size
+
+
 def _check_usable(dataset: Dataset) -> None:
     if not dataset.class_names:
         raise HubDemoError(

@@ -56,7 +56,8 @@ def finetuned_candidates_ui(dataset, trained):
             if same_data else np.arange(len(dataset)))
     st.caption("Showing the validation photos, which the model never trained on." if same_data
                else "Showing every photo of this dataset (the model never trained on it).")
-    key = (id(trained), dataset.root, len(dataset))
+    stamps = hash(tuple(datasets.file_stamp(dataset.files[i]) for i in pool))  # A photo edited in place.
+    key = (id(trained), dataset.root, len(dataset), stamps)
     cached_verdicts = st.session_state.get("grid_verdicts")
     if cached_verdicts is None or cached_verdicts[0] != key:
         with st.spinner("Your model is looking at the photos…"):

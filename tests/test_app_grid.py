@@ -59,6 +59,20 @@ def test_data_option_makes_a_folder_the_default(bundled_dir, flowers_dir):
     assert titles(at).count("daisy") >= 10, "ImageNet knows daisies"
 
 
+def test_a_photo_edited_in_place_is_predicted_again(bundled_dir, tmp_path):
+    from hubdemo import images
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        for i in range(2):
+            (tmp_path / name / f"{i}.jpg").write_bytes(jpeg(64 + 16 * i, 48))
+    at = open_grid(default_data=tmp_path)
+    before = titles(at)
+    (tmp_path / "cats" / "0.jpg").write_bytes(images.sample_photo())  # Same name, new photo.
+    at.run()
+    after = titles(at)
+    assert after[0] == "military uniform" != before[0] and after[1:] == before[1:]
+
+
 def test_a_folder_with_one_class_gets_a_clear_message(bundled_dir, tmp_path):
     for i in range(3):
         (tmp_path / "cats").mkdir(exist_ok=True)

@@ -82,6 +82,26 @@ def test_the_grid_shows_the_trained_models_guesses_in_green_and_red(trained_app)
     assert not at.exception
 
 
+def test_the_green_red_view_sees_a_photo_edited_in_place(trained_app):
+    from make_images import colour_photo
+    at = trained_app
+    at.switch_page("pages/grid.py").run()
+    at.toggle(key="grid_mine").set_value(True).run()
+    at.toggle(key="grid_mistakes_only").set_value(False).run()
+    ev = at.session_state["trained"].evaluation
+    red = next(f for f, t in zip(ev.files, ev.true) if ev.class_names[t] == "red")
+    original = red.read_bytes()
+    try:
+        red.write_bytes(colour_photo((40, 60, 220), seed=1))  # Now blue, still filed under red.
+        at.run()
+        assert metrics(at)["Right in this batch"] == "5 of 6 (83%)"
+        assert [p.proto.popover.label for p in at.get("popover")].count(":red[✗ blue]") == 1
+    finally:
+        red.write_bytes(original)
+    at.run()
+    assert metrics(at)["Right in this batch"] == "6 of 6 (100%)" and not at.exception
+
+
 def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, colours_dir):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
     at.session_state["default_data"] = str(colours_dir)
