@@ -99,9 +99,13 @@ def load_pixels(data: bytes, size: int, name: str = "image") -> np.ndarray:
     return np.asarray(image.resize((size, size), Image.BILINEAR))
 
 
-def load_for_model(data: bytes, size: int, name: str = "image") -> np.ndarray:
-    """Decode and prepare one image file's bytes for a model with ``size``×``size`` input: float32 in [0, 1]."""
-    return load_pixels(data, size, name).astype(np.float32) / 255.0
+def load_for_model(data: bytes, size: int, name: str = "image", *, out: np.ndarray | None = None) -> np.ndarray:
+    """Decode and prepare one image file's bytes for a model with ``size``×``size`` input: float32 in [0, 1].
+
+    Args:
+        out: a float32 array to write into, e.g. one row of a batch being filled by several threads.
+    """
+    return np.divide(load_pixels(data, size, name), np.float32(255), out=out)
 
 
 def read_file(path: str | Path) -> bytes:
