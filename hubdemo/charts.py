@@ -37,7 +37,7 @@ def class_counts(counts: dict[str, int]) -> alt.Chart:
         alt.Chart(data)
         .mark_bar(color="#FF6F00")
         .encode(
-            x=alt.X("images:Q", title="Images"),
+            x=alt.X("images:Q", title="Images", axis=alt.Axis(tickMinStep=1, format="d")),  # Whole photos.
             y=alt.Y("class:N", title=None, sort=list(counts), axis=alt.Axis(labelOverlap=False)),
             tooltip=["class:N", "images:Q"],
         )

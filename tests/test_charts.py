@@ -11,3 +11,11 @@ def test_top_k_bars_lists_classes_most_probable_first_on_a_0_to_1_scale():
     assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
     (rows,) = spec["datasets"].values()
     assert rows == [{"label": "suit", "probability": 0.2}, {"label": "military uniform", "probability": 0.7}]
+
+
+def test_class_counts_bars_follow_class_order_with_whole_number_ticks():
+    spec = charts.class_counts({"roses": 4, "daisy": 3}).to_dict()
+    assert spec["encoding"]["y"]["sort"] == ["roses", "daisy"]
+    assert spec["encoding"]["x"]["axis"]["tickMinStep"] == 1 and spec["encoding"]["x"]["axis"]["format"] == "d"
+    (rows,) = spec["datasets"].values()
+    assert rows == [{"class": "roses", "images": 4}, {"class": "daisy", "images": 3}]
