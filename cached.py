@@ -17,25 +17,8 @@ DISPLAY_SIZE = 640
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def classifier(handle: str) -> models.Classifier:
-    return models.Classifier(handle)
-
-
-def classifier_ui(handle: str) -> models.Classifier | None:
-    """The cached classifier, with a progress message while it builds or loads; None after showing an error."""
-    return _load_ui(classifier, handle, "the model")
-
-
-def _load_ui(load, handle: str, what: str):
-    message = ("Building EfficientNet-Lite0 from its bundled weights. This happens once, on first "
-               "launch, and takes about 15 seconds…" if models.needs_build(handle)
-               else f"Loading {what} {handle}…")
-    try:
-        with st.spinner(message, show_time=True):
-            return load(handle)
-    except HubDemoError as err:
-        st.error(str(err), icon=":material/error:")
-        return None
+def classifier(handle: str) -> models.ImageNetClassifier:
+    return models.ImageNetClassifier(handle)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -44,14 +27,16 @@ def extractor(handle: str) -> features.FeatureExtractor:
     return features.FeatureExtractor(handle)
 
 
-def extractor_ui(handle: str) -> features.FeatureExtractor | None:
-    """The cached extractor, with a progress message while it builds or loads; None after showing an error."""
-    return _load_ui(extractor, handle, "the feature extractor")
-
-
 @st.cache_data(show_spinner=False, max_entries=500)
 def classify(handle: str, name: str, data: bytes, k: int = 5) -> models.ImageResult:
     (result,) = classifier(handle).classify_files([(name, data)], k=k)
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def classify_mine(model_uid: str, name: str, data: bytes, k: int, _model: models.ImageClassifier) -> models.ImageResult:
+    """Your model's guess for one photo; ``model_uid`` names the model in the key (``_model`` is not hashed)."""
+    (result,) = _model.classify_files([(name, data)], k=k)
     return result
 
 

@@ -1,4 +1,4 @@
-"""UI pieces shared by pages: the dataset picker (every source) and its summary.
+"""UI pieces shared by pages: the dataset picker (every source), its summary, messages and result views.
 
 Widget values vanish when a page stops showing the widget, so what the user
 chose is copied into plain session state (``remembered``): going to the
@@ -7,13 +7,14 @@ training page and back keeps the dataset.
 
 from __future__ import annotations
 
+import re
 import runpy
 from pathlib import Path
 
 import streamlit as st
 
 import cached
-from hubdemo import charts, datasets, models
+from hubdemo import charts, datasets, images, models
 from hubdemo.errors import HubDemoError
 
 ROUTER = Path(__file__).with_name("streamlit_app.py")
@@ -23,7 +24,6 @@ ZIP = "Upload a .zip"
 BUILD = "Build your own (photos or camera)"
 FLOWERS = "TF Flowers (the tutorial's; download)"
 SOURCES = (DIGITS, FOLDER, ZIP, BUILD, FLOWERS)
-CUSTOM = "Other: a TF Hub URL or a SavedModel folder…"
 
 
 def use_router() -> None:
@@ -42,14 +42,18 @@ def use_router() -> None:
         st.stop()
 
 
-def remembered(key: str, default=None) -> dict:
+def remembered(key: str, default=None, *, options=None) -> dict:
     """Widget arguments that keep its value across pages: ``st.radio(..., **remembered("k"))``.
 
     Streamlit forgets a widget's value once a page without it has run, so the
     value is copied to a plain key on every change and given back before the
-    widget is drawn again.
+    widget is drawn again. With ``options``, a kept value that is no longer
+    among them (a model let go of) falls back to ``default``.
     """
     value = st.session_state.get(f"kept_{key}", default)
+    if options is not None and value not in options:
+        st.session_state.pop(key, None)
+        value = default
     if value is not None:
         st.session_state[key] = value
     return {"key": key, "on_change": _keep, "args": (key,)}
@@ -59,18 +63,46 @@ def _keep(key: str) -> None:
     st.session_state[f"kept_{key}"] = st.session_state[key]
 
 
-def model_picker_ui(kind: str, key: str) -> str:
-    """Sidebar choice among the catalogue's models of one kind, or any handle; returns the handle."""
-    specs = {spec.title: spec for spec in models.catalogue(kind)}
-    choice = st.sidebar.selectbox("Model", [*specs, CUSTOM], **remembered(f"{key}_model"))
-    if choice == CUSTOM:
-        st.sidebar.caption("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
-                           "holding saved_model.pb, on this computer.")
-        handle = st.sidebar.text_input("Model handle", placeholder="https://tfhub.dev/… or /path/to/saved_model",
-                                       **remembered(f"{key}_handle"))
-        return handle
-    st.sidebar.caption(specs[choice].description)
-    return specs[choice].handle
+def plain(text: str) -> str:
+    """``text`` shown as written: Markdown's special characters escaped (paths have ``_`` and ``*``).
+
+    Backticks are kept: library messages use them for code, as in "`epochs`".
+    """
+    return re.sub(r"([\\*_\[\]~$<>|#])", r"\\\1", text)
+
+
+def show_error(err: Exception | str, where=st) -> None:
+    """A library error as one readable message (never a traceback)."""
+    where.error(plain(str(err)), icon=":material/error:")
+
+
+def count(n: int, noun: str) -> str:
+    """``1 photo``, ``10 photos``, ``3 classes``."""
+    if n == 1:
+        return f"{n:,} {noun}"
+    return f"{n:,} {noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{n:,} {noun}s"
+
+
+def classifier_ui(handle: str):
+    """The cached ImageNet classifier, with a progress message while it builds or loads; None after an error."""
+    return _load_ui(cached.classifier, handle, "the model")
+
+
+def extractor_ui(handle: str):
+    """The cached feature extractor, with a progress message while it builds or loads; None after an error."""
+    return _load_ui(cached.extractor, handle, "the feature extractor")
+
+
+def _load_ui(load, handle: str, what: str):
+    message = ("Building EfficientNet-Lite0 from its bundled weights. This happens once, on first "
+               "launch, and takes about 15 seconds…" if models.needs_build(handle)
+               else f"Loading {what} {handle}…")
+    try:
+        with st.spinner(plain(message), show_time=True):
+            return load(handle)
+    except HubDemoError as err:
+        show_error(err)
+        return None
 
 
 def dataset_ui() -> datasets.Dataset | None:
@@ -90,14 +122,15 @@ def dataset_ui() -> datasets.Dataset | None:
             return _builder_ui()
         return _flowers_ui()
     except HubDemoError as err:
-        st.error(str(err), icon=":material/error:")
+        show_error(err)
         return None
 
 
 def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
     folder = st.text_input("Folder path", placeholder="/home/me/flower_photos",
-                           help="A folder with one subfolder per class: flowers/daisy/*.jpg, flowers/roses/*.jpg…",
-                           **remembered("dataset_folder", default_folder))
+                           help="A folder with one subfolder per class: `flowers/daisy/*.jpg`, "
+                                "`flowers/roses/*.jpg`…",
+                           **remembered("dataset_folder", default_folder)).strip()  # A pasted path may end in a space.
     if not folder:
         st.info("Type the path of a folder that has one subfolder of photos per class (or of a .zip of one).")
         return None
@@ -118,7 +151,7 @@ def _zip_ui() -> datasets.Dataset | None:
 
 
 def _builder_ui() -> datasets.Dataset | None:
-    """Teachable-Machine style: name classes, add photos to each by upload or camera."""
+    """Teachable-Machine style: name classes, add photos to each by upload or camera, see them as thumbnails."""
     classes: dict[str, dict[str, tuple[str, bytes]]] = st.session_state.setdefault("built_classes", {})
     with st.form("new_class", clear_on_submit=True, border=False):
         name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
@@ -127,14 +160,12 @@ def _builder_ui() -> datasets.Dataset | None:
             classes.setdefault(new.strip(), {})
     for name in list(classes):
         photos = classes[name]
-        with st.expander(f"{name}: {len(photos)} photo(s)", expanded=len(photos) < 2):
-            uploads = st.file_uploader(f"Photos of {name}", accept_multiple_files=True, key=f"build_up_{name}")
-            for f in uploads or []:
-                photos[f.file_id] = (f.name, f.getvalue())
+        _collect_photos(name, photos)  # Before the header, so its count includes what was just added.
+        with st.expander(f"{name}: {count(len(photos), 'photo')}", expanded=len(photos) < 2):
+            st.file_uploader(f"Photos of {name}", accept_multiple_files=True, key=f"build_up_{name}")
             if st.toggle("Camera", key=f"build_cam_on_{name}"):
-                shot = st.camera_input(f"A photo of {name}", key=f"build_cam_{name}")
-                if shot is not None:
-                    photos[shot.file_id] = ("camera.jpg", shot.getvalue())
+                st.camera_input(f"A photo of {name}", key=f"build_cam_{name}")
+            _thumbnails_ui(list(photos))
             if st.button(f"Remove class {name}", key=f"build_rm_{name}"):
                 del classes[name]
                 st.rerun()
@@ -148,11 +179,39 @@ def _builder_ui() -> datasets.Dataset | None:
     return cached.built_dataset(as_lists)
 
 
+def _collect_photos(name: str, photos: dict) -> None:
+    """Add what the class's uploader and camera hold (their state is current before they are drawn)."""
+    added = [(f.file_id, f.name, f) for f in st.session_state.get(f"build_up_{name}") or []]
+    shot = st.session_state.get(f"build_cam_{name}") if st.session_state.get(f"build_cam_on_{name}") else None
+    if shot is not None:
+        added.append((shot.file_id, "camera.jpg", shot))
+    thumbs = st.session_state.setdefault("built_thumbs", {})
+    for file_id, filename, upload in added:
+        if file_id not in photos:
+            photos[file_id] = (filename, upload.getvalue())
+            thumbs[file_id] = images.small_square(photos[file_id][1], THUMB_SIZE)  # Once per photo.
+
+
+THUMB_SIZE = 96
+
+
+def _thumbnails_ui(file_ids: list[str], per_row: int = 8) -> None:
+    """Small squares of the photos a class has, so a wrong one stands out."""
+    thumbs = st.session_state.get("built_thumbs", {})
+    for start in range(0, len(file_ids), per_row):
+        for column, file_id in zip(st.columns(per_row), file_ids[start:start + per_row]):
+            thumb = thumbs.get(file_id)
+            if thumb is None:
+                column.caption(":material/broken_image: not a photo")
+            else:
+                column.image(thumb, width="stretch")
+
+
 def _flowers_ui() -> datasets.Dataset | None:
     dataset = st.session_state.get("kept_flowers_dataset")
     if dataset is not None:
         return dataset
-    st.caption(datasets.FLOWERS_CREDIT + " The archive is 218 MB; it is downloaded once and kept.")
+    st.caption(plain(datasets.FLOWERS_CREDIT) + " The archive is 218 MB; it is downloaded once and kept.")
     if not st.button("Download TF Flowers", key="download_flowers"):
         return None
     bar = st.progress(0.0, "Downloading TF Flowers…")
@@ -176,9 +235,50 @@ def summary_ui(dataset: datasets.Dataset) -> None:
     if dataset.credit:
         st.caption(dataset.credit)
     for warning in dataset.warnings:
-        st.warning(warning, icon=":material/balance:")
+        st.warning(plain(warning), icon=":material/balance:")
     with st.expander("Images per class" + (" and skipped files" if dataset.skipped else "")):
         st.altair_chart(charts.class_counts(counts))
         if dataset.skipped:
             st.dataframe([{"File": s.file, "Why it was skipped": s.reason} for s in dataset.skipped],
                          hide_index=True)
+
+
+def gallery_ui(items: list[tuple[str, str]], per_row: int = 6) -> None:
+    """Thumbnails of image files, each with its caption."""
+    for start in range(0, len(items), per_row):
+        for column, (path, caption) in zip(st.columns(per_row), items[start:start + per_row]):
+            thumb = cached.thumbnail(path, 160)
+            if thumb is not None:
+                column.image(thumb, caption=caption or None)
+
+
+def evaluation_ui(ev, *, key: str, what: str) -> None:
+    """Accuracy per class, the confusion matrix (click a cell to see its photos) and the mistakes.
+
+    Args:
+        ev: a ``hubdemo.evaluation.Evaluation``.
+        key: distinguishes this view's chart selection from another's on the same page.
+        what: which model on which photos, for the headings ("flowers · run 2 on its validation photos").
+    """
+    per_class, confusion = st.columns([2, 3])
+    per_class.markdown("**Right, per class**")
+    per_class.altair_chart(charts.per_class_accuracy(ev.per_class))
+    confusion.markdown("**Confusion matrix** (click a cell to see its photos)")
+    event = confusion.altair_chart(charts.confusion_heatmap(ev.confusion, ev.class_names), on_select="rerun",
+                                   key=f"{key}_confusion", width="content")
+    picked = (event.selection.get(charts.CONFUSION_SELECTION) or [None])[0] if event else None
+    if picked:
+        names = list(ev.class_names)
+        true, predicted = names.index(picked["true"]), names.index(picked["predicted"])
+        cell = ev.cell(true, predicted)
+        verdict = "right" if true == predicted else "wrong"
+        st.markdown(f"**{count(len(cell), 'photo')} of {plain(picked['true'])} predicted as "
+                    f"{plain(picked['predicted'])}** ({verdict}; {plain(what)})")
+        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in cell])
+    mistakes = ev.mistakes
+    with st.expander(f"Mistakes ({len(mistakes)}) · {what}", expanded=bool(mistakes)):
+        if not mistakes:
+            st.success("None: every photo was predicted right.")
+        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in mistakes[:30]])
+        if len(mistakes) > 30:
+            st.caption(f"The first 30 of {len(mistakes)}.")

@@ -3,7 +3,7 @@
 Both sides start from the same JPEG bytes in memory and produce ImageNet
 probabilities for the same model. The baseline is the tutorial's code: a PIL
 loop (open, RGB, resize), then ``tf_keras.Sequential([hub.KerasLayer(...)]).predict``.
-The app's path is ``models.Classifier.classify_files``: threaded decode, one
+The app's path is ``models.ImageNetClassifier.classify_files``: threaded decode, one
 traced forward pass, top-5.
 
     python bench/classify_throughput.py [--images DIR] [--batches N]
@@ -44,7 +44,7 @@ def baseline(handle: str):
 
 
 def app_path(handle: str):
-    classifier = models.Classifier(handle)
+    classifier = models.ImageNetClassifier(handle)
     return lambda batch: classifier.classify_files(batch, k=5)
 
 

@@ -38,7 +38,7 @@ def baseline(handle: str):
 
 
 def grid_path(handle: str):
-    classifier = models.Classifier(handle)
+    classifier = models.ImageNetClassifier(handle)
     return lambda files: classifier.classify_paths(files, k=5)
 
 

@@ -59,11 +59,11 @@ def tutorial_style(data_dir: Path, epochs: int, batch_size: int, seed: int) -> f
 
 
 def app_training(dataset, epochs: int, extractor, **settings) -> tuple[float, float]:
-    from hubdemo import training
+    from hubdemo import runs, training
     start = time.perf_counter()
-    config = training.TrainConfig(epochs=epochs, **settings)
-    result = training.train(dataset, config, FEATURES, training.TrainingRun(config), extractor)
-    return time.perf_counter() - start, result.evaluation.accuracy
+    run = runs.Run(runs.TrainConfig(epochs=epochs, **settings), feature_handle=FEATURES)
+    training.train(dataset, run, extractor)
+    return time.perf_counter() - start, run.evaluation.accuracy
 
 
 def extraction_vs_model(files, extractor, repeats: int = 3) -> tuple[float, float]:
@@ -96,9 +96,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
     cold_feature_cache()
-    from hubdemo import datasets, features, training
+    from hubdemo import datasets, features, runs
     dataset = datasets.load_folder(args.data)
-    defaults = training.TrainConfig()
+    defaults = runs.TrainConfig()
     print(f"config: data={args.data} ({len(dataset)} photos, {len(dataset.class_names)} classes) "
           f"epochs={args.epochs} batch={defaults.batch_size} model=EfficientNet-Lite0 cpus={os.cpu_count()}")
 

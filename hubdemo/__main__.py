@@ -1,10 +1,10 @@
 """Command line for scripts and headless checks.
 
-    python -m hubdemo classify IMAGE... [--model HANDLE] [--top-k K] [--json]
+    python -m hubdemo classify IMAGE... [--model HANDLE_OR_EXPORT] [--top-k K] [--json]
     python -m hubdemo dataset PATH [--json]
     python -m hubdemo train DATA_DIR --out DIR [--epochs N] [--batch-size B] [--learning-rate LR]
                                     [--validation-split F] [--seed S] [--model HANDLE]
-    python -m hubdemo evaluate MODEL_DIR DATA_DIR [--json]
+    python -m hubdemo evaluate EXPORT_DIR DATA_DIR [--json]
 """
 
 from __future__ import annotations
@@ -14,29 +14,29 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from hubdemo.errors import HubDemoError
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hubdemo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    classify = commands.add_parser("classify", help="ImageNet top-k classes of image files")
+    classify = commands.add_parser("classify", help="top-k classes of image files, by an ImageNet model or yours")
     classify.add_argument("images", nargs="+", metavar="IMAGE")
     classify.add_argument("--model", default="efficientnet_lite0",
-                          help="catalogue name, TF Hub URL or SavedModel folder (default: %(default)s)")
+                          help="catalogue name, TF Hub URL, SavedModel folder, or an export folder written by "
+                               "the app or `train` (its labels.txt names the classes) (default: %(default)s)")
     classify.add_argument("--top-k", type=int, default=5, metavar="K")
     classify.add_argument("--json", action="store_true", help="print one JSON list")
     dataset = commands.add_parser("dataset", help="check a dataset folder or .zip: classes, counts, skipped files")
     dataset.add_argument("path", metavar="PATH")
     dataset.add_argument("--json", action="store_true", help="print one JSON object")
 
-    from hubdemo.training import TrainConfig
+    from hubdemo.runs import TrainConfig
     defaults = TrainConfig()
     train = commands.add_parser("train", help="train a new head, export it and check the export")
     train.add_argument("data", metavar="DATA_DIR", help="a folder with one subfolder per class, or a .zip")
-    train.add_argument("--out", required=True, metavar="DIR", help="where to write the SavedModel + labels.txt")
+    train.add_argument("--out", required=True, metavar="DIR",
+                       help="the export folder to write: SavedModel, labels.txt, TFLite, metadata.json")
     train.add_argument("--epochs", type=int, default=defaults.epochs)
     train.add_argument("--batch-size", type=int, default=defaults.batch_size)
     train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
 
     evaluate = commands.add_parser("evaluate", help="accuracy of an exported model on a labelled dataset")
-    evaluate.add_argument("model_dir", metavar="MODEL_DIR")
+    evaluate.add_argument("model_dir", metavar="EXPORT_DIR")
     evaluate.add_argument("data", metavar="DATA_DIR")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -62,7 +62,7 @@ def classify(args) -> int:
             files.append((path, images.read_file(path)))
         except HubDemoError as err:
             unreadable[path] = str(err)
-    classifier = models.Classifier(models.resolve_handle(args.model))
+    classifier = _classifier(args.model)
     by_name = {r.name: r for r in classifier.classify_files(files, k=args.top_k)}
     results = [by_name.get(path) or models.ImageResult(path, error=unreadable[path]) for path in args.images]
     records = [_record(r) for r in results]
@@ -72,6 +72,14 @@ def classify(args) -> int:
         for r in results:
             print(f"{r.name}: " + (r.error or ", ".join(f"{p.label} {p.probability:.1%}" for p in r.predictions)))
     return 0 if any(not r.error for r in results) else 1
+
+
+def _classifier(model: str):
+    """An export folder (with labels.txt) classifies with its own classes; anything else is an ImageNet model."""
+    from hubdemo import models, saved
+    if saved.is_export(model):
+        return saved.open_folder(model).classifier
+    return models.ImageNetClassifier(models.resolve_handle(model))
 
 
 def dataset(args) -> int:
@@ -106,50 +114,37 @@ def _print_epoch(e: dict) -> None:
 
 
 def train(args) -> int:
-    from hubdemo import datasets, export, models, pipeline, training
+    from hubdemo import datasets, export, models, runs, training
     data = datasets.load_source(args.data)
-    config = training.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                  validation_split=args.validation_split, seed=args.seed)
-    run = training.TrainingRun(config, on_epoch_end=_print_epoch)
+    config = runs.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                              validation_split=args.validation_split, seed=args.seed)
+    run = runs.Run(config, feature_handle=models.resolve_handle(args.model), dataset_name=data.name,
+                   dataset_key=data.fingerprint, on_epoch_end=_print_epoch)
     print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}", flush=True)
-    result = training.train(data, config, models.resolve_handle(args.model), run)
-    folder = export.save(result.model, result.class_names, Path(args.out))
-    check_files = list(result.evaluation.files[:pipeline.DEFAULT_BATCH_SIZE])
-    images = next(iter(pipeline.image_batches(check_files, result.image_size)))[0].numpy()
-    diff = export.reload_max_abs_diff(folder, images, result.model(images, training=False).numpy())
-    print(json.dumps({"val_accuracy": result.evaluation.accuracy, "reload_max_abs_diff": diff,
-                      "seconds": round(result.seconds, 2), "out": str(folder),
-                      "classes": list(result.class_names)}))
+    training.train(data, run)
+    report = export.export_run(run, Path(args.out),
+                               progress=lambda step, done, total: print(f"export: {step}", flush=True))
+    print(json.dumps({"val_accuracy": run.evaluation.accuracy, "reload_max_abs_diff": report.reload_max_abs_diff,
+                      "tflite_agreement": {c.file: c.agree / c.checked for c in report.tflite},
+                      "seconds": round(run.seconds, 2), "out": str(report.folder),
+                      "classes": list(run.model.labels)}))
     return 0
 
 
 def evaluate(args) -> int:
-    from hubdemo import datasets, evaluation, export, training
-    restored, names = export.load(args.model_dir)
+    from hubdemo import datasets, evaluation, saved
+    model = saved.open_folder(args.model_dir)
     data = datasets.load_source(args.data)
-    index = {name: i for i, name in enumerate(names)}
-    missing = [c for c in data.class_names if c not in index]
-    if missing:
-        raise HubDemoError(f"The model does not know the dataset's classes {', '.join(missing)}; it knows: "
-                           f"{', '.join(names)}. Classes are matched by name.")
-    true = np.asarray([index[data.class_names[label]] for label in data.labels])
-    probs, skipped = training.predict_files(restored, data.files, _input_size(restored))
-    keep = [i for i in range(len(data)) if i not in skipped]
-    result = evaluation.evaluate(probs[keep], true[keep], names, [data.files[i] for i in keep])
+    result, kept = evaluation.evaluate_dataset(model.classifier, data)
     summary = {"accuracy": result.accuracy, "per_class": result.per_class,
-               "confusion": result.confusion.tolist(), "labels": list(names)}
+               "confusion": result.confusion.tolist(), "labels": list(model.class_names)}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"accuracy {result.accuracy:.3f} on {len(keep)} images")
+        print(f"accuracy {result.accuracy:.3f} on {len(kept)} images")
         for name, value in result.per_class.items():
             print(f"  {name}: {value:.3f}")
     return 0
-
-
-def _input_size(restored) -> int:
-    from hubdemo import models
-    return models.input_size(restored)
 
 
 def _record(result) -> dict:

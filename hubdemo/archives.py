@@ -77,7 +77,12 @@ def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as err:
         raise HubDemoError(f"The file is not a readable .zip archive ({err}). Make the archive again "
                            "and upload it once more.") from err
-    except (OSError, zlib.error) as err:  # A CRC mismatch or corrupt compressed data.
+    except OSError as err:
+        if paths.write_problem(err):
+            raise HubDemoError(f"The archive could not be extracted into {dest.parent}: "
+                               f"{paths.write_problem(err)}. Free some space and try again.") from err
+        raise HubDemoError(f"The .zip archive is damaged ({err}). Make it again and re-upload.") from err
+    except zlib.error as err:  # Corrupt compressed data.
         raise HubDemoError(f"The .zip archive is damaged ({err}). Make it again and re-upload.") from err
     return dest
 

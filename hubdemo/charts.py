@@ -7,7 +7,10 @@ import pandas as pd
 
 
 def top_k_bars(predictions) -> alt.Chart:
-    """Horizontal bars of class probability, most probable on top.
+    """Horizontal bars of class probability, most probable on top, each with its percentage written at its end.
+
+    Long class names are cut at the axis with "…" (the tooltip has them whole),
+    so the percentages always stay in view.
 
     Args:
         predictions: ``Prediction`` objects (or dicts with ``label`` and ``probability``).
@@ -16,18 +19,16 @@ def top_k_bars(predictions) -> alt.Chart:
             for p in predictions]
     data = pd.DataFrame(rows, columns=["label", "probability"])
     order = data.sort_values("probability", ascending=False)["label"].tolist()
-    return (
-        alt.Chart(data)
-        .mark_bar(color="#FF6F00")
-        .encode(
-            x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%")),
-            y=alt.Y("label:N", title=None, sort=order,
-                    axis=alt.Axis(labelOverlap=False, labelLimit=160)),
-            tooltip=["label:N", alt.Tooltip("probability:Q", format=".1%")],
-        )
-        .properties(height=alt.Step(30))
+    base = alt.Chart(data).encode(
+        # Room past 100% for the last bar's number; the axis itself stops at 100%.
+        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1.18]),
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=140)),
+        tooltip=["label:N", alt.Tooltip("probability:Q", format=".1%")],
     )
+    bars = base.mark_bar(color="#FF6F00")
+    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("probability:Q", format=".0%"))
+    return (bars + numbers).properties(height=alt.Step(30))
 
 
 def class_counts(counts: dict[str, int]) -> alt.Chart:
@@ -67,6 +68,33 @@ def training_curve(batches: list[dict], epochs: list[dict], metric: str) -> alt.
     points = base.mark_line(point=True, strokeWidth=2).transform_filter(
         alt.datum.series == "validation (each epoch)")
     return (lines + points).properties(height=240, title=title)
+
+
+RUN_METRICS = {"val_accuracy": "Validation accuracy", "val_loss": "Validation loss",
+               "accuracy": "Training accuracy", "loss": "Training loss"}
+
+
+def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") -> alt.Chart:
+    """One line per run of ``metric`` against the epoch, to compare runs (say, three learning rates).
+
+    Args:
+        curves: run label → that run's epoch records (``epoch`` and the metric).
+        metric: a key of :data:`RUN_METRICS`.
+    """
+    rows = [{"run": label, "epoch": e["epoch"], "value": e[metric]}
+            for label, epochs in curves.items() for e in epochs if metric in e]
+    data = pd.DataFrame(rows, columns=["run", "epoch", "value"])
+    title = RUN_METRICS[metric]
+    y = alt.Y("value:Q", title=title,
+              scale=alt.Scale(domain=[0, 1]) if metric.endswith("accuracy") else alt.Undefined)
+    return (
+        alt.Chart(data)
+        .mark_line(point=True, strokeWidth=2)
+        .encode(x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")), y=y,
+                color=alt.Color("run:N", title=None, sort=list(curves), legend=alt.Legend(orient="bottom")),
+                tooltip=["run:N", "epoch:Q", alt.Tooltip("value:Q", title=title, format=".3f")])
+        .properties(height=300, title=f"{title}, run by run")
+    )
 
 
 def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:

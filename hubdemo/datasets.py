@@ -8,6 +8,7 @@ handwritten digits from scikit-learn (works offline).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import os
@@ -51,6 +52,14 @@ class Dataset:
     skipped: tuple[Skipped, ...] = ()
     credit: str = ""
     warnings: tuple[str, ...] = field(default=())
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """Which photos under which labels: equal fingerprints mean a run's results still describe this data."""
+        digest = hashlib.sha1(f"{self.root}|{'|'.join(self.class_names)}".encode())
+        for path, label in zip(self.files, self.labels):
+            digest.update(f"\n{path}|{label}".encode())
+        return digest.hexdigest()[:16]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -281,6 +290,23 @@ def load_flowers(progress=None, *, url: str | None = None) -> Dataset:
 
 
 # --- Splitting ----------------------------------------------------------------------------
+
+MIN_VALIDATION_PHOTOS = 20
+MIN_VALIDATION_PER_CLASS = 5
+
+
+def validation_warning(dataset: Dataset, validation_fraction: float, seed: int = 0) -> str | None:
+    """A warning when the validation set is too small for its accuracy to mean much, else None."""
+    held_back = split(dataset, validation_fraction, seed).validation
+    per_class = np.bincount(np.asarray(dataset.labels)[held_back], minlength=len(dataset.class_names))
+    if len(held_back) >= MIN_VALIDATION_PHOTOS and per_class.min() >= MIN_VALIDATION_PER_CLASS:
+        return None
+    return (f"Only {len(held_back)} photos are held back for validation ({per_class.min()} in the smallest "
+            f"class), so one photo more or less right moves the accuracy by {1 / len(held_back):.0%}. Treat "
+            f"the accuracy as a rough guide; with at least {MIN_VALIDATION_PER_CLASS} photos per class "
+            f"and {MIN_VALIDATION_PHOTOS} in all it starts to mean something. Add photos, or raise the "
+            "validation share.")
+
 
 @dataclass(frozen=True)
 class Split:

@@ -1,4 +1,4 @@
-"""How well a trained classifier does on held-out images: accuracy, per class, confusion, mistakes."""
+"""How well a classifier does on labelled photos: accuracy, per class, confusion, each photo's verdict."""
 
 from __future__ import annotations
 
@@ -7,13 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
+from hubdemo.errors import HubDemoError
+
 
 @dataclass(frozen=True)
-class Mistake:
+class Verdict:
+    """One photo's outcome: its true class, the predicted one, and how sure the model was."""
+
     file: Path
     true: str
     predicted: str
     probability: float
+
+    @property
+    def correct(self) -> bool:
+        return self.predicted == self.true
 
 
 @dataclass(frozen=True)
@@ -44,14 +52,20 @@ class Evaluation:
         return {name: float(matrix[i, i] / matrix[i].sum())
                 for i, name in enumerate(self.class_names) if matrix[i].sum()}
 
-    def cell_files(self, true: int, predicted: int) -> list[Path]:
-        """The images of class ``true`` predicted as ``predicted``: one cell of the confusion matrix."""
-        return [f for f, t, p in zip(self.files, self.true, self.predicted) if t == true and p == predicted]
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """One per photo, in order."""
+        names = self.class_names
+        return [Verdict(f, names[t], names[p], float(c))
+                for f, t, p, c in zip(self.files, self.true, self.predicted, self.confidence)]
+
+    def cell(self, true: int, predicted: int) -> list[Verdict]:
+        """The photos of class ``true`` predicted as ``predicted``: one cell of the confusion matrix."""
+        return [v for v, t, p in zip(self.verdicts, self.true, self.predicted) if t == true and p == predicted]
 
     @property
-    def mistakes(self) -> list[Mistake]:
-        return [Mistake(f, self.class_names[t], self.class_names[p], float(c))
-                for f, t, p, c in zip(self.files, self.true, self.predicted, self.confidence) if t != p]
+    def mistakes(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.correct]
 
 
 def evaluate(probabilities: np.ndarray, true: np.ndarray, class_names, files) -> Evaluation:
@@ -61,3 +75,31 @@ def evaluate(probabilities: np.ndarray, true: np.ndarray, class_names, files) ->
     confidence = probabilities.max(axis=1) if len(probabilities) else np.zeros(0)
     return Evaluation(tuple(class_names), tuple(Path(f) for f in files), np.asarray(true, dtype=int),
                       predicted.astype(int), confidence)
+
+
+def evaluate_dataset(classifier, dataset, indices=None) -> tuple[Evaluation, np.ndarray]:
+    """How right ``classifier`` is on ``dataset``'s photos (all, or those at ``indices``); classes matched by name.
+
+    Args:
+        classifier: a ``models.ImageClassifier`` (a trained run's model or a reopened export).
+
+    Returns:
+        The evaluation, in the model's class order, and the dataset indices of
+        the photos it covers (unreadable ones are left out).
+
+    Raises:
+        HubDemoError: the dataset has classes the model does not know.
+    """
+    names = tuple(classifier.labels)
+    position = {name: i for i, name in enumerate(names)}
+    unknown = [c for c in dataset.class_names if c not in position]
+    if unknown:
+        raise HubDemoError(f"The model does not know the dataset's classes {', '.join(unknown)}; it knows: "
+                           f"{', '.join(names)}. Classes are matched by name: pick the dataset it was "
+                           "trained on, or one with the same class folders.")
+    indices = np.arange(len(dataset)) if indices is None else np.asarray(indices, dtype=int)
+    probs, skipped = classifier.file_probabilities([dataset.files[i] for i in indices])
+    keep = np.array([k for k in range(len(indices)) if k not in skipped], dtype=int)
+    true = [position[dataset.class_names[dataset.labels[i]]] for i in indices[keep]]
+    files = [dataset.files[i] for i in indices[keep]]
+    return evaluate(probs[keep] if len(keep) else np.zeros((0, len(names))), true, names, files), indices[keep]

@@ -1,28 +1,38 @@
-"""Export a trained model as a SavedModel with labels.txt, prove it reloads identically, and convert to TFLite.
+"""Export a trained run: SavedModel, labels.txt, TFLite (float and quantised) and metadata.json, each checked.
 
-The export is ``model.save(folder)`` (TensorFlow's SavedModel): it carries the
+The SavedModel is ``model.save(folder)`` (TensorFlow's format): it carries the
 hub layer's weights, so it reloads with nothing else present. The ``.keras``
 and ``.h5`` formats store only the hub handle and break once that folder is
-gone. Reloading and converting go through ``tf.saved_model`` and
-``TFLiteConverter.from_saved_model``, which keep Keras 3 out of the process.
+gone. :func:`export_run` is the one path from a trained run to a checked export,
+shared by the Train page and ``python -m hubdemo train``; reopening an export
+is :mod:`hubdemo.saved`.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import time
-import warnings
 import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
-from hubdemo import paths
+from hubdemo import __version__, paths, pipeline, tflite
 from hubdemo.errors import HubDemoError
 
 LABELS_FILE = "labels.txt"
+METADATA_FILE = "metadata.json"
+TFLITE_FILES = {tflite.FLOAT: "model.tflite", tflite.QUANTISED: "model_quant.tflite"}
+FORMAT = "hubdemo-export"
+CHECK_IMAGES = 32  # Validation photos the reloaded and converted models are compared on.
+STEPS = ("Saving the SavedModel", "Reloading it and comparing", "Converting to TFLite (float)",
+         "Converting to TFLite (8-bit weights)")
 
 
 def exports_dir() -> Path:
@@ -30,47 +40,140 @@ def exports_dir() -> Path:
     return Path(os.environ.get("HUBDEMO_EXPORTS_DIR") or Path.cwd() / "exports").expanduser()
 
 
-def export_name(dataset_name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", dataset_name.lower()).strip("-") or "dataset"
+def export_name(run_label: str) -> str:
+    """A folder name that sorts by time and says what it holds: ``20261127-134000-flowers-run-2``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", run_label.lower()).strip("-") or "model"
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}"
 
 
-def save(model, class_names, folder: Path) -> Path:
-    """Write ``model`` as a SavedModel plus ``labels.txt`` (one class per line, in output order), atomically."""
+@dataclass(frozen=True)
+class TFLiteCheck:
+    """One converted model: its file, size, and how many check photos it classifies as the Keras model does."""
+
+    kind: str
+    file: str
+    size_bytes: int
+    agree: int
+    checked: int
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What :func:`export_run` wrote and proved."""
+
+    folder: Path
+    reload_max_abs_diff: float  # The tutorial prints 0.0: the reloaded export predicts exactly as before.
+    checked: int  # Validation photos used for the checks.
+    tflite: tuple[TFLiteCheck, ...]
+    metadata: dict
+    seconds: float
+
+
+def export_run(run, folder: Path, *, progress: Callable[[str, int, int], None] | None = None) -> ExportReport:
+    """Write ``run``'s model as a complete export in ``folder``, checking every file against the model.
+
+    Writes the SavedModel and ``labels.txt``, reloads it and compares its
+    predictions on up to 32 validation photos, converts it to TFLite twice and
+    runs both on the same photos, then writes ``metadata.json`` with the run's
+    settings and the checks' results. All of it lands in ``folder`` at once, or
+    not at all.
+
+    Args:
+        run: a finished :class:`hubdemo.runs.Run` whose model is still in memory.
+        progress: called as ``progress(step, done, total)`` before each step.
+
+    Raises:
+        HubDemoError: the run has no model, ``folder`` exists, or a step failed.
+    """
+    trained = run.model
+    if trained is None or run.evaluation is None:
+        raise HubDemoError(f"Run {run.number} has no model in memory any more (only the newest few are kept). "
+                           "Train it again to export it.")
+    folder = Path(folder).expanduser()
     if folder.exists():
         raise HubDemoError(f"{folder} already exists; choose another folder for the export.")
+    started = time.monotonic()
+    say = progress or (lambda step, done, total: None)
+    images = _check_images(run.evaluation.files, trained.input_size)
+    expected = trained.probabilities(images)
+    from hubdemo.tf import tf
+    try:
+        diff, checks, metadata = _write_checked(run, folder, images, expected, say)
+    except (OSError, tf.errors.OpError) as err:  # TensorFlow reports a full disk as its own error.
+        reason = paths.write_problem(err) if isinstance(err, OSError) else None
+        raise HubDemoError(f"The export could not be written to {folder.parent}: "
+                           f"{reason or getattr(err, 'strerror', None) or getattr(err, 'message', err)}. Free some "
+                           "space or choose another folder (HUBDEMO_EXPORTS_DIR); nothing was left half-written.") \
+            from err
+    say("Done", len(STEPS), len(STEPS))
+    return ExportReport(folder, diff, len(images), tuple(checks), metadata, time.monotonic() - started)
+
+
+def _write_checked(run, folder: Path, images: np.ndarray, expected: np.ndarray, say):
+    """Every file of the export, each checked, written to a temporary folder renamed to ``folder`` at the end."""
+    trained = run.model
     with paths.atomic_folder(folder) as tmp:
-        model.save(str(tmp))
-        (tmp / LABELS_FILE).write_text("\n".join(class_names) + "\n", encoding="utf-8")
+        say(STEPS[0], 0, len(STEPS))
+        save(trained.model, trained.labels, tmp)
+        say(STEPS[1], 1, len(STEPS))
+        diff = reload_max_abs_diff(tmp, images, expected)
+        checks = []
+        for number, (kind, name) in enumerate(TFLITE_FILES.items(), start=2):
+            say(STEPS[number], number, len(STEPS))
+            model_bytes = tflite.convert(tmp, quantize=kind == tflite.QUANTISED)
+            (tmp / name).write_bytes(model_bytes)
+            agree = tflite.predictions(model_bytes, images).argmax(1) == expected.argmax(1)
+            checks.append(TFLiteCheck(kind, name, len(model_bytes), int(agree.sum()), len(agree)))
+        metadata = _metadata(run, diff, checks)
+        (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    return diff, checks, metadata
+
+
+def _check_images(files, size: int) -> np.ndarray:
+    batches = pipeline.image_batches(list(files[:CHECK_IMAGES]), size, batch_size=CHECK_IMAGES)
+    for images, _, _ in batches:
+        return images.numpy()
+    raise HubDemoError("None of the validation photos can be read any more, so the export cannot be checked.")
+
+
+def _metadata(run, diff: float, checks: list[TFLiteCheck]) -> dict:
+    trained = run.model
+    return {
+        "format": FORMAT,
+        "dataset": run.dataset_name,
+        "dataset_fingerprint": run.dataset_key,  # Which photos: the grid judges it on the ones it never saw.
+        "run": run.label,
+        "class_names": list(trained.labels),
+        "image_size": trained.input_size,
+        "hub_handle": trained.feature_handle,
+        "settings": run.config.as_dict(),
+        "val_accuracy": run.evaluation.accuracy,
+        "validation_photos": len(run.evaluation.files),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "hubdemo_version": __version__,
+        "input": "float32 RGB, shape (batch, size, size, 3), values in [0, 1]",
+        "checks": {"reload_max_abs_diff": diff,
+                   "tflite": {c.file: {"agree": c.agree, "of": c.checked} for c in checks}},
+    }
+
+
+def save(model, class_names, folder: Path) -> Path:
+    """Write ``model`` as a SavedModel plus ``labels.txt`` (one class per line, in output order)."""
+    model.save(str(folder))
+    (folder / LABELS_FILE).write_text("\n".join(class_names) + "\n", encoding="utf-8")
     return folder
 
 
-def load(folder: str | Path):
-    """Reload an export: ``(callable model, class names)``; the model maps images in [0, 1] to probabilities."""
-    from hubdemo.tf import tf
-    folder = Path(folder).expanduser()
-    if not (folder / "saved_model.pb").is_file():
-        raise HubDemoError(f"'{folder}' is not an exported model (no saved_model.pb in it).")
-    labels_path = folder / LABELS_FILE
-    if not labels_path.is_file():
-        raise HubDemoError(f"'{folder}' has no {LABELS_FILE}, so its outputs cannot be named.")
-    try:
-        restored = tf.saved_model.load(str(folder))
-    except Exception as err:  # TF raises many types for a damaged SavedModel.
-        raise HubDemoError(f"'{folder}' could not be loaded: {err}") from err
-    names = tuple(line for line in labels_path.read_text(encoding="utf-8").splitlines() if line)
-    return restored, names
-
-
 def reload_max_abs_diff(folder: Path, images: np.ndarray, expected: np.ndarray) -> float:
-    """Largest difference between the reloaded export's predictions and ``expected`` (the tutorial prints 0.0)."""
-    restored, _ = load(folder)
+    """Largest difference between the reloaded SavedModel's predictions and ``expected`` (the tutorial prints 0.0)."""
+    from hubdemo.tf import tf
+    restored = tf.saved_model.load(str(folder))
     reloaded = restored(images, training=False).numpy()
     return float(np.max(np.abs(reloaded - expected)))
 
 
 def zip_bytes(folder: Path) -> bytes:
-    """The export folder as a .zip, for download."""
+    """The whole export folder as a .zip (inside it, one folder named like the export), for download."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):
@@ -79,33 +182,13 @@ def zip_bytes(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def to_tflite(folder: Path, *, quantize: bool = False) -> bytes:
-    """Convert the export to TFLite: float, or with dynamic-range quantised weights (about 4× smaller)."""
-    from hubdemo.tf import tf
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(folder))
-    if quantize:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    try:
-        return converter.convert()
-    except Exception as err:  # The converter raises ConverterError and others.
-        raise HubDemoError(f"TFLite conversion failed: {err}") from err
-
-
-def tflite_predictions(model_bytes: bytes, images: np.ndarray) -> np.ndarray:
-    """Run a TFLite model on a batch, one image at a time (as on a phone)."""
-    from hubdemo.tf import tf
-    with warnings.catch_warnings():
-        # tf.lite.Interpreter still works in TF 2.21; its successor needs another package.
-        warnings.simplefilter("ignore", UserWarning)
-        interpreter = tf.lite.Interpreter(model_content=model_bytes)
-    interpreter.allocate_tensors()
-    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
-    rows = []
-    for image in images:
-        interpreter.set_tensor(inp["index"], image[None].astype(np.float32))
-        interpreter.invoke()
-        rows.append(interpreter.get_tensor(out["index"])[0])
-    return np.stack(rows)
+def tflite_zip_bytes(folder: Path, tflite_file: str) -> bytes:
+    """One ``.tflite`` with ``labels.txt`` beside it, as a phone app needs them."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # TFLite weights barely compress.
+        archive.write(folder / tflite_file, tflite_file)
+        archive.write(folder / LABELS_FILE, LABELS_FILE)
+    return buffer.getvalue()
 
 
 def usage_snippet(folder: Path, image_size: int) -> str:

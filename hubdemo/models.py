@@ -8,6 +8,7 @@ cache by :mod:`hubdemo.bundled`). Loading is plain here; the app caches it.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,7 @@ CATALOGUE = (
               "The tutorial's MobileNetV2 without its classifier: 1280 features per image."),
 )
 DEFAULT_CLASSIFIER = "efficientnet_lite0"
-DEFAULT_FEATURE_VECTOR = "efficientnet_lite0_features"
+FEATURES_SUFFIX = "_features"
 
 
 def catalogue(kind: str) -> tuple[ModelSpec, ...]:
@@ -56,23 +57,31 @@ def catalogue(kind: str) -> tuple[ModelSpec, ...]:
     return tuple(spec for spec in CATALOGUE if spec.kind == kind)
 
 
-def get_spec(name: str) -> ModelSpec:
-    """The catalogue entry called ``name``.
-
-    Raises:
-        HubDemoError: no such entry; the message lists the valid names.
-    """
-    for spec in CATALOGUE:
-        if spec.name == name:
-            return spec
-    valid = ", ".join(spec.name for spec in CATALOGUE)
-    raise HubDemoError(f"Unknown model '{name}'. Choose one of: {valid}.")
-
-
 def resolve_handle(name_or_handle: str) -> str:
     """A catalogue name becomes its handle; anything else is taken as a handle."""
     text = name_or_handle.strip()
     return {spec.name: spec.handle for spec in CATALOGUE}.get(text, text)
+
+
+def short_name(handle: str) -> str:
+    """A catalogue model's short name ("EfficientNet-Lite0"), else the handle itself."""
+    for spec in CATALOGUE:
+        if spec.handle == handle:
+            return spec.title.split(" (")[0]
+    return handle
+
+
+def imagenet_twin(feature_handle: str) -> str:
+    """The ImageNet classifier built on the same network as a feature-vector handle (default: Lite0's).
+
+    A trained model and this classifier share every layer but the last, which
+    is what the classifier page shows side by side.
+    """
+    by_name = {spec.name: spec.handle for spec in CATALOGUE}
+    for spec in CATALOGUE:
+        if spec.handle == feature_handle and spec.name.endswith(FEATURES_SUFFIX):
+            return by_name.get(spec.name.removesuffix(FEATURES_SUFFIX), by_name[DEFAULT_CLASSIFIER])
+    return by_name[DEFAULT_CLASSIFIER]
 
 
 def needs_build(handle: str) -> bool:
@@ -180,32 +189,27 @@ class ImageResult:
     seconds: float = 0.0
 
 
-class Classifier:
-    """An ImageNet classifier from any handle, ready for many calls (thread-safe, no retracing).
+class ImageClassifier:
+    """Images in, named class probabilities out: one interface for ImageNet models, trained models and exports.
 
-    Raises (on construction):
-        HubDemoError: the handle does not load, or the model's outputs are not
-            ImageNet's 1000 or 1001 classes.
+    A subclass sets ``labels`` (one name per output, in order),
+    ``input_size`` and ``uid`` (a key naming this model in result caches), and
+    implements :meth:`probabilities`. Everything else (top-k, files, paths) is
+    shared, so every page and the CLI treat every model alike. Instances are
+    used from many threads at once.
     """
 
-    def __init__(self, handle: str):
-        from hubdemo.tf import tf
-        self.handle = handle
-        self.layer, self.input_size = load_layer(handle)
-        # One traced function for every batch size: no per-call Keras overhead.
-        self._logits = tf.function(
-            self.layer, input_signature=[tf.TensorSpec([None, self.input_size, self.input_size, 3])])
-        probe = self._logits(tf.zeros([1, self.input_size, self.input_size, 3]))
-        if probe.shape.rank != 2:
-            raise HubDemoError(
-                f"This model outputs shape {probe.shape.as_list()} per batch, not one row of "
-                "class scores per image. Pick an image classification model.")
-        self.labels = labels.imagenet_labels(int(probe.shape[-1]))
+    labels: tuple[str, ...] = ()
+    input_size: int = DEFAULT_INPUT_SIZE
+    uid: str = ""
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """Softmax of the logits for a (batch, size, size, 3) float array in [0, 1]."""
-        from hubdemo.tf import tf
-        return tf.nn.softmax(self._logits(batch)).numpy()
+        """Class probabilities, shape (n, len(labels)), for a (n, size, size, 3) float array in [0, 1]."""
+        raise NotImplementedError
+
+    def file_probabilities(self, files) -> tuple[np.ndarray, dict[int, str]]:
+        """Probabilities for image files (a dataset's), and ``{index: reason}`` for those that failed."""
+        return predict_files(self.probabilities, files, self.input_size)
 
     def top_k(self, probs: np.ndarray, k: int = 5) -> tuple[Prediction, ...]:
         """The ``k`` most probable classes of one image's probabilities."""
@@ -232,7 +236,6 @@ class Classifier:
                 results.append(ImageResult(name, error=arr))
         return results
 
-
     def classify_paths(self, files: list[Path], k: int = 5) -> list[ImageResult]:
         """Classify image files (a grid batch): read, then :meth:`classify_files`.
 
@@ -249,6 +252,84 @@ class Classifier:
         results = iter(self.classify_files(readable, k))
         return [next(results) if isinstance(data, bytes) else ImageResult(name, error=data)
                 for name, data in named]
+
+
+class ImageNetClassifier(ImageClassifier):
+    """An ImageNet classifier from any handle, ready for many calls (thread-safe, no retracing).
+
+    Raises (on construction):
+        HubDemoError: the handle does not load, or the model's outputs are not
+            ImageNet's 1000 or 1001 classes.
+    """
+
+    def __init__(self, handle: str):
+        from hubdemo.tf import tf
+        self.handle = self.uid = handle
+        module = load_module(handle)
+        self.input_size = input_size(module)
+        spec = tf.TensorSpec([None, self.input_size, self.input_size, 3])
+        # The module itself, traced once for every batch size: no Keras layer in between, whose
+        # tracing would cost half a second of the app's start.
+        self._logits = tf.function(lambda images: module(images, training=False), input_signature=[spec],
+                                   autograph=False)
+        try:
+            probe = self._logits(tf.zeros([1, self.input_size, self.input_size, 3]))
+        except (TypeError, ValueError):  # A module whose __call__ takes no `training`.
+            self._logits = tf.function(lambda images: module(images), input_signature=[spec], autograph=False)
+            probe = self._logits(tf.zeros([1, self.input_size, self.input_size, 3]))
+        if probe.shape.rank != 2:
+            raise HubDemoError(
+                f"This model outputs shape {probe.shape.as_list()} per batch, not one row of "
+                "class scores per image. Pick an image classification model.")
+        self.labels = labels.imagenet_labels(int(probe.shape[-1]))
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Softmax of the logits."""
+        from hubdemo.tf import tf
+        return tf.nn.softmax(self._logits(batch)).numpy()
+
+
+class TransferClassifier(ImageClassifier):
+    """A model that maps images to probabilities of its own classes: trained here, or reopened from an export.
+
+    Args:
+        model: called as ``model(images, training=False)``; a ``tf_keras`` model or
+            a restored SavedModel. Its outputs are probabilities (a softmax head)
+            or, if ``logits``, scores that get a softmax here.
+        class_names: one per output, in output order.
+        input_size: square side of the images it takes.
+    """
+
+    def __init__(self, model, class_names, input_size: int, *, logits: bool = False):
+        from hubdemo.tf import tf
+        self.model, self.labels, self.input_size = model, tuple(class_names), int(input_size)
+        self.uid = uuid.uuid4().hex  # Unlike id(), never reused by a later model.
+
+        def call(images):
+            out = model(images, training=False)
+            return tf.nn.softmax(out) if logits else out
+        self._call = tf.function(call, input_signature=[tf.TensorSpec([None, input_size, input_size, 3])])
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        return self._call(batch).numpy()
+
+
+def predict_files(predict, files, image_size: int) -> tuple[np.ndarray, dict[int, str]]:
+    """``predict`` (a batch of images → probabilities) over image files; rows of unreadable files are zeros.
+
+    Returns:
+        ``(probabilities, {file index: reason})``.
+    """
+    log = pipeline.SkipLog()
+    out = None
+    for batch, _, indices in pipeline.image_batches(list(files), image_size, skipped=log):
+        probs = np.asarray(predict(batch))
+        if out is None:
+            out = np.zeros((len(files), probs.shape[1]), np.float32)
+        out[indices.numpy()] = probs
+    if out is None:
+        out = np.zeros((len(files), 0), np.float32)
+    return out, dict(log.items)
 
 
 def prepare_images(files: list[tuple[str, bytes]], size: int) -> list[np.ndarray | str]:

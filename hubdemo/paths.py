@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -28,6 +29,16 @@ def configure_tfhub_cache() -> Path:
 def workspace_dir() -> Path:
     """Where uploaded archives and datasets built in the browser are extracted."""
     return cache_dir() / "workspace"
+
+
+WRITE_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                errno.EROFS: "the disk is read-only", errno.EACCES: "permission denied",
+                errno.EPERM: "permission denied"}
+
+
+def write_problem(err: OSError) -> str | None:
+    """Why writing failed, in words, when the fault is the disk's and not the data's (else None)."""
+    return WRITE_ERRORS.get(err.errno)
 
 
 @contextmanager

@@ -1,74 +1,97 @@
-"""ImageNet classifier: what does a model trained on ImageNet see in your photos?"""
+"""Classify: what does an ImageNet model (or your own) see in your photos, or live in front of the camera?"""
 
 import streamlit as st
 
 import cached
+import camera
+import model_picker
 import widgets
 from hubdemo import charts, images, models
 
+UPLOAD, LIVE, SNAPSHOT = "Upload photos", "Live camera", "Camera snapshot"
+
 widgets.use_router()
-st.title("What does an ImageNet model see?")
-st.markdown(
-    "Drop in photos and a neural network trained on **ImageNet** (1.2 million photos of 1,000 kinds "
-    "of things) says what it thinks is in each one, with how sure it is. This is step 1 of the "
-    "transfer-learning tutorial: a ready-made model from TensorFlow Hub, used as it is.")
+choice = model_picker.classifier_picker_ui("classifier")
+st.title("What does a model see in your photos?")
+if choice is None:
+    st.stop()
+if choice.mine is None:
+    st.markdown(
+        "Drop in photos and a neural network trained on **ImageNet** (1.2 million photos of 1,000 kinds "
+        "of things) says what it thinks is in each one, with how sure it is. This is step 1 of the "
+        "transfer-learning tutorial: a ready-made model from TensorFlow Hub, used as it is.")
+else:
+    st.markdown(
+        f"Your model **{widgets.plain(choice.label)}** beside the ImageNet model it was built on. Both look "
+        "at a photo through the same network and get the same features; only the last layer differs. "
+        "ImageNet's last layer knows 1,000 everyday things, yours knows "
+        f"{widgets.count(len(choice.mine.labels), 'class')}: **{widgets.plain(', '.join(choice.mine.labels))}**.")
+model_picker.suggest_yours_ui("classifier", choice)
+
+imagenet = widgets.classifier_ui(choice.imagenet_handle)
+if imagenet is None:
+    st.stop()
 
 
-def inputs_ui() -> list[tuple[str, bytes]]:
-    """The photos to classify: uploads and a camera shot, or the sample when there are none."""
+def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
+    """The photos to classify: uploads, or a snapshot; the tutorial's sample when there are none."""
+    if mode == SNAPSHOT:
+        shot = camera.snapshot_ui("classifier")
+        return [shot] if shot else []
     uploads = st.file_uploader("Drop photos here", accept_multiple_files=True, key="uploads",
                                help="JPEG, PNG, HEIC (iPhone), WebP, GIF, BMP, TIFF… as many as you like.")
     files = [(f.name, f.getvalue()) for f in uploads or []]
-    if st.toggle("Take a photo with the camera", key="use_camera"):
-        shot = st.camera_input("Camera", key="camera")
-        if shot is not None:
-            files.insert(0, ("camera photo", shot.getvalue()))
     if not files:
         st.caption(f"No photo yet, so here is the tutorial's sample: {images.SAMPLE_CREDIT}")
         files = [(images.SAMPLE_NAME, images.sample_photo())]
     return files
 
 
-def result_ui(result: models.ImageResult, data: bytes) -> None:
-    """One photo beside its top-5 table and bar chart, or its error message."""
+def guess_ui(where, result: models.ImageResult, who: str) -> None:
+    """One model's answer: who answered, the top class with its probability first, and the bars."""
+    top = result.predictions[0]
+    where.caption(who)
+    where.markdown(f"### {top.probability:.0%} · {widgets.plain(top.label)}")
+    where.altair_chart(charts.top_k_bars(result.predictions))
+    where.caption(f"{result.seconds * 1000:.0f} ms for this photo.")
+
+
+def result_ui(name: str, data: bytes) -> None:
+    """One photo beside ImageNet's guess, and your model's when one is chosen; or the photo's error."""
+    result = cached.classify(choice.imagenet_handle, name, data)
     with st.container(border=True):
         if result.error:
-            st.error(result.error, icon=":material/broken_image:")
+            st.error(widgets.plain(result.error), icon=":material/broken_image:")
             return
-        picture, numbers = st.columns([1, 2])
-        picture.image(cached.display_image(data), caption=result.name)
-        top = result.predictions[0]
-        numbers.markdown(f"### {top.label} · {top.probability:.0%}")
-        table, chart = numbers.columns([1, 1])
-        table.dataframe(
-            [{"Class": p.label, "Probability": p.probability} for p in result.predictions],
-            hide_index=True,
-            column_config={"Probability": st.column_config.ProgressColumn(
-                format="percent", min_value=0.0, max_value=1.0)})
-        chart.altair_chart(charts.top_k_bars(result.predictions))
-        numbers.caption(f"The model took {result.seconds * 1000:.0f} ms for this photo.")
+        if choice.mine is None:
+            picture, numbers = st.columns([1, 2])
+            guess_ui(numbers, result, f"**{widgets.plain(choice.label)}** says")
+        else:
+            picture, theirs, yours = st.columns([2, 3, 3])
+            guess_ui(theirs, result, f"ImageNet's **{widgets.plain(models.short_name(choice.imagenet_handle))}** says")
+            mine = cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine)
+            guess_ui(yours, mine, f"Your model **{widgets.plain(choice.label)}** says")
+        picture.image(cached.display_image(data), caption=name)
 
 
-handle = widgets.model_picker_ui("classification", key="classifier")
-if not handle:
-    st.info("Type a model handle in the sidebar, or pick a model from the list.")
-    st.stop()
-classifier = cached.classifier_ui(handle)
-if classifier is None:
-    st.stop()
-
-for name, data in inputs_ui():
-    result_ui(cached.classify(handle, name, data), data)
+mode = st.radio("Photos from", (UPLOAD, LIVE, SNAPSHOT), horizontal=True, key="classifier_input",
+                help="Live camera classifies the video continuously; a snapshot is one photo at a time.")
+if mode == LIVE:
+    camera.live_ui(choice.mine or imagenet, choice.label, "classifier")
+else:
+    for name, data in inputs_ui(mode):
+        result_ui(name, data)
 
 with st.expander("How does this work, and how would I write it in Keras?"):
+    size = imagenet.input_size
     st.markdown(
         f"""
-The model is a **convolutional neural network**. Each photo is resized to
-{classifier.input_size}×{classifier.input_size} pixels with values between 0 and 1, and the network
-returns one score (a *logit*) for each of its {len(classifier.labels)} classes. The *softmax*
-turns the scores into probabilities that add up to 100%. ImageNet's classes are everyday objects,
-animals and plants ("daisy", "golden retriever", "military uniform"), so a photo of something not
-among them gets the closest guess it knows.
+The model is a **convolutional neural network**. Each photo is resized to {size}×{size} pixels with
+values between 0 and 1, and the network returns one score (a *logit*) for each of its
+{len(imagenet.labels)} classes. The *softmax* turns the scores into probabilities that add up to 100%.
+ImageNet's classes are everyday objects, animals and plants ("daisy", "golden retriever", "military
+uniform"), so a photo of something not among them gets the closest guess it knows. A model you trained
+keeps every layer of the network but the last, and its new last layer scores *your* classes instead.
 
 The same thing in a few lines of Python, as in the tutorial:
 """)
@@ -77,9 +100,9 @@ The same thing in a few lines of Python, as in the tutorial:
 from PIL import Image
 
 classifier = tf_keras.Sequential([
-    hub.KerasLayer("{models.hub_handle(handle)}", input_shape=({classifier.input_size}, {classifier.input_size}, 3))
+    hub.KerasLayer("{models.hub_handle(choice.imagenet_handle)}", input_shape=({size}, {size}, 3))
 ])
-image = Image.open("photo.jpg").convert("RGB").resize(({classifier.input_size}, {classifier.input_size}))
+image = Image.open("photo.jpg").convert("RGB").resize(({size}, {size}))
 batch = np.asarray(image, dtype="float32")[np.newaxis] / 255.0
 probabilities = tf.nn.softmax(classifier.predict(batch))[0]
 print(np.argsort(probabilities)[::-1][:5])  # the five most likely class numbers""",

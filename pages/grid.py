@@ -1,24 +1,32 @@
-"""Dataset grid: a batch of the dataset, each image titled with a model's guess."""
+"""Dataset grid: a batch of the dataset, each image titled with a model's guess (ImageNet's, or yours: green or red)."""
 
 import numpy as np
 import streamlit as st
 
 import cached
+import model_picker
 import widgets
-from hubdemo import datasets, grid
+from hubdemo import datasets, evaluation, grid
+from hubdemo.errors import HubDemoError
 
 widgets.use_router()
-st.title("Dataset grid: what does ImageNet make of your classes?")
-st.markdown(
-    "Pick a labelled dataset and look through it one batch at a time. Each photo is titled with the "
-    "ImageNet model's best guess, as in the tutorial. Click a title to see the top 5.")
+choice = model_picker.classifier_picker_ui("grid")
+if choice is not None and choice.mine is not None:
+    st.title(f"Dataset grid: how right is {widgets.plain(choice.label)}?")
+    st.markdown("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
+                f"your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
+                "see the true class.")
+else:
+    st.title("Dataset grid: what does ImageNet make of your classes?")
+    st.markdown("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with the "
+                "ImageNet model's best guess, as in the tutorial. Click a title to see the top 5.")
 
 
-def navigation_ui(n_images: int) -> tuple[int, int | None]:
-    """Previous / next / shuffle buttons; returns (batch number, shuffle seed)."""
+def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:
+    """Previous / next / shuffle buttons; returns (batch number, shuffle seed). A new view starts at batch 1."""
     state = st.session_state
-    state.setdefault("grid_batch", 0)
-    state.setdefault("grid_seed", None)
+    if state.get("grid_view") != view:
+        state.grid_view, state.grid_batch, state.grid_seed = view, 0, None
     total = grid.num_batches(n_images)
     back, forward, shuffle, where = st.columns([1, 1, 1, 3], vertical_alignment="center")
     if back.button("Previous", icon=":material/arrow_back:", width="stretch"):
@@ -49,64 +57,61 @@ def grid_ui(cells: list[dict]) -> None:
                     st.progress(probability, f"{label}: {probability:.0%}")
 
 
-def finetuned_candidates_ui(dataset, trained):
-    """The images the trained model is judged on (its validation photos), optionally only its mistakes."""
-    same_data = dataset.root == trained.dataset_root
-    pool = (datasets.split(dataset, trained.config.validation_split, trained.config.seed).validation
-            if same_data else np.arange(len(dataset)))
-    st.caption("Showing the validation photos, which the model never trained on." if same_data
-               else "Showing every photo of this dataset (the model never trained on it).")
+def judged_pool(dataset: datasets.Dataset, choice: model_picker.Choice) -> tuple[np.ndarray, str]:
+    """Which photos your model is judged on, and a sentence saying why those."""
+    if choice.dataset_key == dataset.fingerprint and choice.validation_split:
+        held_back = datasets.split(dataset, choice.validation_split, choice.seed).validation
+        return held_back, (f"Showing the {widgets.count(len(held_back), 'validation photo')} of this dataset, "
+                           f"which {widgets.plain(choice.label)} never trained on.")
+    return np.arange(len(dataset)), (
+        "Showing every photo of this dataset. If the model trained on some of them, it will look better "
+        "here than it is: judge it on photos it has not seen.")
+
+
+def evaluation_for(dataset: datasets.Dataset, choice: model_picker.Choice, pool: np.ndarray):
+    """Your model's verdict on every photo of the pool, computed once per model, photos and their contents."""
     stamps = hash(tuple(datasets.file_stamp(dataset.files[i]) for i in pool))  # A photo edited in place.
-    key = (id(trained), dataset.root, len(dataset), stamps)
-    cached_verdicts = st.session_state.get("grid_verdicts")
-    if cached_verdicts is None or cached_verdicts[0] != key:
-        with st.spinner("Your model is looking at the photos…"):
-            extractor = cached.extractor(trained.feature_handle) if trained.head is not None else None
-            probs, skipped = trained.probabilities([dataset.files[i] for i in pool], extractor)
-        keep = [k for k in range(len(pool)) if k not in skipped]
-        found = grid.verdicts(probs[keep], [dataset.labels[pool[k]] for k in keep], trained.class_names)
-        cached_verdicts = st.session_state["grid_verdicts"] = (key, dict(zip(pool[keep].tolist(), found)))
-    verdict_by_index = cached_verdicts[1]
-    st.metric("Accuracy on these photos", f"{grid.accuracy(list(verdict_by_index.values())):.1%}")
-    if st.toggle("Mistakes only", key="grid_mistakes_only"):
-        return np.array([i for i, v in verdict_by_index.items() if not v.correct], dtype=int)
-    return np.array(list(verdict_by_index), dtype=int)
+    key = (choice.mine.uid, dataset.fingerprint, hash(pool.tobytes()), stamps)
+    kept = st.session_state.get("grid_evaluation")
+    if kept is None or kept[0] != key:
+        with st.spinner(f"{choice.label} is looking at the photos…"):
+            kept = st.session_state["grid_evaluation"] = (key, *evaluation.evaluate_dataset(choice.mine, dataset, pool))
+    return kept[1], kept[2]
 
 
-dataset = widgets.dataset_ui()
-if dataset is None:
-    st.stop()
-widgets.summary_ui(dataset)
-
-handle = widgets.model_picker_ui("classification", key="grid")
-if not handle or cached.classifier_ui(handle) is None:
-    st.stop()
-
-trained = st.session_state.get("trained")
-mine = trained is not None and st.toggle(
-    f"Show my trained model's guesses (trained on {trained.dataset_name})", key="grid_mine",
-    help="Titles turn green when the model is right and red when it is wrong.")
-if mine and tuple(trained.class_names) != dataset.class_names:
-    st.warning(f"Your model knows the classes {', '.join(trained.class_names)}; this dataset has "
-               f"{', '.join(dataset.class_names)}. Pick the dataset it was trained on to compare.")
-    mine = False
-
-if mine:
-    candidates = finetuned_candidates_ui(dataset, trained)
+def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
+    """Your model's guesses, green when right and red when wrong; its evaluation on these photos."""
+    pool, why = judged_pool(dataset, choice)
+    st.caption(why)
+    try:
+        ev, indices = evaluation_for(dataset, choice, pool)
+    except HubDemoError as err:
+        widgets.show_error(err)
+        return
+    verdicts = dict(zip(indices.tolist(), ev.verdicts))
+    st.metric(f"Accuracy of {choice.label} on these photos", f"{ev.accuracy:.1%}")
+    with st.expander("Per class, the confusion matrix and the mistakes"):
+        widgets.evaluation_ui(ev, key="grid", what=f"{choice.label} on {widgets.count(len(ev.files), 'photo')}")
+    mistakes_only = st.toggle("Mistakes only", key="grid_mistakes_only")
+    candidates = np.array([i for i, v in verdicts.items() if not (mistakes_only and v.correct)], dtype=int)
+    if mistakes_only:
+        st.metric("Mistakes", f"{len(candidates)} of {widgets.count(len(verdicts), 'photo')}")
     if not len(candidates):
         st.success("No mistakes on these photos.")
-        st.stop()
-    number, seed = navigation_ui(len(candidates))
-    indices = candidates[grid.batch(grid.order(len(candidates), seed), number)]
-    verdict_by_index = st.session_state["grid_verdicts"][1]
-    batch_verdicts = [verdict_by_index[i] for i in indices]
-    st.metric("Right in this batch", f"{sum(v.correct for v in batch_verdicts)} of {len(batch_verdicts)} "
-              f"({grid.accuracy(batch_verdicts):.0%})")
-    grid_ui([{"path": str(dataset.files[i]), "true": v.true, "bars": [(v.predicted, v.probability)],
-              "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"}
-             for i, v in zip(indices, batch_verdicts)])
-else:
-    number, seed = navigation_ui(len(dataset))
+        return
+    number, seed = navigation_ui(len(candidates), f"mine:{choice.mine.uid}:{mistakes_only}")
+    batch = candidates[grid.batch(grid.order(len(candidates), seed), number)]
+    shown = [verdicts[i] for i in batch]
+    if not mistakes_only:
+        right = sum(v.correct for v in shown)
+        st.metric("Right in this batch", f"{right} of {len(shown)} ({right / len(shown):.0%})")
+    grid_ui([{"path": str(v.file), "true": v.true, "bars": [(v.predicted, v.probability)],
+              "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"} for v in shown])
+
+
+def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
+    """ImageNet's top guess as each photo's title, the top 5 behind it."""
+    number, seed = navigation_ui(len(dataset), f"imagenet:{handle}")
     indices = grid.batch(grid.order(len(dataset), seed), number)
     files = tuple(str(dataset.files[i]) for i in indices)
     with st.spinner("The model is looking at this batch…"):
@@ -115,6 +120,17 @@ else:
               "title": r.predictions[0].label if r.predictions else "",
               "bars": [(p.label, p.probability) for p in r.predictions]}
              for path, i, r in zip(files, indices, results)])
+
+
+dataset = widgets.dataset_ui()
+if dataset is None or choice is None:
+    st.stop()
+widgets.summary_ui(dataset)
+model_picker.suggest_yours_ui("grid", choice)
+if choice.mine is not None:
+    mine_ui(dataset, choice)
+elif widgets.classifier_ui(choice.imagenet_handle) is not None:
+    imagenet_ui(dataset, choice.imagenet_handle)
 
 with st.expander("Why are ImageNet's guesses reasonable but not perfect?"):
     st.markdown(

@@ -1,11 +1,12 @@
-"""Train: a new last layer on the ImageNet model's features (transfer learning), live, then check and export it."""
+"""Train: a new last layer on the ImageNet model's features (transfer learning), live; every run kept, checked, exported."""
 
 import streamlit as st
 
-import cached
+import model_picker
 import widgets
-from hubdemo import charts, export, pipeline, training
+from hubdemo import charts, datasets, export, models, training
 from hubdemo.errors import HubDemoError
+from hubdemo.runs import Run, RunBook, TrainConfig
 
 widgets.use_router()
 st.title("Teach the model your own classes")
@@ -15,174 +16,223 @@ st.markdown(
     "It needs a few hundred photos and a minute on a laptop, not a million photos and a data centre.")
 
 
-def settings_ui() -> training.TrainConfig:
-    """The training settings, with the tutorial's defaults; advanced ones folded away."""
-    d = training.TrainConfig()
+def settings_ui(locked: bool) -> TrainConfig:
+    """The training settings, with the tutorial's defaults; advanced ones folded away; locked while a run trains."""
+    d = TrainConfig()
+    keep = widgets.remembered
     a, b, c, e, f = st.columns(5)
-    epochs = a.number_input("Epochs", 1, 200, d.epochs, key="epochs",
+    epochs = a.number_input("Epochs", 1, 200, disabled=locked, **keep("epochs", d.epochs),
                             help="How many times the model sees every training photo.")
-    batch = b.number_input("Batch size", 1, 512, d.batch_size, key="batch_size",
+    batch = b.number_input("Batch size", 1, 512, disabled=locked, **keep("batch_size", d.batch_size),
                            help="Photos per training step.")
-    rate = c.number_input("Learning rate", 1e-6, 1.0, d.learning_rate, step=0.0005, format="%.4f", key="learning_rate",
-                          help="How big each step is. Too big: the loss jumps around. Too small: slow.")
-    split = e.slider("Validation share", 0.05, 0.5, d.validation_split, 0.05, key="validation_split",
+    rate = c.number_input("Learning rate", 1e-6, 1.0, step=0.0005, format="%.4f", disabled=locked,
+                          **keep("learning_rate", d.learning_rate),
+                          help="How big each step is. Too big: the loss jumps around. Too small: slow. "
+                               "Try 0.02, 0.002 and 0.0002 and compare the runs below.")
+    split = e.slider("Validation share", 0.05, 0.5, step=0.05, disabled=locked,
+                     **keep("validation_split", d.validation_split),
                      help="Photos held back to check the model on images it never trained on.")
-    seed = f.number_input("Seed", 0, 2**31 - 1, d.seed, key="seed", help="Same seed, same split, same result.")
+    seed = f.number_input("Seed", 0, 2**31 - 1, disabled=locked, **keep("seed", d.seed),
+                          help="Same seed, same split, same result.")
     with st.expander("Advanced"):
-        augment = st.toggle("Data augmentation (random flip, rotation, zoom)", key="augment",
+        augment = st.toggle("Data augmentation (random flip, rotation, zoom)", disabled=locked,
+                            **keep("augment", d.augment),
                             help="Shows the model varied copies of the training photos. Slower: every "
                                  "epoch must run the whole network again.")
-        dropout = st.slider("Dropout before the new layer", 0.0, 0.9, d.dropout, 0.05, key="dropout",
+        dropout = st.slider("Dropout before the new layer", 0.0, 0.9, step=0.05, disabled=locked,
+                            **keep("dropout", d.dropout),
                             help="Randomly hides features while training, so the layer cannot lean on a few.")
-        fine_tune = st.toggle("Fine-tune the whole network", key="fine_tune",
+        fine_tune = st.toggle("Fine-tune the whole network", disabled=locked, **keep("fine_tune", d.fine_tune),
                               help="Trains every layer, not just the new one. Much slower; use a learning "
                                    "rate near 0.00001.")
         if fine_tune:
             st.caption("Fine-tuning also updates the network's BatchNormalization statistics from your "
                        "batches; with small batches they get noisy, so keep the batch size at 32 or more "
                        "and the learning rate low.")
-    return training.TrainConfig(epochs=int(epochs), batch_size=int(batch), learning_rate=float(rate),
-                                validation_split=float(split), seed=int(seed), augment=augment,
-                                dropout=float(dropout), fine_tune=fine_tune)
+    return TrainConfig(epochs=int(epochs), batch_size=int(batch), learning_rate=float(rate),
+                       validation_split=float(split), seed=int(seed), augment=augment,
+                       dropout=float(dropout), fine_tune=fine_tune)
 
 
-def progress_text(snap: training.RunSnapshot) -> str:
-    if snap.status == "extracting":
-        done, total = snap.extracted
-        return f"Computing features: {done} of {total} photos (once per photo, then cached)"
-    left = f" · about {snap.seconds_left:.0f} s left" if snap.seconds_left is not None else ""
-    return (f"Epoch {min(snap.epoch + 1, snap.total_epochs)} of {snap.total_epochs} · step {snap.step} of "
-            f"{snap.steps_per_epoch}{left}")
-
-
-def live_ui() -> None:
+def live_ui(run: Run) -> None:
     """Progress, Stop and the live charts; polls the run while it trains (no st.* call in the thread)."""
-    run: training.TrainingRun = st.session_state["training_run"]
     snap = run.snapshot()
     if run.running:
         bar, stop = st.columns([5, 1], vertical_alignment="center")
-        bar.progress(snap.fraction_done, progress_text(snap))
+        bar.progress(snap.fraction_done, snap.progress_text())
         if stop.button("Stop", icon=":material/stop_circle:", key="stop_training", width="stretch"):
             run.stop()
     elif snap.status == "error":
-        st.error(snap.message, icon=":material/error:")
+        widgets.show_error(snap.message)
     elif snap.message:
         st.info(snap.message)
     if snap.batches:
         loss, accuracy = st.columns(2)
         loss.altair_chart(charts.training_curve(snap.batches, snap.epochs, "loss"))
         accuracy.altair_chart(charts.training_curve(snap.batches, snap.epochs, "accuracy"))
-    if not run.running and not getattr(run, "page_refreshed", False):
-        run.page_refreshed = True  # One full rerun to show the results below, then stop polling.
+    refreshed = st.session_state.setdefault("refreshed_runs", set())
+    if not run.running and run.number not in refreshed:
+        refreshed.add(run.number)  # One full rerun to show the results below, then stop polling.
         st.rerun()
 
 
-def evaluation_ui(result: training.TrainedModel) -> None:
-    """Validation accuracy, per class, the confusion matrix (click a cell) and the mistakes."""
-    ev = result.evaluation
-    st.subheader("How good is it?")
-    acc, images, seconds = st.columns(3)
+def run_ui(run: Run, dataset: datasets.Dataset) -> None:
+    """One run: its settings, live progress, then how good it is, and its export."""
+    st.subheader(f"Run {run.number} · {widgets.plain(run.dataset_name)}")
+    st.caption(run.describe(models.short_name(run.feature_handle)))
+    st.fragment(live_ui, run_every=1.0 if run.running else None)(run)
+    if run.running or run.evaluation is None:
+        return
+    ev = run.evaluation
+    what = f"{run.label} on its {widgets.count(len(ev.files), 'validation photo')}"
+    st.markdown(f"#### How good is it? · {widgets.plain(run.label)}")
+    acc, photos, seconds = st.columns(3)
     acc.metric("Validation accuracy", f"{ev.accuracy:.1%}")
-    images.metric("Validation photos", len(ev.files))
-    seconds.metric("Training time", f"{result.seconds:.1f} s")
-    per_class, confusion = st.columns([2, 3])
-    per_class.markdown("**Right, per class**")
-    per_class.altair_chart(charts.per_class_accuracy(ev.per_class))
-    confusion.markdown("**Confusion matrix** (click a cell to see its photos)")
-    event = confusion.altair_chart(charts.confusion_heatmap(ev.confusion, ev.class_names), on_select="rerun",
-                                   key="confusion", width="content")
-    picked = (event.selection.get(charts.CONFUSION_SELECTION) or [None])[0] if event else None
-    if picked:
-        names = list(ev.class_names)
-        files = ev.cell_files(names.index(picked["true"]), names.index(picked["predicted"]))
-        st.markdown(f"**{len(files)} photo(s) of {picked['true']} predicted as {picked['predicted']}**")
-        gallery_ui([(str(f), "") for f in files])
-    mistakes = ev.mistakes
-    with st.expander(f"Mistakes on validation photos ({len(mistakes)})", expanded=bool(mistakes)):
-        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in mistakes[:30]])
+    photos.metric("Validation photos", len(ev.files))
+    seconds.metric("Training time", f"{run.seconds:.1f} s")
+    if run.dataset_key == dataset.fingerprint:
+        warning = datasets.validation_warning(dataset, run.config.validation_split, run.config.seed)
+        if warning:
+            st.warning(widgets.plain(warning), icon=":material/straighten:")
+    widgets.evaluation_ui(ev, key=f"run{run.number}", what=what)
+    if run.model is None:
+        st.caption(f"The model of run {run.number} is no longer in memory (only the newest "
+                   f"{model_picker.runs().keep_models} runs keep theirs); its numbers and curves are kept.")
+        return
+    try_ui(run)
+    export_ui(run)
 
 
-def gallery_ui(items: list[tuple[str, str]], per_row: int = 6) -> None:
-    for start in range(0, len(items), per_row):
-        for column, (path, caption) in zip(st.columns(per_row), items[start:start + per_row]):
-            thumb = cached.thumbnail(path, 160)
-            if thumb is not None:
-                column.image(thumb, caption=caption or None)
+def try_ui(run: Run) -> None:
+    """Buttons to use this run's model on the other pages."""
+    st.markdown(f"#### Try {widgets.plain(run.label)}")
+    photos, grid = st.columns(2)
+    option = model_picker.YOURS + run.label
+    if photos.button("On your photos and the live camera", icon=":material/photo_camera:", key="try_classifier",
+                     width="stretch"):
+        st.session_state["kept_classifier_model"] = option
+        st.switch_page("pages/classifier.py")
+    if grid.button("On the dataset grid (green right, red wrong)", icon=":material/grid_view:", key="try_grid",
+                   width="stretch"):
+        st.session_state["kept_grid_model"] = option
+        st.switch_page("pages/grid.py")
 
 
-def export_ui(result: training.TrainedModel) -> None:
-    """Save as a SavedModel + labels.txt, prove it reloads identically, zip it, convert to TFLite."""
-    st.subheader("Export it")
-    st.markdown("The export is a TensorFlow **SavedModel** with the hub layer's weights inside, plus "
-                "`labels.txt`: it works on any computer with TensorFlow, without this app or TF Hub.")
-    exported = st.session_state.get("exported_model")
-    if exported is None or exported["result"] is not result:
-        if not st.button("Export the model", icon=":material/save:", key="export", type="primary"):
+def export_ui(run: Run) -> None:
+    """One button writes the whole export and checks it; then downloads and the proof."""
+    st.markdown(f"#### Export {widgets.plain(run.label)}")
+    st.markdown("The export is a TensorFlow **SavedModel** with the hub layer's weights inside, `labels.txt`, "
+                "TensorFlow Lite versions for phones (float, and 4× smaller with 8-bit weights) and "
+                "`metadata.json`. It works on any computer with TensorFlow, without this app or TF Hub, and "
+                "this app can open it again (pick *Open a saved model* on the classifier page).")
+    reports = st.session_state.setdefault("exports", {})
+    report = reports.get(run.number)
+    if report is None:
+        slot = st.empty()
+        if not slot.button(f"Export run {run.number}", icon=":material/save:", key="export", type="primary"):
             return
-        with st.spinner("Saving and reloading the model to check it…"):
-            folder = export.save(result.model, result.class_names,
-                                 export.exports_dir() / export.export_name(result.dataset_name))
-            images = next(iter(pipeline.image_batches(list(result.evaluation.files[:32]), result.image_size)))[0]
-            expected = result.model(images, training=False).numpy()
-            diff = export.reload_max_abs_diff(folder, images.numpy(), expected)
-        exported = st.session_state["exported_model"] = {"result": result, "folder": folder, "diff": diff,
-                                                 "images": images.numpy(), "expected": expected}
-    folder = exported["folder"]
-    st.success(f"Saved to `{folder}`. Reloaded and compared on {len(exported['images'])} validation photos: "
-               f"largest difference in predictions **{exported['diff']:.1e}**"
-               + (" (identical)." if exported["diff"] == 0 else "."), icon=":material/verified:")
-    st.download_button("Download as .zip", export.zip_bytes(folder), file_name=f"{folder.name}.zip",
-                       mime="application/zip", icon=":material/download:")
-    st.code(export.usage_snippet(folder, result.image_size), language="python")
-    tflite_ui(exported)
+        slot.empty()  # The button goes once it has done its work.
+        with st.status(f"Exporting {run.label}…", expanded=True) as status:
+            bar = st.progress(0.0)
+            try:
+                report = export.export_run(
+                    run, export.exports_dir() / export.export_name(run.label),
+                    progress=lambda step, done, total: bar.progress(done / total, f"{step}…"))
+            except HubDemoError as err:
+                status.update(label="The export failed", state="error")
+                widgets.show_error(err)
+                return
+            status.update(label=f"Exported in {report.seconds:.0f} s", state="complete", expanded=False)
+        reports[run.number] = report
+    export_result_ui(report, run)
 
 
-def tflite_ui(exported: dict) -> None:
-    st.markdown("**TensorFlow Lite** runs the model on phones and small boards.")
-    if "tflite" not in exported:
-        if not st.button("Convert to TFLite", key="tflite"):
-            return
-        rows = []
-        with st.spinner("Converting (float, then with 8-bit weights)…"):
-            for label, quantize in (("float32", False), ("dynamic-range quantised", True)):
-                model_bytes = export.to_tflite(exported["folder"], quantize=quantize)
-                lite = export.tflite_predictions(model_bytes, exported["images"])
-                agree = (lite.argmax(1) == exported["expected"].argmax(1))
-                rows.append({"TFLite model": label, "Size": f"{len(model_bytes) / 1e6:.1f} MB",
-                             "Agrees with Keras": f"{agree.sum()} of {len(agree)}"})
-        exported["tflite"] = rows
-    st.table(exported["tflite"])
+def export_result_ui(report: export.ExportReport, run: Run) -> None:
+    folder = report.folder
+    st.success(f"Saved to `{folder}`. Reloaded and compared on {widgets.count(report.checked, 'validation photo')}: "
+               f"largest difference in predictions **{report.reload_max_abs_diff:.1e}**"
+               + (" (identical)." if report.reload_max_abs_diff == 0 else "."), icon=":material/verified:")
+    st.table([{"File": c.file, "TFLite model": c.kind, "Size": f"{c.size_bytes / 1e6:.1f} MB",
+               "Agrees with Keras": f"{c.agree} of {c.checked}"} for c in report.tflite])
+    whole, *lites = st.columns(1 + len(report.tflite))
+    whole.download_button("The whole export (.zip)", lambda: export.zip_bytes(folder), file_name=f"{folder.name}.zip",
+                          mime="application/zip", icon=":material/download:", key="download_export",
+                          width="stretch", on_click="ignore")
+    for column, check in zip(lites, report.tflite):
+        column.download_button(f"{check.file} + labels.txt", lambda name=check.file: export.tflite_zip_bytes(folder, name),
+                               file_name=f"{folder.name}-{check.file.replace('.tflite', '')}.zip",
+                               mime="application/zip", icon=":material/smartphone:", width="stretch",
+                               key=f"download_{check.file}", on_click="ignore")
+    st.code(export.usage_snippet(folder, run.model.input_size), language="python")
+
+
+def runs_ui(book: RunBook) -> None:
+    """Every run of this session in a table, and the curves of chosen runs on one chart."""
+    st.subheader(f"All runs this session ({len(book.runs)})")
+    st.dataframe([run.summary(models.short_name(run.feature_handle)) for run in reversed(book.runs)],
+                 hide_index=True, column_config={
+                     "Validation accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0,
+                                                                            max_value=1.0),
+                     "Learning rate": st.column_config.NumberColumn(format="%g")})
+    labels = {run.label: run for run in book.runs}
+    state = st.session_state
+    new = [label for label in labels if label not in state.setdefault("compare_seen", set())]
+    if new:  # A new run joins the comparison; runs the user took out stay out.
+        state["kept_compare_runs"] = [*state.get("kept_compare_runs", []), *new]
+        state["compare_seen"].update(new)
+    picked, metric = st.columns([3, 1])
+    chosen = picked.multiselect("Runs to compare", list(labels), **widgets.remembered("compare_runs"))
+    metric = metric.selectbox("Curve", list(charts.RUN_METRICS), format_func=charts.RUN_METRICS.get,
+                              **widgets.remembered("compare_metric"))
+    if chosen:
+        st.altair_chart(charts.runs_overlay({label: labels[label].snapshot().epochs for label in chosen}, metric))
+        st.caption("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
+                   "jumps about, too small crawls.")
 
 
 dataset = widgets.dataset_ui()
 if dataset is None:
     st.stop()
 widgets.summary_ui(dataset)
-handle = widgets.model_picker_ui("feature_vector", key="train")
-extractor = cached.extractor_ui(handle) if handle else None
+handle = model_picker.feature_picker_ui("train")
+extractor = widgets.extractor_ui(handle) if handle else None
 if extractor is None:
     st.stop()
 
+book = model_picker.runs()
+running = book.running
 st.subheader("Settings")
-config = settings_ui()
+config = settings_ui(locked=running is not None)
+if running is not None:
+    st.caption(f"The settings are locked while run {running.number} trains. Stop it to change them.")
+latest = book.latest
+current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))
+warning = datasets.validation_warning(dataset, config.validation_split, config.seed)
+if warning and not current:  # With current results, the warning stands beside their accuracy instead.
+    st.warning(widgets.plain(warning), icon=":material/straighten:")
 with st.expander("The model: the hub layer, then a new Dense layer"):
     rows = training.parameter_summary(extractor.layer, extractor.dim, len(dataset.class_names), config)
     st.dataframe(rows, hide_index=True)
     trainable = sum(r["Trainable"] for r in rows)
     st.caption(f"Trainable parameters: {trainable:,} · frozen: {sum(r['Parameters'] for r in rows) - trainable:,}")
 
-run = st.session_state.get("training_run")
-if st.button("Train", icon=":material/play_arrow:", type="primary", key="train",
-             disabled=bool(run and run.running)):
+if st.button("Train", icon=":material/play_arrow:", type="primary", key="train", disabled=running is not None):
     try:
         config.check()
-        st.session_state["training_run"] = run = training.start(dataset, config, handle, extractor)
+        run = book.new(config, feature_handle=handle, dataset_name=dataset.name, dataset_key=dataset.fingerprint)
+        training.start(dataset, run, extractor)
+        st.rerun()  # Lock the settings at once.
     except HubDemoError as err:
-        st.error(str(err), icon=":material/error:")
+        widgets.show_error(err)
 
-if run is not None:
-    st.fragment(live_ui, run_every=1.0 if run.running else None)()
-    if run.result is not None and not run.running:
-        st.session_state["trained"] = run.result
-        evaluation_ui(run.result)
-        export_ui(run.result)
+if latest is not None:
+    if current:
+        run_ui(latest, dataset)
+    else:
+        changes = latest.changes_since(dataset, config, handle, models.short_name(handle))
+        st.warning(f"The results of **{widgets.plain(latest.label)}** below were made with other data or settings: "
+                   f"you have since changed {widgets.plain('; '.join(changes))}. Press "
+                   f"**Train** for run {latest.number + 1} with what you see above.", icon=":material/history:")
+        with st.expander(f"Results of {latest.label} (earlier data or settings)", expanded=False):
+            run_ui(latest, dataset)
+    runs_ui(book)

@@ -1,5 +1,6 @@
 """Real-browser test support: ``streamlit run`` on a free port, driven by Debian's headless Chromium."""
 
+import os
 import shutil
 import socket
 import subprocess
@@ -35,7 +36,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(*app_args, timeout=120):
+def streamlit_server(*app_args, timeout=120, env=None):
     """Serve streamlit_app.py headless on a free port; yields its URL; prints its output on the way out."""
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
@@ -44,7 +45,8 @@ def streamlit_server(*app_args, timeout=120):
     if app_args:
         command += ["--", *app_args]
     log = tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env=None if env is None else {**os.environ, **env})
     url = f"http://localhost:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -73,16 +75,22 @@ def streamlit_server(*app_args, timeout=120):
 
 
 @contextmanager
-def browser_page():
-    """A fresh headless Chromium page."""
+def browser_page(*extra_args, **page_options):
+    """A fresh headless Chromium page (``extra_args``: more Chromium switches, e.g. a fake camera)."""
     from playwright.sync_api import sync_playwright
     executable = chromium_path()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
         try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+            yield browser.new_page(**{"viewport": {"width": 1400, "height": 1000}, **page_options})
         finally:
             browser.close()
+
+
+def fake_camera_args(video) -> list[str]:
+    """Chromium switches that grant the camera and play ``video`` (a .y4m file) as its picture."""
+    return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}"]
 
 
 def wait_for_app_run(page, timeout=120_000):
@@ -92,3 +100,26 @@ def wait_for_app_run(page, timeout=120_000):
     expect(app).to_have_attribute("data-test-connection-state", "CONNECTED", timeout=timeout)
     expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
     expect(page.get_by_test_id("stSpinner")).to_have_count(0, timeout=timeout)
+
+
+def screenshot(page, path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so the window is made as tall as that first."""
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stSidebarContent]')].map(e => e.scrollHeight), 800)")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(height + 40, 12000)})
+    page.wait_for_timeout(500)  # Charts re-render at the new size.
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
+def start_training(page, app_url: str, epochs: int, batch_size: int) -> None:
+    """Open the Train page (its --data dataset), set the epochs and batch size, press Train."""
+    page.goto(f"{app_url}/train")
+    wait_for_app_run(page)
+    for label, value in (("Epochs", epochs), ("Batch size", batch_size)):
+        box = page.get_by_role("spinbutton", name=label)
+        box.fill(str(value))
+        box.press("Enter")
+        wait_for_app_run(page)
+    page.get_by_role("button", name="Train").click()

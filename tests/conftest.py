@@ -34,7 +34,7 @@ def bundled_dir():
 @pytest.fixture(scope="session")
 def classifier(bundled_dir):
     from hubdemo import models
-    return models.Classifier(models.resolve_handle("efficientnet_lite0"))
+    return models.ImageNetClassifier(models.resolve_handle("efficientnet_lite0"))
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +63,22 @@ def colours_dir(tmp_path_factory):
 def extractor(bundled_dir):
     from hubdemo.features import FeatureExtractor
     return FeatureExtractor("bundled:efficientnet_lite0/feature_vector")
+
+
+@pytest.fixture(scope="session")
+def colours_run(colours_dir, extractor):
+    """A finished run on the colour photos (3 epochs, its model in memory): validation accuracy 1.0."""
+    from hubdemo import datasets, runs, training
+    data = datasets.load_folder(colours_dir)
+    run = runs.RunBook().new(runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01),
+                             feature_handle=extractor.handle, dataset_name=data.name, dataset_key=data.fingerprint)
+    training.train(data, run, extractor)
+    return run
+
+
+@pytest.fixture(scope="session")
+def colours_export(colours_run, tmp_path_factory):
+    """``colours_run`` exported for real: ``(folder, ExportReport)``."""
+    from hubdemo import export
+    report = export.export_run(colours_run, tmp_path_factory.mktemp("exports") / "colours-run-1")
+    return report.folder, report

@@ -61,3 +61,18 @@ def zip_of(members: dict[str, bytes]) -> bytes:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def y4m(path, photos, *, frames_each: int = 30, size=(640, 480), fps: int = 30):
+    """A raw YUV 4:2:0 video (.y4m) showing each photo for ``frames_each`` frames: a fake camera's picture."""
+    width, height = size
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for data in photos:
+            image = Image.open(io.BytesIO(data)).convert("RGB").resize(size, Image.BILINEAR)
+            ycbcr = np.asarray(image.convert("YCbCr"))
+            planes = [ycbcr[..., 0], ycbcr[::2, ::2, 1], ycbcr[::2, ::2, 2]]
+            frame = b"FRAME\n" + b"".join(np.ascontiguousarray(p).tobytes() for p in planes)
+            for _ in range(frames_each):
+                out.write(frame)
+    return path

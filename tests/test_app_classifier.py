@@ -1,13 +1,15 @@
-"""AppTest of the classifier page: the sample on first open, uploads, camera, bad files, bad handles."""
+"""AppTest of the classifier page: the sample, uploads, camera, bad files and handles, your own models."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import camera
 from conftest import ROOT
-from hubdemo import images
-from make_images import png
+from hubdemo import export, images
+from make_images import colour_photo, png, zip_of
 
 TIMEOUT = 120  # The first run imports TensorFlow and loads the model.
+OPEN = "Open a saved model (an export folder or .zip)…"
 
 
 @pytest.fixture
@@ -19,12 +21,16 @@ def app(bundled_dir):
 
 
 def headings(at):
-    return [m.value for m in at.markdown if m.value.startswith("### ")]
+    """Each guess's headline, ``### 36% · military uniform``, as its class name."""
+    return [m.value.split(" · ", 1)[1] for m in at.markdown if m.value.startswith("### ")]
 
 
 def test_first_open_shows_grace_hopper_as_military_uniform(app):
-    assert headings(app)[0].startswith("### military uniform")
+    assert headings(app)[0] == "military uniform"
+    top = next(m.value for m in app.markdown if m.value.startswith("### "))
+    assert top.startswith("### ") and top.split()[1].endswith("%"), "the percentage comes first, always in view"
     assert any("Grace Hopper" in c.value for c in app.caption)
+    assert any("**EfficientNet-Lite0 (ImageNet)** says" in c.value for c in app.caption)
     assert not app.error
 
 
@@ -35,28 +41,75 @@ def test_uploaded_photos_each_get_predictions_and_a_bad_file_its_own_message(app
     uploader.upload("gradient.png", png(), "image/png")
     app.run()
     assert not app.exception
-    assert headings(app)[0].startswith("### daisy") and len(headings(app)) == 2
+    assert headings(app)[0] == "daisy" and len(headings(app)) == 2
     assert [e.value for e in app.error] == [
         "notes.png is not an image that can be read. Use a JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF file."]
     assert not any("Grace Hopper" in c.value for c in app.caption), "the sample is only for an empty page"
 
 
-def test_camera_photo_is_classified(app):
-    app.toggle(key="use_camera").set_value(True).run()
-    app.camera_input(key="camera").upload("shot.jpg", images.sample_photo())
+def test_camera_snapshot_is_classified(app):
+    app.radio(key="classifier_input").set_value("Camera snapshot").run()
+    assert not headings(app), "no sample photo in camera mode"
+    app.camera_input(key="classifier_snapshot").upload("shot.jpg", images.sample_photo())
     app.run()
     assert not app.exception
-    assert headings(app) == [headings(app)[0]] and headings(app)[0].startswith("### military uniform")
+    assert headings(app) == ["military uniform"]
+
+
+def test_live_camera_mode_says_why_when_live_video_cannot_start(app):
+    # AppTest has no real server for WebRTC to attach to: the page must say so and point to snapshots.
+    app.radio(key="classifier_input").set_value("Live camera").run()
+    assert not app.exception
+    assert any("Live video cannot start on this server" in w.value and "Camera snapshot" in w.value
+               for w in app.warning)
+
+
+def test_the_camera_is_explained_where_the_browser_would_block_it():
+    assert camera.camera_blocked_reason("http://localhost:8501/") is None
+    assert camera.camera_blocked_reason("https://192.168.1.20:8501/") is None
+    reason = camera.camera_blocked_reason("http://192.168.1.20:8501/grid")
+    assert "only on https:// pages or on localhost" in reason and "http://localhost:8501" in reason
 
 
 def test_unusable_model_handle_shows_an_error_and_no_traceback(app, tmp_path):
     app.selectbox(key="classifier_model").select("Other: a TF Hub URL or a SavedModel folder…").run()
     assert any("Type a model handle" in i.value for i in app.info)
-    app.text_input(key="classifier_handle").input(str(tmp_path)).run()
+    app.text_input(key="classifier_handle").input(f"{tmp_path}  ").run()  # A pasted path with a trailing space.
     assert not app.exception
     assert "not a SavedModel folder" in app.error[0].value
     app.text_input(key="classifier_handle").input("https://hub.invalid/model/1").run()
     assert "Could not download" in app.error[0].value and not app.exception
+
+
+def test_a_saved_export_opened_from_its_folder_answers_beside_imagenet(app, colours_export):
+    folder, _ = colours_export
+    app.selectbox(key="classifier_model").select(OPEN).run()
+    app.text_input(key="classifier_open_folder").input(str(folder))
+    app.button(key="classifier_open_button").click().run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="classifier_model").value.startswith("Yours: colours · run 1 (saved ")
+    app.file_uploader(key="uploads").upload("red.png", colour_photo((220, 40, 40), seed=3), "image/png")
+    app.run()
+    guesses = headings(app)
+    assert len(guesses) == 2 and guesses[1] == "red", "ImageNet's guess, then yours"
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("ImageNet's **EfficientNet-Lite0** says") for c in captions)
+    assert any(c.startswith("Your model **colours · run 1 (saved") for c in captions)
+
+
+def test_an_uploaded_export_zip_opens_and_a_hostile_one_is_refused(app, colours_export):
+    folder, _ = colours_export
+    app.selectbox(key="classifier_model").select(OPEN).run()
+    app.radio(key="classifier_open_from").set_value("Upload its .zip").run()
+    app.file_uploader(key="classifier_open_zip_0").upload("evil.zip", zip_of({"../../x.pb": b"x"}),
+                                                          "application/zip")
+    app.run()
+    assert "outside its own folder" in app.sidebar.error[0].value and not app.exception
+    app.file_uploader(key="classifier_open_zip_0").clear().upload("colours.zip", export.zip_bytes(folder),
+                                                                  "application/zip")
+    app.run()
+    assert not app.exception and app.selectbox(key="classifier_model").value.startswith("Yours: colours")
+    assert headings(app)[1] in {"blue", "green", "red"}, "the sample photo, named with the export's classes"
 
 
 def test_reruns_reuse_the_loaded_model_and_earlier_results(bundled_dir, monkeypatch):
@@ -66,15 +119,15 @@ def test_reruns_reuse_the_loaded_model_and_earlier_results(bundled_dir, monkeypa
     st.cache_resource.clear()
     st.cache_data.clear()
     loads, forward_passes = [], []
-    load, classify_files = models.Classifier.__init__, models.Classifier.classify_files
-    monkeypatch.setattr(models.Classifier, "__init__",
+    load, classify_files = models.ImageNetClassifier.__init__, models.ImageNetClassifier.classify_files
+    monkeypatch.setattr(models.ImageNetClassifier, "__init__",
                         lambda self, handle: (loads.append(handle), load(self, handle))[1])
-    monkeypatch.setattr(models.Classifier, "classify_files",
+    monkeypatch.setattr(models.ImageNetClassifier, "classify_files",
                         lambda self, files, k=5: (forward_passes.append(len(files)), classify_files(self, files, k))[1])
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
-    for camera_on in (True, False, True, False):  # Widget changes rerun the whole script.
-        at.toggle(key="use_camera").set_value(camera_on).run()
-    assert not at.exception and headings(at)[0].startswith("### military uniform")
+    for mode in ("Camera snapshot", "Upload photos", "Live camera", "Upload photos"):  # Each reruns the script.
+        at.radio(key="classifier_input").set_value(mode).run()
+    assert not at.exception and headings(at)[0] == "military uniform"
     assert loads == ["bundled:efficientnet_lite0/classification"] and forward_passes == [1]
 
 

@@ -106,8 +106,14 @@ def test_a_dataset_built_in_the_browser(bundled_dir):
     for name in ("thumbs up", "thumbs down"):
         uploader = at.file_uploader(key=f"build_up_{name}")
         uploader.upload("a.jpg", jpeg(), "image/jpeg").upload("b.jpg", jpeg(30, 30), "image/jpeg")
+    at.file_uploader(key="build_up_thumbs up").upload("c.png", b"not a photo", "image/png")
     at.run()
     assert not at.error and metrics(at)["Classes"] == "2" and metrics(at)["Images"] == "4"
+    assert metrics(at)["Skipped files"] == "1"
+    # The headers count what was just added (not one rerun behind), and the photos show as thumbnails.
+    assert [e.label for e in at.expander][:2] == ["thumbs up: 3 photos", "thumbs down: 2 photos"]
+    assert len(at.image) == 4 + 4, "four thumbnails, then the grid of the four photos"
+    assert any("not a photo" in c.value for c in at.caption)
     assert at.get("download_button"), "the dataset can be downloaded as a zip"
 
 
@@ -138,3 +144,37 @@ def test_data_option_also_takes_a_zip(bundled_dir, tmp_path):
                                 "pets/dog/1.jpg": jpeg(), "pets/dog/2.jpg": jpeg()}))
     at = open_grid(default_data=archive)
     assert metrics(at) == {"Images": "4", "Classes": "2", "Skipped files": "0"} and not at.exception
+
+
+def test_a_folder_path_with_a_trailing_space_is_read(bundled_dir, colours_dir):
+    at = open_grid()
+    at.radio(key="dataset_source").set_value("A folder on this computer").run()
+    at.text_input(key="dataset_folder").input(f"{colours_dir} ").run()
+    assert not at.error and metrics(at)["Images"] == "36"
+
+
+def test_switching_to_your_model_starts_at_the_first_batch(bundled_dir, colours_export, flowers_dir):
+    folder, _ = colours_export
+    at = open_grid(default_data=flowers_dir)
+    at.button(key="next_batch").click().run()
+    at.button(key="next_batch").click().run()
+    assert any("Batch 3 of 20" in c.value for c in at.caption)
+    at.selectbox(key="grid_model").select("Open a saved model (an export folder or .zip)…").run()
+    at.text_input(key="grid_open_folder").input(str(folder))
+    at.button(key="grid_open_button").click().run()
+    assert at.selectbox(key="grid_model").value.startswith("Yours: colours · run 1")
+    # The export knows blue, green, red; the flowers are daisy, dandelion… : said plainly, nothing shown as right.
+    assert "does not know the dataset's classes daisy" in at.error[0].value and not at.exception
+
+
+def test_a_reopened_export_is_judged_on_the_photos_it_never_saw(bundled_dir, colours_export, colours_dir):
+    folder, _ = colours_export
+    at = open_grid(default_data=colours_dir)
+    at.selectbox(key="grid_model").select("Open a saved model (an export folder or .zip)…").run()
+    at.text_input(key="grid_open_folder").input(str(folder))
+    at.button(key="grid_open_button").click().run()
+    assert any("6 validation photos of this dataset" in c.value for c in at.caption)
+    assert metrics(at)["Right in this batch"] == "6 of 6 (100%)"
+    assert any(c.value == "Batch 1 of 1 · in folder order" for c in at.caption)
+    assert "Per class, the confusion matrix and the mistakes" in [e.label for e in at.expander]
+    assert not at.exception

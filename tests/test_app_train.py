@@ -1,5 +1,6 @@
-"""AppTest of the training page: train in the background, poll, evaluate, export, and the grid's green/red view."""
+"""AppTest of the training page: train in the background, every run kept and labelled, evaluate, export, use it."""
 
+import json
 import time
 
 import pytest
@@ -15,9 +16,9 @@ def metrics(at) -> dict[str, str]:
 
 
 def poll_until_trained(at, seconds=180):
-    """run_every does not fire under AppTest: rerun until the run has finished."""
+    """run_every does not fire under AppTest: rerun until the newest run has finished."""
     deadline = time.monotonic() + seconds
-    while "Validation accuracy" not in metrics(at):
+    while at.session_state["runs"].latest.running or "Validation accuracy" not in metrics(at):
         assert time.monotonic() < deadline, "training did not finish"
         assert not at.exception, at.exception
         time.sleep(0.5)
@@ -25,59 +26,82 @@ def poll_until_trained(at, seconds=180):
     return at
 
 
-@pytest.fixture(scope="module")
-def trained_app(bundled_dir, colours_dir, tmp_path_factory):
-    import os
-    os.environ["HUBDEMO_EXPORTS_DIR"] = str(tmp_path_factory.mktemp("exports"))
+def open_train(default_data) -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    at.session_state["default_data"] = str(colours_dir)
+    at.session_state["default_data"] = str(default_data)
     at.run()
     at.switch_page("pages/train.py").run()
     assert not at.exception
-    at.number_input(key="epochs").set_value(3)
-    at.number_input(key="batch_size").set_value(8)
-    at.number_input(key="learning_rate").set_value(0.01)
+    return at
+
+
+def train(at, **settings):
+    for key, value in settings.items():
+        at.number_input(key=key).set_value(value)
     at.button(key="train").click().run()
     return poll_until_trained(at)
 
 
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    import os
+    folder = tmp_path_factory.mktemp("exports")
+    os.environ["HUBDEMO_EXPORTS_DIR"] = str(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained_app(bundled_dir, colours_dir, exports):
+    return train(open_train(colours_dir), epochs=3, batch_size=8, learning_rate=0.01)
+
+
 def test_shows_the_models_parameters_before_training(bundled_dir, colours_dir):
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    at.session_state["default_data"] = str(colours_dir)
-    at.run()
-    at.switch_page("pages/train.py").run()
+    at = open_train(colours_dir)
     assert any("Trainable parameters: 3,843 · frozen:" in c.value for c in at.caption)  # 1280 × 3 + 3.
-    assert not at.exception
+    assert any("Only 6 photos are held back for validation" in w.value for w in at.warning), \
+        "a validation set this small is flagged before training"
 
 
-def test_training_shows_curves_accuracy_and_the_confusion_matrix(trained_app):
+def test_training_shows_curves_accuracy_and_the_confusion_matrix_labelled_with_the_run(trained_app):
     at = trained_app
     assert metrics(at)["Validation accuracy"] == "100.0%" and metrics(at)["Validation photos"] == "6"
+    assert [s.value for s in at.subheader][-2:] == ["Run 1 · colours", "All runs this session (1)"]
+    assert any(m.value == "#### How good is it? · colours · run 1" for m in at.markdown)
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
-    assert len(charts) >= 4  # Loss, accuracy, per class, confusion.
+    assert len(charts) >= 5  # Loss, accuracy, per class, confusion, runs compared.
     assert not at.exception and not at.error
 
 
-def test_export_is_saved_reloaded_and_converted(trained_app):
+def test_export_writes_every_file_checks_them_and_offers_each_download(trained_app, exports):
     at = trained_app
     at.button(key="export").click().run()
-    (success,) = at.success
-    assert "Saved to" in success.value and "largest difference in predictions **0.0e+00** (identical)" in success.value
-    assert at.get("download_button")
-    at.button(key="tflite").click().run()
+    success = next(s.value for s in at.success if "Saved to" in s.value)
+    assert "largest difference in predictions **0.0e+00** (identical)" in success
     table = at.table[0].value
-    assert list(table["TFLite model"]) == ["float32", "dynamic-range quantised"]
+    assert list(table["File"]) == ["model.tflite", "model_quant.tflite"]
     assert list(table["Agrees with Keras"]) == ["6 of 6", "6 of 6"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["The whole export (.zip)", "model.tflite + labels.txt", "model_quant.tflite + labels.txt"]
+    assert not [b for b in at.button if b.key == "export"], "the Export button goes once it has done its work"
+    (folder,) = exports.iterdir()
+    assert folder.name.endswith("-colours-run-1")
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["run"] == "colours · run 1" and meta["settings"]["learning_rate"] == 0.01
 
 
 def test_the_grid_shows_the_trained_models_guesses_in_green_and_red(trained_app):
     at = trained_app
     at.switch_page("pages/grid.py").run()
-    at.toggle(key="grid_mine").set_value(True).run()
+    at.button(key="grid_use_mine").click().run()  # "You have a model of your own" → use it.
+    assert at.selectbox(key="grid_model").value == "Yours: colours · run 1"
+    assert at.title[0].value == "Dataset grid: how right is colours · run 1?"
     titles = [p.proto.popover.label for p in at.get("popover")]
     assert len(titles) == 6 and all(t.startswith(":green[✓ ") for t in titles)
     assert metrics(at)["Right in this batch"] == "6 of 6 (100%)"
+    assert any("6 validation photos of this dataset, which colours · run 1 never trained on" in c.value
+               for c in at.caption)
     at.toggle(key="grid_mistakes_only").set_value(True).run()
+    assert metrics(at)["Mistakes"] == "0 of 6 photos" and "Right in this batch" not in metrics(at)
     assert any("No mistakes" in s.value for s in at.success)
     assert not at.exception
 
@@ -86,9 +110,9 @@ def test_the_green_red_view_sees_a_photo_edited_in_place(trained_app):
     from make_images import colour_photo
     at = trained_app
     at.switch_page("pages/grid.py").run()
-    at.toggle(key="grid_mine").set_value(True).run()
+    at.selectbox(key="grid_model").select("Yours: colours · run 1").run()
     at.toggle(key="grid_mistakes_only").set_value(False).run()
-    ev = at.session_state["trained"].evaluation
+    ev = at.session_state["runs"].latest.evaluation
     red = next(f for f, t in zip(ev.files, ev.true) if ev.class_names[t] == "red")
     original = red.read_bytes()
     try:
@@ -102,24 +126,62 @@ def test_the_green_red_view_sees_a_photo_edited_in_place(trained_app):
     assert metrics(at)["Right in this batch"] == "6 of 6 (100%)" and not at.exception
 
 
-def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, colours_dir):
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
-    at.session_state["default_data"] = str(colours_dir)
-    at.run()
+def test_try_it_opens_the_classifier_with_your_model_beside_imagenet(trained_app):
+    at = trained_app
     at.switch_page("pages/train.py").run()
+    at.button(key="try_classifier").click().run()
+    assert at.selectbox(key="classifier_model").value == "Yours: colours · run 1"
+    guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert len(guesses) == 2, "ImageNet's guess and yours, for the sample photo"
+    assert guesses[1].split(" · ")[1] in {"blue", "green", "red"}
+    assert not at.exception
+
+
+def test_changed_settings_fold_the_old_results_away_and_every_run_is_kept(trained_app):
+    at = trained_app
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="learning_rate").set_value(0.002).run()
+    stale = next(w.value for w in at.warning if "made with other data or settings" in w.value)
+    assert "**colours · run 1**" in stale and "learning rate 0.01 → 0.002" in stale and "run 2" in stale
+    assert "Results of colours · run 1 (earlier data or settings)" in [e.label for e in at.expander]
+    train(at)
+    assert [s.value for s in at.subheader][-2:] == ["Run 2 · colours", "All runs this session (2)"]
+    assert not any("made with other data or settings" in w.value for w in at.warning)
+    table = at.dataframe[-1].value
+    assert list(table["Run"]) == [2, 1] and list(table["Learning rate"]) == [0.002, 0.01]
+    assert at.multiselect(key="compare_runs").value == ["colours · run 1", "colours · run 2"]
+
+
+def test_a_new_dataset_marks_the_last_run_as_another_datasets(trained_app, tmp_path):
+    from make_images import colour_dataset
+    other = colour_dataset(tmp_path / "shades", per_class=4, classes={"dark": (30, 30, 30), "light": (230, 230, 230)})
+    at = trained_app
+    at.switch_page("pages/train.py").run()
+    at.text_input(key="dataset_folder").input(str(other)).run()
+    stale = next(w.value for w in at.warning if "made with other data or settings" in w.value)
+    assert "the dataset (now shades, 8 photos)" in stale
+    latest = at.session_state["runs"].latest.label
+    assert f"Results of {latest} (earlier data or settings)" in [e.label for e in at.expander]
+    assert not at.exception
+
+
+def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, colours_dir):
+    at = open_train(colours_dir)
     at.number_input(key="epochs").set_value(150)
     at.number_input(key="batch_size").set_value(2)
     at.button(key="train").click().run()
-    run = at.session_state["training_run"]
-    at.number_input(key="epochs").set_value(5).run()  # A widget rerun mid-training.
+    run = at.session_state["runs"].latest
+    assert at.number_input(key="epochs").disabled and at.number_input(key="learning_rate").disabled, \
+        "the settings are locked while the run trains"
     at.switch_page("pages/classifier.py").run()
     at.switch_page("pages/train.py").run()
-    assert at.session_state["training_run"] is run and run.running
-    assert any(p.text.startswith(("Epoch", "Computing features")) for p in at.get("progress")) or \
-        "Validation accuracy" in metrics(at)
+    assert at.session_state["runs"].latest is run and run.running
+    assert at.number_input(key="epochs").value == 150, "the settings survive the visit too"
+    assert any(p.text.startswith(("Epoch", "Computing features", "Getting ready")) for p in at.get("progress"))
     assert at.button(key="train").disabled
     at.button(key="stop_training").click().run()
     run.thread.join(60)
     at.run()
     assert run.snapshot().status == "stopped" and len(run.snapshot().epochs) < 150
     assert any(i.value.startswith("Stopped") for i in at.info) and not at.exception
+    assert not at.number_input(key="epochs").disabled

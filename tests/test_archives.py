@@ -99,3 +99,16 @@ def test_tar_with_escaping_member_is_refused(tmp_path):
     with pytest.raises(HubDemoError, match="outside its own folder"):
         archives.extract_tar(path, tmp_path / "out")
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "escape.jpg").exists()
+
+
+def test_a_full_disk_while_extracting_is_not_called_a_damaged_archive(tmp_path, monkeypatch):
+    import errno
+
+    from make_images import jpeg, zip_of
+
+    def full(src, out):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(archives._Budget, "copy", lambda self, src, out: full(src, out))
+    with pytest.raises(HubDemoError, match="could not be extracted into .*: the disk is full"):
+        archives.extract_zip(io.BytesIO(zip_of({"cat/1.jpg": jpeg()})), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

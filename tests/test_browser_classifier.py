@@ -21,7 +21,7 @@ def page(app_url):
 
 def test_first_visit_shows_grace_hopper_as_military_uniform(page):
     from playwright.sync_api import expect
-    expect(page.get_by_role("heading", name="What does an ImageNet model see?")).to_be_visible()
+    expect(page.get_by_role("heading", name="What does a model see in your photos?")).to_be_visible()
     expect(page.get_by_role("heading", name="military uniform")).to_be_visible()
     expect(page.get_by_test_id("stImage")).to_have_count(1)
     expect(page.get_by_test_id("stVegaLiteChart")).to_have_count(1)

@@ -18,7 +18,7 @@ def test_first_visit_to_grid_shows_30_titled_flower_photos(app_url, tmp_path):
         wait_for_app_run(page)
         expect(page.get_by_role("heading", name="Dataset grid")).to_be_visible()
         # The router's frame ran: its page titles, not the legacy file names.
-        expect(page.get_by_test_id("stSidebarNavLink")).to_contain_text(["ImageNet classifier", "Dataset grid", "Train"])
+        expect(page.get_by_test_id("stSidebarNavLink")).to_contain_text(["Classify photos", "Dataset grid", "Train"])
         expect(page.get_by_test_id("stMetricValue").first).to_have_text("600")
         expect(page.get_by_test_id("stPopover")).to_have_count(30)
         expect(page.get_by_test_id("stImage")).to_have_count(30)

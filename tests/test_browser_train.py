@@ -2,7 +2,7 @@
 
 import pytest
 
-from browser import browser_page, streamlit_server, wait_for_app_run
+from browser import browser_page, start_training, streamlit_server, wait_for_app_run
 
 
 @pytest.fixture(scope="module")
@@ -21,14 +21,7 @@ def monkeypatch_module():
 def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
     from playwright.sync_api import expect
     with browser_page() as page:
-        page.goto(f"{app_url}/train")
-        wait_for_app_run(page)
-        for label, value in (("Epochs", "200"), ("Batch size", "1")):
-            box = page.get_by_role("spinbutton", name=label)
-            box.fill(value)
-            box.press("Enter")
-            wait_for_app_run(page)
-        page.get_by_role("button", name="Train").click()
+        start_training(page, app_url, epochs=200, batch_size=1)
 
         progress = page.get_by_test_id("stProgress")
         expect(progress).to_contain_text("Epoch", timeout=60_000)
@@ -41,13 +34,22 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
         assert charts.first.screenshot() != before, "the curve grew"
         assert progress.inner_text() != first_text, "the progress moved on"
         expect(page.get_by_test_id("stMetricValue").filter(has_text="%").first).to_be_visible(timeout=120_000)
-        expect(page.get_by_text("Validation accuracy")).to_be_visible()
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible()
         expect(page.get_by_test_id("stMetricValue").filter(has_text="100.0%")).to_have_count(1)
         expect(page.get_by_role("button", name="Stop")).to_have_count(0)
 
-        page.get_by_role("button", name="Export the model").click()
+        page.get_by_role("button", name="Export run 1").click()
         expect(page.get_by_test_id("stAlert").filter(has_text="Saved to")).to_contain_text(
             "(identical)", timeout=120_000)
+        expect(page.get_by_role("button", name="Export run 1")).to_have_count(0)
+        expect(page.get_by_test_id("stTable")).to_contain_text("model_quant.tflite")
+        expect(page.get_by_test_id("stDownloadButton")).to_have_count(3)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="model_quant.tflite + labels.txt").click()
+        import zipfile
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        assert sorted(zipfile.ZipFile(saved).namelist()) == ["labels.txt", "model_quant.tflite"]
         expect(page.get_by_test_id("stException")).to_have_count(0)
         page.screenshot(path=str(tmp_path / "train.png"), full_page=True)
 
@@ -55,14 +57,7 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
 def test_other_sessions_are_served_while_one_trains_and_stop_keeps_the_model(app_url):
     from playwright.sync_api import expect
     with browser_page() as page:
-        page.goto(f"{app_url}/train")
-        wait_for_app_run(page)
-        for label, value in (("Epochs", "200"), ("Batch size", "1")):  # 6,000 steps: time to look around.
-            box = page.get_by_role("spinbutton", name=label)
-            box.fill(value)
-            box.press("Enter")
-            wait_for_app_run(page)
-        page.get_by_role("button", name="Train").click()
+        start_training(page, app_url, epochs=200, batch_size=1)  # 6,000 steps: time to look around.
         expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=60_000)
 
         other = page.context.browser.new_page()  # A second browser session (a student's laptop).
@@ -74,5 +69,5 @@ def test_other_sessions_are_served_while_one_trains_and_stop_keeps_the_model(app
         page.get_by_role("button", name="Stop").click()
         expect(page.get_by_text("Stopped early; the model keeps what it learned so far.")).to_be_visible(
             timeout=30_000)
-        expect(page.get_by_text("Validation accuracy")).to_be_visible()
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)

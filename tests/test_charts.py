@@ -4,11 +4,14 @@ from hubdemo import charts
 from hubdemo.models import Prediction
 
 
-def test_top_k_bars_lists_classes_most_probable_first_on_a_0_to_1_scale():
+def test_top_k_bars_lists_classes_most_probable_first_with_their_percentages():
     spec = charts.top_k_bars([Prediction(1, "suit", 0.2), Prediction(2, "military uniform", 0.7)]).to_dict()
-    assert spec["mark"]["type"] == "bar"
-    assert spec["encoding"]["y"]["sort"] == ["military uniform", "suit"]
-    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
+    bars, numbers = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and numbers["mark"]["type"] == "text"
+    assert numbers["encoding"]["text"] == {"field": "probability", "format": ".0%", "type": "quantitative"}
+    assert bars["encoding"]["y"]["sort"] == ["military uniform", "suit"]
+    assert bars["encoding"]["y"]["axis"]["labelLimit"] == 140, "long names are cut, the numbers stay"
+    assert bars["encoding"]["x"]["axis"]["values"][-1] == 1
     (rows,) = spec["datasets"].values()
     assert rows == [{"label": "suit", "probability": 0.2}, {"label": "military uniform", "probability": 0.7}]
 

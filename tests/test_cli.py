@@ -83,7 +83,21 @@ def test_train_exports_and_prints_a_json_summary_last(colours_dir, tmp_path, bun
     assert [line.split(":")[0] for line in lines[1:4]] == ["epoch 1", "epoch 2", "epoch 3"]
     summary = json.loads(lines[-1])
     assert summary["val_accuracy"] == 1.0 and summary["reload_max_abs_diff"] <= 1e-5 and summary["seconds"] > 0
-    assert (tmp_path / "model" / "saved_model.pb").is_file()
+    assert summary["tflite_agreement"] == {"model.tflite": 1.0, "model_quant.tflite": 1.0}
+    out = tmp_path / "model"
+    assert {"saved_model.pb", "labels.txt", "model.tflite", "model_quant.tflite", "metadata.json"} <= \
+        {p.name for p in out.iterdir()}
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["dataset"] == "colours" and meta["settings"]["seed"] == 1 and meta["val_accuracy"] == 1.0
+
+    from make_images import colour_photo
+    (tmp_path / "shot.png").write_bytes(colour_photo((220, 40, 40), seed=99))
+    classified = run_cli("classify", str(tmp_path / "shot.png"), "--model", str(out), "--top-k", "2", "--json")
+    assert classified.returncode == 0, classified.stderr[-2000:]
+    (record,) = json.loads(classified.stdout)
+    assert record["file"] == str(tmp_path / "shot.png") and len(record["predictions"]) == 2
+    assert record["predictions"][0]["label"] == "red" and record["predictions"][0]["index"] == 2
+    assert set(record["predictions"][0]) == {"index", "label", "probability"}
 
     evaluated = run_cli("evaluate", str(tmp_path / "model"), str(colours_dir), "--json")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
@@ -99,3 +113,13 @@ def test_evaluate_matches_classes_by_name_and_says_which_are_unknown(colours_dir
     other = colour_dataset(tmp_path / "other", per_class=3, classes={"green": (40, 200, 60), "purple": (150, 0, 150)})
     done = run_cli("evaluate", str(tmp_path / "model"), str(other), "--json")
     assert done.returncode == 1 and "purple" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_classify_with_a_broken_export_is_one_line_on_stderr(photos, tmp_path):
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "saved_model.pb").write_bytes(b"not a model")
+    (export / "labels.txt").write_text("cat\ndog\n")
+    done = run_cli("classify", str(photos / "hopper.jpg"), "--model", str(export), "--json")
+    assert done.returncode == 1 and done.stdout == ""
+    assert "could not be loaded as a SavedModel" in done.stderr and "Traceback" not in done.stderr

@@ -77,9 +77,12 @@ def test_a_bad_file_gets_its_own_message_and_the_good_ones_are_classified(classi
     assert len(results[0].predictions) == 3 and results[0].predictions == results[2].predictions
 
 
-def test_unknown_model_name_lists_available_models():
-    with pytest.raises(HubDemoError, match="Unknown model 'mobilenet'. Choose one of: efficientnet_lite0, "):
-        models.get_spec("mobilenet")
+def test_a_feature_vector_names_its_imagenet_twin():
+    assert models.imagenet_twin("bundled:efficientnet_lite0/feature_vector") == \
+        "bundled:efficientnet_lite0/classification"
+    assert models.imagenet_twin("https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/2") == \
+        "https://tfhub.dev/google/tf2-preview/mobilenet_v2/classification/2"
+    assert models.imagenet_twin("/some/other/model") == "bundled:efficientnet_lite0/classification"
 
 
 def test_catalogue_has_the_tutorials_tf_hub_handles():
@@ -108,7 +111,7 @@ def test_missing_path_is_explained(tmp_path):
 
 def test_feature_vector_model_is_refused_as_a_classifier(bundled_dir):
     with pytest.raises(HubDemoError, match="1280 values.*not an ImageNet classifier"):
-        models.Classifier("bundled:efficientnet_lite0/feature_vector")
+        models.ImageNetClassifier("bundled:efficientnet_lite0/feature_vector")
 
 
 def test_model_that_does_not_take_images_is_refused(tmp_path):
@@ -121,7 +124,7 @@ def test_model_that_does_not_take_images_is_refused(tmp_path):
 
     tf.saved_model.save(Tabular(), str(tmp_path / "tabular"))
     with pytest.raises(HubDemoError, match=r"inputs of shape \[None, 10\], not images"):
-        models.Classifier(str(tmp_path / "tabular"))
+        models.ImageNetClassifier(str(tmp_path / "tabular"))
 
 
 def test_bundled_handle_must_name_a_known_variant():
@@ -134,10 +137,29 @@ def test_classifying_keeps_keras_3_out_of_the_process(bundled_dir):
     script = (
         "import sys\n"
         "from hubdemo import images, models\n"
-        "c = models.Classifier('bundled:efficientnet_lite0/classification')\n"
+        "c = models.ImageNetClassifier('bundled:efficientnet_lite0/classification')\n"
         "c.classify_files([('g.jpg', images.sample_photo())])\n"
         "models.load_layer('bundled:efficientnet_lite0/feature_vector', trainable=True)\n"
         "assert 'keras' not in sys.modules, sorted(m for m in sys.modules if m.startswith('keras'))\n")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_model_whose_call_takes_no_training_argument_still_classifies(tmp_path):
+    from hubdemo.tf import tf
+
+    class MeanColour(tf.Module):
+        """1000 scores from the mean colour: a stand-in for a foreign TF2 classifier without `training`."""
+
+        def __init__(self):
+            self.w = tf.Variable(tf.random.stateless_normal([3, 1000], seed=[1, 2]))
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 224, 224, 3], tf.float32)])
+        def __call__(self, images):
+            return tf.reduce_mean(images, axis=[1, 2]) @ self.w
+
+    tf.saved_model.save(MeanColour(), str(tmp_path / "mean_colour"))
+    classifier = models.ImageNetClassifier(str(tmp_path / "mean_colour"))
+    (result,) = classifier.classify_files([("a.jpg", jpeg())], k=2)
+    assert len(result.predictions) == 2 and result.predictions[0].probability > 0

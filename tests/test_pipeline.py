@@ -96,9 +96,3 @@ def test_grid_batches_cover_the_dataset_and_shuffle_reproducibly():
     shuffled = grid.order(65, 1)
     assert np.array_equal(shuffled, grid.order(65, 1)) and not np.array_equal(shuffled, order)
     assert sorted(shuffled.tolist()) == list(range(65))
-
-
-def test_grid_accuracy_counts_right_answers():
-    verdicts = [grid.Verdict("cat", "cat", 0.9), grid.Verdict("dog", "cat", 0.6),
-                grid.Verdict("dog", "dog", 0.8), grid.Verdict("cat", "dog", 0.5)]
-    assert grid.accuracy(verdicts) == 0.5 and verdicts[0].correct and not verdicts[1].correct

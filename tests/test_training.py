@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from conftest import ROOT
-from hubdemo import charts, datasets, evaluation, training
+from hubdemo import charts, datasets, evaluation, models, training
 from hubdemo.errors import HubDemoError
+from hubdemo.runs import Run, TrainConfig
 
 FEATURES = "bundled:efficientnet_lite0/feature_vector"
 
@@ -19,10 +20,15 @@ def colours(colours_dir):
     return datasets.load_folder(colours_dir)
 
 
+def new_run(dataset, on_epoch_end=None, **settings) -> Run:
+    return Run(TrainConfig(**settings), feature_handle=FEATURES, dataset_name=dataset.name,
+               dataset_key=dataset.fingerprint, on_epoch_end=on_epoch_end)
+
+
 @pytest.fixture(scope="module")
 def trained(colours, extractor):
-    run = training.TrainingRun(training.TrainConfig(epochs=4, batch_size=8, learning_rate=0.01))
-    result = training.train(colours, run.config, FEATURES, run, extractor)
+    run = new_run(colours, epochs=4, batch_size=8, learning_rate=0.01)
+    result = training.train(colours, run, extractor)
     return run, result
 
 
@@ -42,72 +48,73 @@ def test_every_batch_and_epoch_is_recorded_for_the_charts(trained):
 
 
 def test_the_head_learns_the_colours(trained):
-    _, result = trained
-    assert result.evaluation.accuracy == 1.0
-    assert result.class_names == ("blue", "green", "red") and len(result.evaluation.files) == 6
+    run, result = trained
+    assert run.model is result and run.evaluation.accuracy == 1.0 and run.seconds > 0
+    assert result.labels == ("blue", "green", "red") and len(run.evaluation.files) == 6
 
 
-def test_cached_features_and_full_model_give_the_same_predictions(trained, extractor):
-    _, result = trained
-    files = list(result.evaluation.files)
-    fast, _ = result.probabilities(files, extractor)
-    full, _ = result.probabilities(files)  # No extractor: the exported Sequential runs on the images.
+def test_cached_features_and_full_model_give_the_same_predictions(trained):
+    run, result = trained
+    files = list(run.evaluation.files)
+    fast, _ = result.file_probabilities(files)  # Cached features through the head.
+    full, _ = models.TransferClassifier.file_probabilities(result, files)  # The exported Sequential on images.
     assert fast.shape == (6, 3)
     np.testing.assert_allclose(fast, full, atol=1e-5)
 
 
 def test_stop_mid_training_keeps_a_usable_model(colours, extractor):
-    run = training.TrainingRun(training.TrainConfig(epochs=50, batch_size=4),
-                               on_epoch_end=lambda record: run.stop() if record["epoch"] == 2 else None)
-    result = training.train(colours, run.config, FEATURES, run, extractor)
+    run = new_run(colours, epochs=50, batch_size=4,
+                  on_epoch_end=lambda record: run.stop() if record["epoch"] == 2 else None)
+    result = training.train(colours, run, extractor)
     snap = run.snapshot()
     assert snap.status == "stopped" and "keeps what it learned" in snap.message
     assert len(snap.batches) == 2 * 8 + 1  # Ends after the batch it was on, in epoch 3.
     assert [e["epoch"] for e in snap.epochs] == [1, 2, 3] and snap.epochs[-1]["step"] == 17
-    probs, _ = result.probabilities(list(result.evaluation.files), extractor)
+    probs, _ = result.file_probabilities(list(run.evaluation.files))
     assert probs.shape == (6, 3) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
 
 
 def test_stop_while_extracting_features_ends_before_training(colours, bundled_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))  # A cold feature cache.
-    run = training.TrainingRun(training.TrainConfig())
+    run = new_run(colours)
     run.stop()
-    assert training.train(colours, run.config, FEATURES, run) is None
+    assert training.train(colours, run) is None
     assert run.snapshot().status == "stopped" and run.snapshot().batches == []
 
 
 def test_background_training_reports_through_its_run(colours, extractor):
-    run = training.start(colours, training.TrainConfig(epochs=2, batch_size=8), FEATURES, extractor)
+    run = training.start(colours, new_run(colours, epochs=2, batch_size=8), extractor)
     run.thread.join(120)
-    assert not run.running and run.snapshot().status == "done" and run.result is not None
+    assert not run.running and run.snapshot().status == "done" and run.model is not None
 
 
 def test_background_training_errors_become_a_message(colours, extractor):
-    run = training.start(colours, training.TrainConfig(), "/no/such/model", extractor)
+    run = Run(TrainConfig(), feature_handle="/no/such/model")
+    training.start(colours, run, extractor)
     run.thread.join(60)
     assert run.snapshot().status == "error" and "No model at '/no/such/model'" in run.snapshot().message
 
 
 def test_augmentation_and_dropout_train_through_the_full_model(colours):
-    run = training.TrainingRun(training.TrainConfig(epochs=1, batch_size=8, augment=True, dropout=0.2))
-    result = training.train(colours, run.config, FEATURES, run)
-    assert result.head is None and run.snapshot().status == "done"
+    run = new_run(colours, epochs=1, batch_size=8, augment=True, dropout=0.2)
+    result = training.train(colours, run)
+    assert result.head is None and result.extractor is None and run.snapshot().status == "done"
     assert [layer.name for layer in result.model.layers][-2:] == ["dropout", "classifier"]
-    assert len(result.evaluation.files) == 6
+    assert len(run.evaluation.files) == 6
 
 
 @pytest.mark.parametrize("setting, value", [("epochs", 0), ("learning_rate", 5.0), ("validation_split", 0.9),
                                             ("dropout", 1.0)])
 def test_settings_out_of_range_are_named(setting, value):
     with pytest.raises(HubDemoError, match=f"`{setting}` must be between"):
-        training.TrainConfig(**{setting: value}).check()
+        TrainConfig(**{setting: value}).check()
 
 
 def test_parameter_summary_counts_frozen_and_trainable(extractor):
-    rows = training.parameter_summary(extractor.layer, 1280, 5, training.TrainConfig(dropout=0.0))
+    rows = training.parameter_summary(extractor.layer, 1280, 5, TrainConfig(dropout=0.0))
     assert rows[-1] == {"Layer": "Dense (softmax)", "Output": "(None, 5)", "Parameters": 6405, "Trainable": 6405}
     assert rows[0]["Trainable"] == 0 and 3_000_000 < rows[0]["Parameters"] < 3_600_000
-    tuned = training.parameter_summary(extractor.layer, 1280, 5, training.TrainConfig(fine_tune=True))
+    tuned = training.parameter_summary(extractor.layer, 1280, 5, TrainConfig(fine_tune=True))
     assert 3_000_000 < tuned[0]["Trainable"] < tuned[0]["Parameters"]  # BatchNorm statistics stay frozen.
 
 
@@ -144,20 +151,35 @@ def test_evaluation_counts_confusion_per_class_and_mistakes():
     assert ev.accuracy == 0.75 and ev.confusion.tolist() == [[1, 0], [1, 2]]
     assert ev.per_class == {"cat": 1.0, "dog": pytest.approx(2 / 3)}
     assert [(m.file.name, m.true, m.predicted) for m in ev.mistakes] == [("c", "dog", "cat")]
-    assert [f.name for f in ev.cell_files(1, 1)] == ["b", "d"]
+    assert [v.file.name for v in ev.cell(1, 1)] == ["b", "d"] and all(v.correct for v in ev.cell(1, 1))
+    assert [v.correct for v in ev.verdicts] == [True, True, False, True]
+
+
+def test_a_dataset_is_evaluated_by_class_name_whatever_the_models_class_order(trained, colours):
+    import dataclasses
+    run, result = trained
+    # The same photos, but the dataset lists its classes in another order than the model's outputs.
+    order = ("red", "blue", "green")
+    relabel = [order.index(colours.class_names[label]) for label in colours.labels]
+    shuffled = dataclasses.replace(colours, class_names=order, labels=tuple(relabel))
+    ev, kept = evaluation.evaluate_dataset(result, shuffled, run_validation := np.array([0, 12, 24]))
+    assert ev.class_names == result.labels and kept.tolist() == run_validation.tolist()
+    assert [v.true for v in ev.verdicts] == [colours.class_names[colours.labels[i]] for i in run_validation]
+    other = dataclasses.replace(colours, class_names=("blue", "green", "purple"))
+    with pytest.raises(HubDemoError, match="does not know the dataset's classes purple"):
+        evaluation.evaluate_dataset(result, other)
 
 
 def test_training_and_exporting_keep_keras_3_out_of_the_process(colours_dir, bundled_dir, tmp_path):
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from hubdemo import datasets, export, training\n"
+        "from hubdemo import datasets, export, runs, saved, training\n"
         f"data = datasets.load_folder({str(colours_dir)!r})\n"
-        "run = training.TrainingRun(training.TrainConfig(epochs=1))\n"
-        "r = training.train(data, run.config, 'bundled:efficientnet_lite0/feature_vector', run)\n"
-        f"folder = export.save(r.model, r.class_names, Path({str(tmp_path / 'out')!r}))\n"
-        "export.load(folder)\n"
-        "export.to_tflite(folder)\n"
+        "run = runs.Run(runs.TrainConfig(epochs=1), feature_handle='bundled:efficientnet_lite0/feature_vector')\n"
+        "training.train(data, run)\n"
+        f"report = export.export_run(run, Path({str(tmp_path / 'out')!r}))\n"
+        "saved.open_folder(report.folder).classifier.probabilities(__import__('numpy').zeros((1, 224, 224, 3)))\n"
         "assert 'keras' not in sys.modules, sorted(m for m in sys.modules if m.startswith('keras'))\n")
     done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ROOT)),
                           capture_output=True, text=True, timeout=600)
@@ -165,8 +187,8 @@ def test_training_and_exporting_keep_keras_3_out_of_the_process(colours_dir, bun
 
 
 def test_fine_tuning_trains_the_backbone_too(colours):
-    run = training.TrainingRun(training.TrainConfig(epochs=1, batch_size=8, learning_rate=1e-5, fine_tune=True))
-    result = training.train(colours, run.config, FEATURES, run)
+    run = new_run(colours, epochs=1, batch_size=8, learning_rate=1e-5, fine_tune=True)
+    result = training.train(colours, run)
     backbone = result.model.layers[0]
     assert backbone.trainable and len(backbone.trainable_weights) > 100
     from hubdemo import models

@@ -1,0 +1,129 @@
+"""The camera on the classifier page: live video classified continuously (WebRTC), or a single snapshot.
+
+``streamlit-webrtc`` carries the browser's camera to the server as real video,
+so frames are classified here by whichever model is chosen (ImageNet's or
+yours) and come back with the label drawn on them. The per-frame work is
+:mod:`hubdemo.live`; this module is only the wiring. Where live video cannot
+start, a snapshot (``st.camera_input``) or an upload does the same job, and the
+page says why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from urllib.parse import urlparse
+
+import streamlit as st
+
+import widgets
+from hubdemo import charts, live, models
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+REFRESH_SECONDS = 0.25  # The readings beside the video update four times a second.
+
+
+def camera_blocked_reason(page_url: str | None) -> str | None:
+    """Why the browser will refuse the camera on ``page_url`` (``st.context.url``), or None if it will ask for it."""
+    url = urlparse(page_url or "")
+    if not url.scheme or url.scheme == "https" or url.hostname in LOCAL_HOSTS:
+        return None
+    return (f"Browsers allow the camera only on https:// pages or on localhost, and this page is "
+            f"{url.scheme}://{url.netloc}. Open the app on the computer that runs it "
+            f"(http://localhost:{url.port or 8501}), or upload photos instead: on a phone, the upload "
+            "button offers the camera too.")
+
+
+def import_webrtc():
+    """``(av, streamlit_webrtc)``, imported so that TensorFlow cannot crash them.
+
+    pylibsrtp (under aiortc) carries its own OpenSSL and calls it through
+    exported names; once TensorFlow has loaded its BoringSSL globally, those
+    calls land in TensorFlow's library and the import segfaults. Loading
+    pylibsrtp with RTLD_DEEPBIND makes it use its own copy, in any order.
+    """
+    if "pylibsrtp" not in sys.modules and hasattr(os, "RTLD_DEEPBIND"):
+        flags = sys.getdlopenflags()
+        sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
+        try:
+            import pylibsrtp  # noqa: F401
+        finally:
+            sys.setdlopenflags(flags)
+    import av
+    import streamlit_webrtc
+    return av, streamlit_webrtc
+
+
+def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
+    """Live video from the camera, classified by ``classifier``, with its readings updating beside it."""
+    blocked = camera_blocked_reason(st.context.url)
+    if blocked:
+        st.warning(widgets.plain(blocked), icon=":material/no_photography:")
+        return
+    try:
+        av, webrtc = import_webrtc()
+    except ImportError:
+        st.warning("Live video needs the streamlit-webrtc package, which is not installed here "
+                   "(`pip install -r requirements.txt`). Use **Camera snapshot** meanwhile.",
+                   icon=":material/videocam_off:")
+        return
+    reader = _live_classifier(classifier, key)
+
+    def classify_frame(frame):  # Runs on WebRTC's frame thread: no st.* here.
+        return av.VideoFrame.from_ndarray(reader.annotate(frame.to_ndarray(format="rgb24")), format="rgb24")
+
+    video, readings = st.columns([3, 2])
+    with video:
+        try:
+            context = webrtc.webrtc_streamer(
+                key=f"{key}_webrtc", mode=webrtc.WebRtcMode.SENDRECV, video_frame_callback=classify_frame,
+                # Host candidates only: on this computer (or a school network) no outside server is
+                # needed, and none is contacted.
+                rtc_configuration={"iceServers": []},
+                media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
+                                          "audio": False},
+                async_processing=True,
+                translations={"start": "Start the camera", "stop": "Stop", "select_device": "Choose camera"})
+        except Exception as err:  # A third-party component on a server it does not support.
+            st.warning(f"Live video cannot start on this server ({err.__class__.__name__}). Take snapshots "
+                       "with **Camera snapshot** instead.", icon=":material/videocam_off:")
+            return
+        st.caption("If the video stays dark after you allow the camera, your browser or network blocks "
+                   "live video (WebRTC): use **Camera snapshot** instead.")
+    with readings:
+        playing = context.state.playing
+        st.fragment(_readings_ui, run_every=REFRESH_SECONDS if playing else None)(reader, label, playing)
+
+
+def _live_classifier(classifier: models.ImageClassifier, key: str) -> live.LiveClassifier:
+    """One per session and model: choosing another model starts a fresh one."""
+    reader = st.session_state.get(f"{key}_live")
+    if reader is None or reader.classifier is not classifier:
+        reader = st.session_state[f"{key}_live"] = live.LiveClassifier(classifier)
+    return reader
+
+
+def _readings_ui(reader: live.LiveClassifier, label: str, playing: bool) -> None:
+    reading = reader.latest()
+    if not playing:
+        st.info("Press **Start the camera** and hold something up to it. The first time, the browser "
+                "asks whether this page may use the camera.", icon=":material/videocam:")
+        return
+    if reading is None:
+        st.caption("Waiting for the first frame…")
+        return
+    top = reading.predictions[0]
+    st.markdown(f"#### {top.probability:.0%} · {widgets.plain(top.label)}")
+    st.altair_chart(charts.top_k_bars(reading.predictions))
+    st.caption(f"**{widgets.plain(label)}** · {reader.rate():.1f} predictions a second · each label ready "
+               f"{reading.latency * 1000:.0f} ms after its frame arrived · prediction {reading.number:,}")
+
+
+def snapshot_ui(key: str) -> tuple[str, bytes] | None:
+    """One photo from the camera, for browsers or networks where live video cannot start."""
+    blocked = camera_blocked_reason(st.context.url)
+    if blocked:
+        st.warning(widgets.plain(blocked), icon=":material/no_photography:")
+        return None
+    shot = st.camera_input("Take a photo", key=f"{key}_snapshot")
+    return ("camera photo", shot.getvalue()) if shot is not None else None

@@ -1,0 +1,153 @@
+"""Which model a page uses: an ImageNet model, one of this session's trained runs, or a saved export reopened.
+
+Every page with a model picker lists the same choices, so a model trained on
+the Train page (or opened from disk) can be tried on the classifier page, the
+camera and the grid. A chosen model of yours comes with the ImageNet
+classifier built on the same network, shown beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+import widgets
+from hubdemo import models, saved
+from hubdemo.errors import HubDemoError
+from hubdemo.runs import RunBook
+
+CUSTOM = "Other: a TF Hub URL or a SavedModel folder…"
+OPEN = "Open a saved model (an export folder or .zip)…"
+YOURS = "Yours: "
+FROM_FOLDER, FROM_ZIP = "A folder on this computer", "Upload its .zip"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a page classifies with."""
+
+    label: str  # Names every result: "EfficientNet-Lite0 (ImageNet)" or "flowers · run 2".
+    imagenet_handle: str  # The ImageNet model: the one chosen, or the twin of yours.
+    mine: models.ImageClassifier | None = None  # Your model (a run's or a reopened export), else None.
+    dataset_key: str = ""  # The fingerprint of the photos your model trained on, if known.
+    validation_split: float | None = None  # With the seed: which of them it never trained on.
+    seed: int = 0
+
+
+def runs() -> RunBook:
+    """This session's runs (kept across pages)."""
+    return st.session_state.setdefault("runs", RunBook())
+
+
+def opened() -> dict[str, saved.SavedExport]:
+    """Saved exports reopened in this session, by title."""
+    return st.session_state.setdefault("opened_models", {})
+
+
+def yours() -> dict[str, Choice]:
+    """Your models this session, newest run first, then reopened exports; keyed by their picker option."""
+    choices = {}
+    for run in runs().with_models():
+        choices[YOURS + run.label] = Choice(run.label, models.imagenet_twin(run.feature_handle), run.model,
+                                            run.dataset_key, run.config.validation_split, run.config.seed)
+    for title, export in opened().items():
+        settings = export.metadata.get("settings") or {}
+        choices[YOURS + title] = Choice(title, models.imagenet_twin(export.feature_handle), export.classifier,
+                                        str(export.metadata.get("dataset_fingerprint") or ""),
+                                        settings.get("validation_split"), int(settings.get("seed") or 0))
+    return choices
+
+
+def feature_picker_ui(key: str) -> str:
+    """Sidebar choice of a feature-vector model to train on, or any handle; returns the handle."""
+    specs = {spec.title: spec for spec in models.catalogue("feature_vector")}
+    choice = st.sidebar.selectbox("Feature extractor", [*specs, CUSTOM],
+                                  **widgets.remembered(f"{key}_model", options=[*specs, CUSTOM]))
+    if choice == CUSTOM:
+        return _custom_handle_ui(key)
+    st.sidebar.caption(specs[choice].description)
+    return specs[choice].handle
+
+
+def classifier_picker_ui(key: str) -> Choice | None:
+    """Sidebar choice among ImageNet models, your models and "open a saved model"; None after saying why."""
+    specs = {spec.title: spec for spec in models.catalogue("classification")}
+    mine = yours()
+    options = [*specs, *mine, OPEN, CUSTOM]
+    choice = st.sidebar.selectbox("Model", options, **widgets.remembered(f"{key}_model", options=options),
+                                  help="ImageNet's models know 1,000 everyday things. Yours know the classes "
+                                       "you trained them on (Train page), or that a saved export names.")
+    if choice in mine:
+        picked = mine[choice]
+        st.sidebar.caption(f"Your model **{widgets.plain(picked.label)}**: {', '.join(picked.mine.labels)}. "
+                           "Shown beside the ImageNet model it was built on.")
+        return picked
+    if choice == OPEN:
+        _open_saved_ui(key)
+        st.info("Open a saved model in the sidebar: the folder an export was written to, or the .zip "
+                "downloaded from the Train page (from this computer or another).", icon=":material/folder_open:")
+        return None
+    if choice == CUSTOM:
+        handle = _custom_handle_ui(key)
+        if not handle:
+            st.info("Type a model handle in the sidebar, or pick a model from the list.")
+            return None
+        return Choice(handle, handle)
+    st.sidebar.caption(specs[choice].description)
+    return Choice(f"{models.short_name(specs[choice].handle)} (ImageNet)", specs[choice].handle)
+
+
+def suggest_yours_ui(key: str, choice: Choice) -> None:
+    """When ImageNet's model is chosen but you have one of your own, offer it with one click."""
+    mine = yours()
+    if choice.mine is not None or not mine:
+        return
+    option = next(iter(mine))
+    text, button = st.columns([4, 1], vertical_alignment="center")
+    text.info(f"You have a model of your own: **{widgets.plain(mine[option].label)}**. Try it here, beside "
+              "ImageNet's.", icon=":material/lightbulb:")
+    if button.button("Use my model", key=f"{key}_use_mine", icon=":material/swap_horiz:"):
+        select(key, option)
+
+
+def select(key: str, option: str) -> None:
+    """Make ``option`` the page's chosen model and show the page again with it."""
+    st.session_state[f"kept_{key}_model"] = option
+    st.rerun()
+
+
+def _custom_handle_ui(key: str) -> str:
+    st.sidebar.caption("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
+                       "holding saved_model.pb, on this computer.")
+    return st.sidebar.text_input("Model handle", placeholder="https://tfhub.dev/… or /path/to/saved_model",
+                                 **widgets.remembered(f"{key}_handle")).strip()
+
+
+def _open_saved_ui(key: str) -> None:
+    """Open an export from a folder or an uploaded .zip; on success it becomes the chosen model."""
+    sidebar = st.sidebar
+    source = sidebar.radio("Open from", (FROM_FOLDER, FROM_ZIP), key=f"{key}_open_from")
+    try:
+        if source == FROM_FOLDER:
+            folder = sidebar.text_input("Export folder", placeholder="exports/20261127-134000-flowers-run-2",
+                                        key=f"{key}_open_folder").strip()
+            if not (sidebar.button("Open", key=f"{key}_open_button", icon=":material/folder_open:")
+                    and folder):
+                return
+            with st.spinner("Opening the saved model and checking it…"):
+                export = saved.open_folder(folder)
+        else:
+            # A new uploader after each opened archive: the old upload must not open again.
+            uploads = st.session_state.setdefault(f"{key}_open_zips", 0)
+            upload = sidebar.file_uploader("Export .zip", type=["zip"], key=f"{key}_open_zip_{uploads}")
+            if upload is None:
+                return
+            with st.spinner("Checking and opening the archive…"):
+                export = saved.open_zip(upload.getvalue(), upload.name)
+            st.session_state[f"{key}_open_zips"] = uploads + 1
+    except HubDemoError as err:
+        widgets.show_error(err, sidebar)
+        return
+    opened()[export.title] = export
+    select(key, YOURS + export.title)

@@ -1,0 +1,65 @@
+"""The live camera in a real browser: Chromium's fake camera plays real photos; the labels follow them."""
+
+import os
+import re
+import time
+
+import pytest
+
+from browser import browser_page, fake_camera_args, screenshot, streamlit_server, wait_for_app_run
+from hubdemo import images
+from make_images import y4m
+
+SHOTS = os.environ.get("HUBDEMO_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def app_url(bundled_dir):
+    with streamlit_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def camera_video(tmp_path_factory, flower_photo):
+    """Two seconds of Grace Hopper, then two of a daisy, looped by Chromium: the guess must change with them."""
+    return y4m(tmp_path_factory.mktemp("camera") / "camera.y4m", [images.sample_photo(), flower_photo.read_bytes()],
+               frames_each=60)
+
+
+def readings(page) -> tuple[str, int, float]:
+    """The live headline's class, the prediction count and the rate shown beside the video."""
+    headline = page.get_by_role("heading", level=4).filter(has_text="%").first.inner_text()
+    caption = page.get_by_text("predictions a second").inner_text()
+    rate = float(re.search(r"([\d.]+) predictions a second", caption).group(1))
+    number = int(re.search(r"prediction ([\d,]+)", caption).group(1).replace(",", ""))
+    return headline.split(" · ", 1)[1], number, rate
+
+
+def test_the_live_camera_classifies_continuously_and_follows_what_it_sees(app_url, camera_video, tmp_path):
+    from playwright.sync_api import expect
+    with browser_page(*fake_camera_args(camera_video)) as page:
+        page.goto(app_url)
+        wait_for_app_run(page)
+        page.get_by_text("Live camera").click()
+        wait_for_app_run(page)
+        camera = page.frame_locator("iframe").first
+        camera.get_by_role("button", name="Start the camera").click()
+        expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
+        seen, numbers, rates = set(), [], []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(seen) < 2 or len(numbers) < 8):
+            label, number, rate = readings(page)
+            seen.add(label)
+            numbers.append(number)
+            rates.append(rate)
+            page.wait_for_timeout(500)
+        # Grace Hopper, squeezed to the camera's 4:3 and through the video codec, is a uniform or a vest.
+        assert "daisy" in seen and seen & {"military uniform", "bulletproof vest"}, f"follows the picture: {seen}"
+        assert numbers == sorted(numbers) and numbers[-1] > numbers[0] + 10, "predictions keep coming"
+        assert max(rates) >= 5, f"several predictions a second: {rates}"
+        # The label is drawn on the video itself too: the picture coming back is not the camera's alone.
+        expect(camera.locator("video")).to_be_visible()
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        screenshot(page, os.path.join(SHOTS or tmp_path, "camera-live.png"))
+        camera.get_by_role("button", name="Stop").click()
+        expect(page.get_by_text("Press Start the camera")).to_be_visible(timeout=30_000)

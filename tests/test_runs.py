@@ -1,0 +1,104 @@
+"""Runs: numbering and labels, which keep their model, what changed, and progress that tells one story."""
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from hubdemo.runs import Run, RunBook, RunSnapshot, TrainConfig
+
+
+def snapshot(**fields) -> RunSnapshot:
+    base = dict(status="training", message="", batches=[], epochs=[], epoch=0, total_epochs=20, step=0,
+                steps_per_epoch=10, extracted=(0, 0), elapsed=0.0, training_elapsed=0.0)
+    return RunSnapshot(**{**base, **fields})
+
+
+def test_runs_are_numbered_and_named_after_their_dataset():
+    book = RunBook()
+    first = book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")
+    second = book.new(TrainConfig(learning_rate=0.02), feature_handle="h", dataset_name="flowers", dataset_key="k1")
+    assert (first.label, second.label) == ("flowers · run 1", "flowers · run 2")
+    assert book.latest is second and book.get(1) is first and book.get(3) is None
+
+
+def test_only_the_newest_runs_keep_their_model_and_every_run_keeps_its_record():
+    book = RunBook(keep_models=3)
+    runs = []
+    for number in range(1, 6):
+        run = book.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k")
+        run.model, run.evaluation = f"model {number}", f"evaluation {number}"
+        run.set_status("done")
+        runs.append(run)
+    assert [r.model for r in runs] == [None, None, "model 3", "model 4", "model 5"]
+    assert [r.evaluation for r in runs] == [f"evaluation {n}" for n in range(1, 6)]
+    assert [r.number for r in book.with_models()] == [5, 4, 3]
+
+
+def test_a_running_run_is_not_offered_as_a_model():
+    book = RunBook()
+    run = book.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k")
+    run.model = "half trained"
+    assert book.running is run and book.with_models() == []
+    run.set_status("stopped")
+    assert book.running is None and book.with_models() == [run]
+
+
+def test_a_run_matches_only_its_own_data_settings_and_model():
+    run = Run(TrainConfig(), feature_handle="h", dataset_key="k")
+    assert run.matches("k", TrainConfig(), "h")
+    assert not run.matches("other photos", TrainConfig(), "h")
+    assert not run.matches("k", TrainConfig(epochs=5), "h")
+    assert not run.matches("k", TrainConfig(), "another model")
+
+
+def test_changed_settings_are_named_in_words():
+    old, new = TrainConfig(), TrainConfig(learning_rate=0.02, augment=True)
+    assert new.changes_from(old) == ["learning rate 0.002 → 0.02", "augmentation False → True"]
+    assert old.changes_from(old) == []
+
+
+def test_before_features_are_computed_the_progress_says_so_and_not_epoch_1():
+    starting = snapshot(status="starting", steps_per_epoch=0)
+    assert starting.progress_text() == "Getting ready: loading the model…" and starting.fraction_done == 0.0
+    extracting = snapshot(status="extracting", extracted=(150, 600), steps_per_epoch=0)
+    assert extracting.progress_text().startswith("Computing features: 150 of 600 photos")
+    assert extracting.fraction_done == 0.25
+    assert "step 0 of 0" not in snapshot(status="training", steps_per_epoch=0).progress_text()
+
+
+def test_the_time_left_counts_only_training_not_feature_extraction():
+    # 227 s went on extracting features, 2 s on 1 of 2 epochs: about 2 s are left, not 229.
+    snap = snapshot(epoch=1, step=0, total_epochs=2, elapsed=229.0, training_elapsed=2.0)
+    assert snap.seconds_left == pytest.approx(2.0)
+    assert "about 2 s left" in snap.progress_text()
+
+
+@pytest.mark.parametrize("epoch, step", [(0, 1), (9, 0), (9, 5), (19, 10)])
+def test_the_bar_and_the_text_tell_the_same_epoch(epoch, step):
+    snap = snapshot(epoch=epoch, step=step, total_epochs=20, steps_per_epoch=10)
+    shown = int(snap.progress_text().split()[1])  # "Epoch 10 of 20 · …"
+    assert (shown - 1) / 20 <= snap.fraction_done <= shown / 20
+
+
+def test_the_run_module_does_not_load_tensorflow():
+    done = subprocess.run([sys.executable, "-c", "import sys; import hubdemo.runs; "
+                           "assert 'tensorflow' not in sys.modules"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_what_changed_since_a_run_is_said_in_words():
+    from pathlib import Path
+
+    from hubdemo.datasets import Dataset
+    same = Dataset("flowers", Path("/f"), ("daisy", "roses"), tuple(Path(f"/f/{i}.jpg") for i in range(600)),
+                   (0, 1) * 300)
+    other = Dataset("shades", Path("/s"), ("dark", "light"), tuple(Path(f"/s/{i}.jpg") for i in range(8)), (0, 1) * 4)
+    run = Run(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key=same.fingerprint)
+    assert run.changes_since(same, TrainConfig(), "h") == []
+    assert run.changes_since(other, TrainConfig(learning_rate=0.02), "h2", "MobileNetV2") == [
+        "the dataset (now shades, 8 photos)", "the feature extractor (now MobileNetV2)",
+        "learning rate 0.002 → 0.02"]
+    assert run.describe("EfficientNet-Lite0") == ("20 epochs · batch size 32 · learning rate 0.002 · dropout 0.3 · "
+                                                  "validation share 20% · seed 0 · EfficientNet-Lite0")
