@@ -91,7 +91,9 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") ->
         alt.Chart(data)
         .mark_line(point=True, strokeWidth=2)
         .encode(x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")), y=y,
-                color=alt.Color("run:N", title=None, sort=list(curves), legend=alt.Legend(orient="bottom")),
+                color=alt.Color("run:N", title=None, sort=list(curves),
+                                # On the right: a legend below, one run per line, squashes Streamlit's plot.
+                                legend=alt.Legend(orient="right", labelLimit=400)),
                 tooltip=["run:N", "epoch:Q", alt.Tooltip("value:Q", title=title, format=".3f")])
         .properties(height=300, title=f"{title}, run by run")
     )

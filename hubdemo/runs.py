@@ -238,6 +238,19 @@ class Run:
                                self._extracted, end - self._started, training)
 
 
+def compare_names(runs: list[Run]) -> dict[str, str]:
+    """Each run's label with the settings that tell it apart from the others: ``flowers · run 2 (learning rate 0.02)``."""
+    differing = [f.name for f in dataclasses.fields(TrainConfig)
+                 if len({getattr(run.config, f.name) for run in runs}) > 1]
+    names = {}
+    for run in runs:
+        settings = ", ".join(f"{SETTING_WORDS[name]} {getattr(run.config, name):g}"
+                             if isinstance(getattr(run.config, name), float)
+                             else f"{SETTING_WORDS[name]} {getattr(run.config, name)}" for name in differing)
+        names[run.label] = f"{run.label} ({settings})" if settings else run.label
+    return names
+
+
 class RunBook:
     """A session's runs, numbered from 1. Every run keeps its record; the newest ``keep_models`` keep their model.
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 import model_picker
 import widgets
-from hubdemo import charts, datasets, export, models, training
+from hubdemo import charts, datasets, export, models, runs, training
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import Run, RunBook, TrainConfig
 
@@ -169,11 +169,12 @@ def export_result_ui(report: export.ExportReport, run: Run) -> None:
 def runs_ui(book: RunBook) -> None:
     """Every run of this session in a table, and the curves of chosen runs on one chart."""
     st.subheader(f"All runs this session ({len(book.runs)})")
-    st.dataframe([run.summary(models.short_name(run.feature_handle)) for run in reversed(book.runs)],
-                 hide_index=True, column_config={
-                     "Validation accuracy": st.column_config.ProgressColumn(format="percent", min_value=0.0,
-                                                                            max_value=1.0),
-                     "Learning rate": st.column_config.NumberColumn(format="%g")})
+    rows = [run.summary(models.short_name(run.feature_handle)) for run in reversed(book.runs)]
+    for row in rows:  # As a percentage with one decimal, the same for every run.
+        row["Validation accuracy"] = None if row["Validation accuracy"] is None else 100 * row["Validation accuracy"]
+    st.dataframe(rows, hide_index=True, column_config={
+        "Validation accuracy": st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0),
+        "Learning rate": st.column_config.NumberColumn(format="%g")})
     labels = {run.label: run for run in book.runs}
     state = st.session_state
     new = [label for label in labels if label not in state.setdefault("compare_seen", set())]
@@ -185,7 +186,9 @@ def runs_ui(book: RunBook) -> None:
     metric = metric.selectbox("Curve", list(charts.RUN_METRICS), format_func=charts.RUN_METRICS.get,
                               **widgets.remembered("compare_metric"))
     if chosen:
-        st.altair_chart(charts.runs_overlay({label: labels[label].snapshot().epochs for label in chosen}, metric))
+        names = runs.compare_names([labels[label] for label in chosen])
+        st.altair_chart(charts.runs_overlay({names[label]: labels[label].snapshot().epochs for label in chosen},
+                                            metric))
         st.caption("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
                    "jumps about, too small crawls.")
 

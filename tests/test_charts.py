@@ -22,3 +22,16 @@ def test_class_counts_bars_follow_class_order_with_whole_number_ticks():
     assert spec["encoding"]["x"]["axis"]["tickMinStep"] == 1 and spec["encoding"]["x"]["axis"]["format"] == "d"
     (rows,) = spec["datasets"].values()
     assert rows == [{"class": "roses", "images": 4}, {"class": "daisy", "images": 3}]
+
+
+def test_runs_overlay_draws_one_line_per_run_by_epoch_with_whole_names():
+    curves = {"flowers · run 1 (learning rate 0.02)": [{"epoch": 1, "val_accuracy": 0.8, "loss": 0.9},
+                                                        {"epoch": 2, "val_accuracy": 0.85, "loss": 0.5}],
+              "flowers · run 2 (learning rate 0.0002)": [{"epoch": 1, "val_accuracy": 0.3, "loss": 1.5}]}
+    spec = charts.runs_overlay(curves, "val_accuracy").to_dict()
+    (rows,) = spec["datasets"].values()
+    assert [(r["run"][:15], r["epoch"], r["value"]) for r in rows] == [
+        ("flowers · run 1", 1, 0.8), ("flowers · run 1", 2, 0.85), ("flowers · run 2", 1, 0.3)]
+    assert spec["encoding"]["color"]["legend"]["labelLimit"] == 400, "names are not cut"
+    assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert charts.runs_overlay(curves, "loss").to_dict()["encoding"]["y"]["title"] == "Training loss"

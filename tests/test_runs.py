@@ -102,3 +102,14 @@ def test_what_changed_since_a_run_is_said_in_words():
         "learning rate 0.002 → 0.02"]
     assert run.describe("EfficientNet-Lite0") == ("20 epochs · batch size 32 · learning rate 0.002 · dropout 0.3 · "
                                                   "validation share 20% · seed 0 · EfficientNet-Lite0")
+
+
+def test_runs_compared_are_named_by_what_tells_them_apart():
+    from hubdemo.runs import compare_names
+    book = RunBook()
+    rates = [book.new(TrainConfig(learning_rate=lr), feature_handle="h", dataset_name="flowers", dataset_key="k")
+             for lr in (0.02, 0.002, 0.0002)]
+    assert list(compare_names(rates).values()) == ["flowers · run 1 (learning rate 0.02)",
+                                                   "flowers · run 2 (learning rate 0.002)",
+                                                   "flowers · run 3 (learning rate 0.0002)"]
+    assert compare_names(rates[:1]) == {"flowers · run 1": "flowers · run 1"}
