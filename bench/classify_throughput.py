@@ -69,7 +69,7 @@ def main():
     base = images_per_second(baseline(handle), batches)
     app = images_per_second(app_path(handle), batches)
     print(f"baseline (PIL loop + model.predict): {base:7.1f} images/s")
-    print(f"app path (Classifier.classify_files): {app:7.1f} images/s")
+    print(f"app path (ImageNetClassifier.classify_files): {app:7.1f} images/s")
     print(f"ratio app/baseline: {app / base:.2f}x (goal >= 1.2x)")
 
 

@@ -1,6 +1,6 @@
 """The dataset grid's decode+predict path (images/s, 32-image batches) against a plain PIL loop + model.predict.
 
-The grid's path is ``Classifier.classify_paths``: the tf.data pipeline decodes in
+The grid's path is ``ImageNetClassifier.classify_paths``: the tf.data pipeline decodes in
 parallel (JPEG at reduced scale when large) and overlaps decoding with the
 model. The baseline is the tutorial's code for one batch: a PIL loop (open, RGB,
 resize), then ``tf_keras.Sequential([hub.KerasLayer(...)]).predict``. Both read
@@ -68,7 +68,7 @@ def main():
     base, base_slowest = timed(baseline(handle), batches)
     grid, grid_slowest = timed(grid_path(handle), batches)
     print(f"baseline (PIL loop + model.predict): {base:7.1f} images/s, slowest batch {base_slowest:.2f} s")
-    print(f"grid path (Classifier.classify_paths): {grid:7.1f} images/s, slowest batch {grid_slowest:.2f} s")
+    print(f"grid path (ImageNetClassifier.classify_paths): {grid:7.1f} images/s, slowest batch {grid_slowest:.2f} s")
     print(f"ratio grid/baseline: {grid / base:.2f}x (goal >= 1.5x); next batch in {grid_slowest:.2f} s (goal < 2 s)")
 
 
