@@ -29,8 +29,11 @@ else:
 model_picker.suggest_yours_ui("classifier", choice)
 
 imagenet = widgets.classifier_ui(choice.imagenet_handle)
-if imagenet is None:
+if imagenet is None and choice.mine is None:
     st.stop()
+if imagenet is None:  # Your model carries its own weights: it still answers, alone.
+    st.info("Your model answers alone: the ImageNet model it was built on could not be loaded here.",
+            icon=":material/info:")
 
 
 def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
@@ -57,20 +60,23 @@ def guess_ui(where, result: models.ImageResult, who: str) -> None:
 
 
 def result_ui(name: str, data: bytes) -> None:
-    """One photo beside ImageNet's guess, and your model's when one is chosen; or the photo's error."""
-    result = cached.classify(choice.imagenet_handle, name, data)
+    """One photo beside ImageNet's guess and, when one is chosen, your model's; or the photo's error."""
+    answers = []
+    if imagenet is not None:
+        who = (f"ImageNet's **{widgets.plain(models.short_name(choice.imagenet_handle))}** says" if choice.mine
+               else f"**{widgets.plain(choice.label)}** says")
+        answers.append((who, cached.classify(choice.imagenet_handle, name, data)))
+    if choice.mine is not None:
+        answers.append((f"Your model **{widgets.plain(choice.label)}** says",
+                        cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine)))
     with st.container(border=True):
-        if result.error:
-            st.error(widgets.plain(result.error), icon=":material/broken_image:")
+        error = next((result.error for _, result in answers if result.error), None)
+        if error:
+            st.error(widgets.plain(error), icon=":material/broken_image:")
             return
-        if choice.mine is None:
-            picture, numbers = st.columns([1, 2])
-            guess_ui(numbers, result, f"**{widgets.plain(choice.label)}** says")
-        else:
-            picture, theirs, yours = st.columns([2, 3, 3])
-            guess_ui(theirs, result, f"ImageNet's **{widgets.plain(models.short_name(choice.imagenet_handle))}** says")
-            mine = cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine)
-            guess_ui(yours, mine, f"Your model **{widgets.plain(choice.label)}** says")
+        picture, *columns = st.columns([1, 2] if len(answers) == 1 else [2, 3, 3])
+        for column, (who, result) in zip(columns, answers):
+            guess_ui(column, result, who)
         picture.image(cached.display_image(data), caption=name)
 
 
@@ -83,12 +89,12 @@ else:
         result_ui(name, data)
 
 with st.expander("How does this work, and how would I write it in Keras?"):
-    size = imagenet.input_size
+    size, outputs = (imagenet.input_size, len(imagenet.labels)) if imagenet else (choice.mine.input_size, 1000)
     st.markdown(
         f"""
 The model is a **convolutional neural network**. Each photo is resized to {size}×{size} pixels with
 values between 0 and 1, and the network returns one score (a *logit*) for each of its
-{len(imagenet.labels)} classes. The *softmax* turns the scores into probabilities that add up to 100%.
+{outputs} classes. The *softmax* turns the scores into probabilities that add up to 100%.
 ImageNet's classes are everyday objects, animals and plants ("daisy", "golden retriever", "military
 uniform"), so a photo of something not among them gets the closest guess it knows. A model you trained
 keeps every layer of the network but the last, and its new last layer scores *your* classes instead.

@@ -135,3 +135,31 @@ def test_the_app_never_imports_keras_3(app):
     import sys
     # Once `keras` is imported, Streamlit clears the Keras session after every run.
     assert "keras" not in sys.modules
+
+
+def test_your_model_still_answers_when_its_imagenet_twin_cannot_load(bundled_dir, colours_export, tmp_path,
+                                                                     monkeypatch):
+    import dataclasses
+    import json
+    import shutil
+
+    from hubdemo import models
+    # An export made on MobileNetV2 features, opened offline: its ImageNet twin cannot download.
+    offline = tuple(dataclasses.replace(s, handle=s.handle.replace("tfhub.dev", "hub.invalid"))
+                    for s in models.CATALOGUE)
+    monkeypatch.setattr(models, "CATALOGUE", offline)
+    folder = tmp_path / "mobilenet-export"
+    shutil.copytree(colours_export[0], folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["hub_handle"] = next(s.handle for s in offline if s.name == "mobilenet_v2_features")
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    at.selectbox(key="classifier_model").select(OPEN).run()
+    at.text_input(key="classifier_open_folder").input(str(folder))
+    at.button(key="classifier_open_button").click().run()
+    at.file_uploader(key="uploads").upload("red.png", colour_photo((220, 40, 40), seed=3), "image/png")
+    at.run()
+    assert not at.exception
+    assert "Could not download" in at.error[0].value
+    assert any("Your model answers alone" in i.value for i in at.info)
+    assert headings(at) == ["red"]

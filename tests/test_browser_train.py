@@ -67,7 +67,10 @@ def test_other_sessions_are_served_while_one_trains_and_stop_keeps_the_model(app
         expect(page.get_by_test_id("stProgress")).to_contain_text("Epoch")  # Still training meanwhile.
 
         page.get_by_role("button", name="Stop").click()
-        expect(page.get_by_text("Stopped early; the model keeps what it learned so far.")).to_be_visible(
+        stopped = page.get_by_text("Stopped early; the model keeps what it learned so far.")
+        expect(stopped.first).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible(
             timeout=30_000)
-        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible()
+        wait_for_app_run(page)
+        expect(stopped).to_have_count(1)  # While the page reran, the fragment's old copy could still show.
         expect(page.get_by_test_id("stException")).to_have_count(0)
