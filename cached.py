@@ -10,7 +10,9 @@ from __future__ import annotations
 import streamlit as st
 from PIL import Image
 
-from hubdemo import datasets, features, images, models
+import numpy as np
+
+from hubdemo import datasets, explain, features, images, models
 from hubdemo.errors import HubDemoError
 
 DISPLAY_SIZE = 640
@@ -96,3 +98,44 @@ def _thumbnail(path: str, size: int, stamp: tuple) -> Image.Image | None:
     except HubDemoError:
         return None
     return image.resize((size, size), Image.BILINEAR)
+
+
+# --- Heatmaps (hubdemo.explain) -----------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def cam_network() -> explain.CamNetwork:
+    """The bundled network rebuilt for Grad-CAM, once per process (a few seconds)."""
+    return explain.CamNetwork()
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def heatmap(model_uid: str, name: str, data: bytes, method: str,
+            _classifier: models.ImageClassifier) -> tuple[np.ndarray, explain.Heatmap]:
+    """Where the model looks in one photo: the photo (as displayed) under its heat, and the heatmap itself."""
+    batch = images.load_for_model(data, _classifier.input_size, name)[None]
+    (found,) = explain.explain(_classifier, batch, method=method,
+                               network=cam_network() if method == "gradcam" else None)
+    return explain.overlay(np.asarray(display_image(data)), found.heat), found
+
+
+def file_heatmaps(classifier: models.ImageClassifier, files, size: int = 200) -> list[np.ndarray | None]:
+    """Grad-CAM overlays of image files (a grid batch, a gallery), square as the model sees them; None if unreadable."""
+    files = tuple(str(f) for f in files)
+    return _file_heatmaps(classifier.uid, files, tuple(datasets.file_stamp(f) for f in files), size, classifier)
+
+
+@st.cache_data(show_spinner=False, max_entries=100)
+def _file_heatmaps(model_uid: str, files: tuple[str, ...], stamps: tuple, size: int,
+                   _classifier: models.ImageClassifier) -> list[np.ndarray | None]:
+    del stamps  # Only part of the key.
+    inputs = models.prepare_images([(f, images.read_file(f)) if datasets.file_stamp(f) != (0, 0) else (f, b"")
+                                    for f in files], _classifier.input_size)
+    readable = [i for i, x in enumerate(inputs) if isinstance(x, np.ndarray)]
+    out: list[np.ndarray | None] = [None] * len(files)
+    if readable:
+        batch = np.stack([inputs[i] for i in readable])
+        found = explain.explain(_classifier, batch, method="gradcam", network=cam_network())
+        for i, image, heat in zip(readable, batch, found):
+            small = images.from_array((image * 255).round().astype(np.uint8), size)
+            out[i] = explain.overlay(small, heat.heat)
+    return out

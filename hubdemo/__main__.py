@@ -5,6 +5,7 @@
     python -m hubdemo train DATA_DIR --out DIR [--epochs N] [--batch-size B] [--learning-rate LR]
                                     [--validation-split F] [--seed S] [--model HANDLE]
     python -m hubdemo evaluate EXPORT_DIR DATA_DIR [--json]
+    python -m hubdemo explain IMAGE... [--model M] [--method gradcam|occlusion|integrated-gradients] --out DIR [--json]
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 from hubdemo.errors import HubDemoError
 
@@ -44,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=defaults.seed)
     train.add_argument("--model", default="efficientnet_lite0_features",
                        help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+
+    explain = commands.add_parser("explain", help="heatmaps: where in each photo the model looks")
+    explain.add_argument("images", nargs="+", metavar="IMAGE")
+    explain.add_argument("--model", default="efficientnet_lite0", help="as for classify (default: %(default)s)")
+    explain.add_argument("--method", choices=("gradcam", "occlusion", "integrated-gradients"),
+                         help="default: gradcam where the model allows it, else occlusion")
+    explain.add_argument("--out", required=True, metavar="DIR", help="where to write <stem>.npy and <stem>.png")
+    explain.add_argument("--json", action="store_true", help="print one JSON list")
 
     evaluate = commands.add_parser("evaluate", help="accuracy of an exported model on a labelled dataset")
     evaluate.add_argument("model_dir", metavar="EXPORT_DIR")
@@ -80,6 +92,49 @@ def _classifier(model: str):
     if saved.is_export(model):
         return saved.open_folder(model).classifier
     return models.ImageNetClassifier(models.resolve_handle(model))
+
+
+def explain(args) -> int:
+    from hubdemo import explain as lenses
+    from hubdemo import images
+    classifier = _classifier(args.model)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    network = lenses.CamNetwork() if (args.method or lenses.methods_for(classifier)[0]) == "gradcam" else None
+    records, stems = [], set()
+    for path in args.images:
+        try:
+            data = images.read_file(path)
+            photo = images.read_image(data, Path(path).name)
+            batch = images.load_for_model(data, classifier.input_size, Path(path).name)[None]
+        except HubDemoError as err:
+            records.append({"file": path, "error": str(err)})
+            continue
+        (heatmap,) = lenses.explain(classifier, batch, method=args.method, network=network)
+        stem = _unique(Path(path).stem, stems)
+        np.save(out / f"{stem}.npy", heatmap.heat)
+        photo.thumbnail((640, 640))
+        Image.fromarray(lenses.overlay(np.asarray(photo), heatmap.heat)).save(out / f"{stem}.png")
+        records.append({"file": path, "label": heatmap.label, "probability": heatmap.probability,
+                        "method": heatmap.method, "seconds": round(heatmap.seconds, 3),
+                        "heatmap": str(out / f"{stem}.npy")})
+    if args.json:
+        print(json.dumps(records, indent=2))
+    else:
+        for r in records:
+            print(f"{r['file']}: " + (r.get("error") or f"{r['label']} {r['probability']:.1%} ({r['method']}, "
+                                                           f"{r['heatmap']})"))
+    return 0 if any("error" not in r for r in records) else 1
+
+
+def _unique(stem: str, taken: set[str]) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``… if another image had it: no heatmap overwrites another."""
+    name, number = stem, 1
+    while name in taken:
+        number += 1
+        name = f"{stem}-{number}"
+    taken.add(name)
+    return name
 
 
 def dataset(args) -> int:
@@ -158,7 +213,8 @@ def _record(result) -> dict:
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"classify": classify, "dataset": dataset, "train": train, "evaluate": evaluate}[args.command](args)
+        return {"classify": classify, "dataset": dataset, "train": train, "evaluate": evaluate,
+                "explain": explain}[args.command](args)
     except HubDemoError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -18,6 +18,8 @@ from hubdemo.lite0 import DEFAULT_SIZE
 SCHEME = "bundled:"
 NAME = "efficientnet_lite0"
 VARIANTS = ("classification", "feature_vector")
+CLASSIFIER_HANDLE = f"{SCHEME}{NAME}/classification"
+FEATURES_HANDLE = f"{SCHEME}{NAME}/feature_vector"
 # Bump when the builder changes, so an old build in the cache is not reused.
 BUILD_VERSION = 2
 

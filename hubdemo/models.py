@@ -202,10 +202,17 @@ class ImageClassifier:
     labels: tuple[str, ...] = ()
     input_size: int = DEFAULT_INPUT_SIZE
     uid: str = ""
+    # (kernel, bias) of the last layer when the model is the bundled network's features plus a linear
+    # layer: what Grad-CAM needs to look inside (hubdemo.explain). None for any other model.
+    cam_weights: tuple[np.ndarray, np.ndarray] | None = None
+
+    def probabilities_tensor(self, images):
+        """Class probabilities as a TensorFlow tensor, differentiable with respect to ``images``."""
+        raise NotImplementedError
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Class probabilities, shape (n, len(labels)), for a (n, size, size, 3) float array in [0, 1]."""
-        raise NotImplementedError
+        return self.probabilities_tensor(batch).numpy()
 
     def file_probabilities(self, files) -> tuple[np.ndarray, dict[int, str]]:
         """Probabilities for image files (a dataset's), and ``{index: reason}`` for those that failed."""
@@ -283,10 +290,10 @@ class ImageNetClassifier(ImageClassifier):
                 "class scores per image. Pick an image classification model.")
         self.labels = labels.imagenet_labels(int(probe.shape[-1]))
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+    def probabilities_tensor(self, images):
         """Softmax of the logits."""
         from hubdemo.tf import tf
-        return tf.nn.softmax(self._logits(batch)).numpy()
+        return tf.nn.softmax(self._logits(images))
 
 
 class TransferClassifier(ImageClassifier):
@@ -310,8 +317,8 @@ class TransferClassifier(ImageClassifier):
             return tf.nn.softmax(out) if logits else out
         self._call = tf.function(call, input_signature=[tf.TensorSpec([None, input_size, input_size, 3])])
 
-    def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        return self._call(batch).numpy()
+    def probabilities_tensor(self, images):
+        return self._call(images)
 
 
 def predict_files(predict, files, image_size: int) -> tuple[np.ndarray, dict[int, str]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hubdemo import archives, models, paths
+from hubdemo import archives, bundled, models, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.export import LABELS_FILE, METADATA_FILE
 
@@ -98,7 +98,20 @@ def open_folder(folder: str | Path) -> SavedExport:
     # Exports from this app end in a softmax; a foreign model may give raw scores.
     logits = bool((outputs < 0).any() or not np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3))
     classifier = models.TransferClassifier(restored, class_names, size, logits=logits)
+    classifier.cam_weights = _cam_weights(restored, metadata, len(class_names))
     return SavedExport(folder, class_names, size, classifier, metadata)
+
+
+def _cam_weights(restored, metadata: dict, num_classes: int):
+    """The last layer's weights, for Grad-CAM, when the export is a head on the bundled frozen features."""
+    settings = metadata.get("settings") or {}
+    if metadata.get("hub_handle") != bundled.FEATURES_HANDLE or settings.get("fine_tune", True):
+        return None
+    by_name = {v.name: v for v in restored.variables}
+    kernel, bias = by_name.get("classifier/kernel:0"), by_name.get("classifier/bias:0")
+    if kernel is None or bias is None or tuple(bias.shape) != (num_classes,):
+        return None
+    return kernel.numpy().astype(np.float32), bias.numpy().astype(np.float32)
 
 
 def open_zip(data: bytes, name: str = "export.zip") -> SavedExport:

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from hubdemo import datasets, evaluation, models, pipeline
+from hubdemo import bundled, datasets, evaluation, models, pipeline
 from hubdemo.errors import HubDemoError
 from hubdemo.features import FeatureExtractor
 from hubdemo.runs import Run, TrainConfig
@@ -167,6 +167,8 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
         keep = [i for i in range(len(split.validation)) if i not in val_skipped]
         val_idx, val_probs = split.validation[keep], val_probs[keep]
 
+    if feature_handle == bundled.FEATURES_HANDLE and not config.fine_tune:  # Grad-CAM can look inside.
+        trained.cam_weights = tuple(w.astype(np.float32) for w in trained.model.get_layer("classifier").get_weights())
     run.model = trained
     run.evaluation = evaluation.evaluate(val_probs, labels[val_idx], dataset.class_names, files[val_idx])
     run.seconds = time.monotonic() - started

@@ -6,7 +6,7 @@ import cached
 import camera
 import model_picker
 import widgets
-from hubdemo import charts, images, models
+from hubdemo import charts, explain, images, models
 
 UPLOAD, LIVE, SNAPSHOT = "Upload photos", "Live camera", "Camera snapshot"
 
@@ -50,38 +50,57 @@ def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
     return files
 
 
-def guess_ui(where, result: models.ImageResult, who: str) -> None:
-    """One model's answer: who answered, the top class with its probability first, and the bars."""
+def guess_ui(where, result: models.ImageResult, who: str, heat=None) -> None:
+    """One model's answer: who answered, the top class with its probability first, the bars, and where it looked."""
     top = result.predictions[0]
     where.caption(who)
     where.markdown(f"### {top.probability:.0%} · {widgets.plain(top.label)}")
     where.altair_chart(charts.top_k_bars(result.predictions))
     where.caption(f"{result.seconds * 1000:.0f} ms for this photo.")
+    if heat is not None:
+        picture, found = heat
+        where.image(picture, width=320, caption=f"Where it looks for “{found.label}” · {widgets.METHOD_TITLES[found.method]}"
+                                                f" · {found.seconds:.2f} s")
+
+
+def heat_for(model: models.ImageClassifier, uid: str, name: str, data: bytes):
+    """The heatmap of ``model``'s top class, by the chosen method or, where the model does not allow it, its own."""
+    if not look:
+        return None
+    allowed = explain.methods_for(model)
+    with st.spinner("Working out where it looks…"):
+        return cached.heatmap(uid, name, data, method if method in allowed else allowed[0], model)
 
 
 def result_ui(name: str, data: bytes) -> None:
     """One photo beside ImageNet's guess and, when one is chosen, your model's; or the photo's error."""
-    answers = []
+    answers = []  # (who, their result, the model)
     if imagenet is not None:
         who = (f"ImageNet's **{widgets.plain(models.short_name(choice.imagenet_handle))}** says" if choice.mine
                else f"**{widgets.plain(choice.label)}** says")
-        answers.append((who, cached.classify(choice.imagenet_handle, name, data)))
+        answers.append((who, cached.classify(choice.imagenet_handle, name, data), imagenet))
     if choice.mine is not None:
         answers.append((f"Your model **{widgets.plain(choice.label)}** says",
-                        cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine)))
+                        cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine), choice.mine))
     with st.container(border=True):
-        error = next((result.error for _, result in answers if result.error), None)
+        error = next((result.error for _, result, _ in answers if result.error), None)
         if error:
             st.error(widgets.plain(error), icon=":material/broken_image:")
             return
         picture, *columns = st.columns([1, 2] if len(answers) == 1 else [2, 3, 3])
-        for column, (who, result) in zip(columns, answers):
-            guess_ui(column, result, who)
         picture.image(cached.display_image(data), caption=name)
+        for column, (who, result, model) in zip(columns, answers):
+            guess_ui(column, result, who, heat_for(model, model.uid, name, data))
 
 
-mode = st.radio("Photos from", (UPLOAD, LIVE, SNAPSHOT), horizontal=True, key="classifier_input",
-                help="Live camera classifies the video continuously; a snapshot is one photo at a time.")
+source, lens = st.columns([3, 2], vertical_alignment="bottom")
+mode = source.radio("Photos from", (UPLOAD, LIVE, SNAPSHOT), horizontal=True, key="classifier_input",
+                    help="Live camera classifies the video continuously; a snapshot is one photo at a time.")
+look = mode != LIVE and lens.toggle("Where is it looking?", key="classifier_heat",
+                                    help="A heatmap over each photo: red where the model found the evidence "
+                                         "for its answer, blue where it did not look.")
+method = lens.selectbox("Heatmap method", explain.METHODS, format_func=widgets.METHOD_TITLES.get,
+                        key="classifier_heat_method", help=widgets.METHODS_HELP) if look else None
 if mode == LIVE:
     camera.live_ui(choice.mine or imagenet, choice.label, "classifier")
 else:

@@ -41,14 +41,18 @@ def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:
     return state.grid_batch, state.grid_seed
 
 
-def grid_ui(cells: list[dict]) -> None:
-    """Rows of six: each photo with its title; the title opens the true class and the top guesses."""
+def grid_ui(cells: list[dict], heat_of=None) -> None:
+    """Rows of six: each photo (or where ``heat_of`` looked in it) with its title, which opens the top guesses."""
+    heats = None
+    if heat_of is not None:
+        with st.spinner("Working out where the model looks…"):
+            heats = cached.file_heatmaps(heat_of, [c["path"] for c in cells])
     for start in range(0, len(cells), grid.COLUMNS):
-        for column, cell in zip(st.columns(grid.COLUMNS), cells[start:start + grid.COLUMNS]):
+        for offset, (column, cell) in enumerate(zip(st.columns(grid.COLUMNS), cells[start:start + grid.COLUMNS])):
             if cell.get("error"):
                 column.error(cell["error"])
                 continue
-            thumb = cached.thumbnail(cell["path"])
+            thumb = heats[start + offset] if heats is not None else cached.thumbnail(cell["path"])
             if thumb is not None:
                 column.image(thumb, width="stretch")
             with column.popover(cell["title"], width="stretch"):
@@ -91,7 +95,8 @@ def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
     verdicts = dict(zip(indices.tolist(), ev.verdicts))
     st.metric(f"Accuracy of {choice.label} on these photos", f"{ev.accuracy:.1%}")
     with st.expander("Per class, the confusion matrix and the mistakes"):
-        widgets.evaluation_ui(ev, key="grid", what=f"{choice.label} on {widgets.count(len(ev.files), 'photo')}")
+        widgets.evaluation_ui(ev, key="grid", what=f"{choice.label} on {widgets.count(len(ev.files), 'photo')}",
+                              model=choice.mine)
     mistakes_only = st.toggle("Mistakes only", key="grid_mistakes_only")
     candidates = np.array([i for i, v in verdicts.items() if not (mistakes_only and v.correct)], dtype=int)
     if mistakes_only:
@@ -105,8 +110,10 @@ def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
     if not mistakes_only:
         right = sum(v.correct for v in shown)
         st.metric("Right in this batch", f"{right} of {len(shown)} ({right / len(shown):.0%})")
+    heat_of = widgets.heat_toggle_ui(choice.mine, "grid_heat", "Show where the model looks")
     grid_ui([{"path": str(v.file), "true": v.true, "bars": [(v.predicted, v.probability)],
-              "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"} for v in shown])
+              "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"} for v in shown],
+            heat_of)
 
 
 def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
@@ -116,10 +123,11 @@ def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
     files = tuple(str(dataset.files[i]) for i in indices)
     with st.spinner("The model is looking at this batch…"):
         results = cached.imagenet_batch(handle, files)
+    heat_of = widgets.heat_toggle_ui(cached.classifier(handle), "grid_heat", "Show where the model looks")
     grid_ui([{"path": path, "error": r.error, "true": dataset.class_names[dataset.labels[i]],
               "title": r.predictions[0].label if r.predictions else "",
               "bars": [(p.label, p.probability) for p in r.predictions]}
-             for path, i, r in zip(files, indices, results)])
+             for path, i, r in zip(files, indices, results)], heat_of)
 
 
 dataset = widgets.dataset_ui()

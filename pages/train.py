@@ -94,7 +94,7 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
         warning = datasets.validation_warning(dataset, run.config.validation_split, run.config.seed)
         if warning:
             st.warning(widgets.plain(warning), icon=":material/straighten:")
-    widgets.evaluation_ui(ev, key=f"run{run.number}", what=what)
+    widgets.evaluation_ui(ev, key=f"run{run.number}", what=what, model=run.model)
     if run.model is None:
         st.caption(f"The model of run {run.number} is no longer in memory (only the newest "
                    f"{model_picker.runs().keep_models} runs keep theirs); its numbers and curves are kept.")

@@ -163,3 +163,29 @@ def test_your_model_still_answers_when_its_imagenet_twin_cannot_load(bundled_dir
     assert "Could not download" in at.error[0].value
     assert any("Your model answers alone" in i.value for i in at.info)
     assert headings(at) == ["red"]
+
+
+def captions(at) -> list[str]:
+    """Every caption on the page, under images too."""
+    return [c.value for c in at.caption] + [c for image in at.image for c in image.captions]
+
+
+def test_where_is_it_looking_lays_a_heatmap_over_each_photo(app):
+    app.toggle(key="classifier_heat").set_value(True).run()
+    assert not app.exception and len(app.image) == 2, "the photo, then where the model looks in it"
+    assert any(c.startswith("Where it looks for “military uniform” · Grad-CAM") for c in captions(app))
+    app.selectbox(key="classifier_heat_method").select("occlusion").run()
+    assert any(c.startswith("Where it looks for “military uniform” · Occlusion") for c in captions(app))
+    app.toggle(key="classifier_heat").set_value(False).run()
+    assert len(app.image) == 1
+
+
+def test_imagenet_and_your_model_each_show_their_own_reason(app, colours_export):
+    folder, _ = colours_export
+    app.selectbox(key="classifier_model").select(OPEN).run()
+    app.text_input(key="classifier_open_folder").input(str(folder))
+    app.button(key="classifier_open_button").click().run()
+    app.toggle(key="classifier_heat").set_value(True).run()
+    assert not app.exception and len(app.image) == 3, "the photo, ImageNet's heat, your model's heat"
+    reasons = [c for c in captions(app) if c.startswith("Where it looks for")]
+    assert len(reasons) == 2 and "military uniform" in reasons[0] and "Grad-CAM" in reasons[1]

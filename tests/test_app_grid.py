@@ -178,3 +178,13 @@ def test_a_reopened_export_is_judged_on_the_photos_it_never_saw(bundled_dir, col
     assert any(c.value == "Batch 1 of 1 · in folder order" for c in at.caption)
     assert "Per class, the confusion matrix and the mistakes" in [e.label for e in at.expander]
     assert not at.exception
+
+
+def test_the_grid_shows_where_the_model_looks(digits_grid):
+    at = digits_grid
+    before = [i.proto.imgs[0].url for i in at.image]
+    at.toggle(key="grid_heat").set_value(True).run()
+    assert not at.exception and len(at.image) == 30
+    after = [i.proto.imgs[0].url for i in at.image]
+    assert len(set(after) - set(before)) == 30, "30 heatmaps instead of the plain photos"
+    at.toggle(key="grid_heat").set_value(False).run()

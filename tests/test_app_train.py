@@ -185,3 +185,15 @@ def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, c
     assert run.snapshot().status == "stopped" and len(run.snapshot().epochs) < 150
     assert any(i.value.startswith("Stopped") for i in at.info) and not at.exception
     assert not at.number_input(key="epochs").disabled
+
+
+def test_the_mistakes_show_where_the_model_looked(bundled_dir, flowers_dir):
+    at = train(open_train(flowers_dir), epochs=3)
+    ev = at.session_state["runs"].latest.evaluation
+    assert ev.mistakes, "some flowers are mistaken after 3 epochs"
+    shown = min(len(ev.mistakes), 30)
+    plain = [i.proto.imgs[0].url for i in at.image]
+    at.toggle(key="run1_gallery_heat").set_value(True).run()
+    heats = [i.proto.imgs[0].url for i in at.image]
+    assert not at.exception and len(heats) == len(plain) and len(set(heats) - set(plain)) == shown
+    assert any(c.value.startswith("Why did it call this rose a tulip?") for c in at.caption)
