@@ -85,6 +85,23 @@ def _imagenet_batch(handle: str, files: tuple[str, ...], stamps: tuple) -> list[
     return classifier(handle).classify_paths(list(files))
 
 
+def thumbnail_uri(path: str, size: int = 72) -> str | None:
+    """A small JPEG of the photo as a data URI, for a chart's tooltip; None if unreadable."""
+    return _thumbnail_uri(path, size, datasets.file_stamp(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=5000)
+def _thumbnail_uri(path: str, size: int, stamp: tuple) -> str | None:
+    import base64
+    import io
+    small = _thumbnail(path, 200, stamp)
+    if small is None:
+        return None
+    buffer = io.BytesIO()
+    small.resize((size, size), Image.BILINEAR).save(buffer, "JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def thumbnail(path: str, size: int = 200) -> Image.Image | None:
     """The image as the model sees it (whole, squeezed square), small, for the grid; None if unreadable."""
     return _thumbnail(path, size, datasets.file_stamp(path))

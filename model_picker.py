@@ -33,11 +33,19 @@ class Choice:
     dataset_key: str = ""  # The fingerprint of the photos your model trained on, if known.
     validation_split: float | None = None  # With the seed: which of them it never trained on.
     seed: int = 0
+    from_scratch: bool = False  # Your model learnt everything from your photos: nothing shared with ImageNet's.
 
 
 def runs() -> RunBook:
     """This session's runs (kept across pages)."""
     return st.session_state.setdefault("runs", RunBook())
+
+
+def latest_run_on(dataset, feature_handle: str):
+    """The newest finished run on exactly this dataset with this feature extractor, or None."""
+    return next((run for run in reversed(runs().runs) if run.evaluation is not None and not run.running
+                 and run.dataset_key == dataset.fingerprint and run.feature_handle == feature_handle
+                 and not run.config.from_scratch), None)
 
 
 def opened() -> dict[str, saved.SavedExport]:
@@ -50,12 +58,14 @@ def yours() -> dict[str, Choice]:
     choices = {}
     for run in runs().with_models():
         choices[YOURS + run.label] = Choice(run.label, models.imagenet_twin(run.feature_handle), run.model,
-                                            run.dataset_key, run.config.validation_split, run.config.seed)
+                                            run.dataset_key, run.config.validation_split, run.config.seed,
+                                            run.config.from_scratch)
     for title, export in opened().items():
         settings = export.metadata.get("settings") or {}
         choices[YOURS + title] = Choice(title, models.imagenet_twin(export.feature_handle), export.classifier,
                                         str(export.metadata.get("dataset_fingerprint") or ""),
-                                        settings.get("validation_split"), int(settings.get("seed") or 0))
+                                        settings.get("validation_split"), int(settings.get("seed") or 0),
+                                        bool(settings.get("from_scratch")))
     return choices
 
 
@@ -68,6 +78,19 @@ def feature_picker_ui(key: str) -> str:
         return _custom_handle_ui(key)
     st.sidebar.caption(specs[choice].description)
     return specs[choice].handle
+
+
+def dataset_and_extractor_ui(key: str):
+    """The dataset and feature extractor a page works on (with the dataset's summary); stops the page until both are there."""
+    dataset = widgets.dataset_ui()
+    if dataset is None:
+        st.stop()
+    widgets.summary_ui(dataset)
+    handle = feature_picker_ui(key)
+    extractor = widgets.extractor_ui(handle) if handle else None
+    if extractor is None:
+        st.stop()
+    return dataset, handle, extractor
 
 
 def classifier_picker_ui(key: str) -> Choice | None:

@@ -27,6 +27,7 @@ def frame() -> None:
         st.Page("pages/classifier.py", title="Classify photos", icon=":material/image_search:", default=True),
         st.Page("pages/grid.py", title="Dataset grid", icon=":material/grid_view:", url_path="grid"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+        st.Page("pages/inside.py", title="Look inside", icon=":material/visibility:", url_path="inside"),
     ])
     st.set_page_config(page_title=f"hubdemo · {page.title}", page_icon=":material/local_florist:", layout="wide")
     with st.sidebar:

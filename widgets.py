@@ -59,6 +59,14 @@ def remembered(key: str, default=None, *, options=None) -> dict:
     return {"key": key, "on_change": _keep, "args": (key,)}
 
 
+def session_memo(name: str, key, compute):
+    """``compute()``'s result, kept in this session under ``name`` while ``key`` stays the same."""
+    kept = st.session_state.get(name)
+    if kept is None or kept[0] != key:
+        kept = st.session_state[name] = (key, compute())
+    return kept[1]
+
+
 def _keep(key: str) -> None:
     st.session_state[f"kept_{key}"] = st.session_state[key]
 
@@ -81,6 +89,13 @@ def plain(text: str) -> str:
 def show_error(err: Exception | str, where=st) -> None:
     """A library error as one readable message (never a traceback)."""
     where.error(plain(str(err)), icon=":material/error:")
+
+
+def duration(seconds: float) -> str:
+    """``about 40 seconds``, ``about 7 minutes``: how long something will take, in words."""
+    if seconds < 90:
+        return f"about {max(5, round(seconds / 5) * 5):.0f} seconds"
+    return f"about {round(seconds / 60):.0f} minutes"
 
 
 def count(n: int, noun: str) -> str:

@@ -37,8 +37,7 @@ def last_map_model():
 
 def plain_gradcam(classifier, network, last_map, batch) -> list[np.ndarray]:
     """Plain Grad-CAM on the last 7×7 map: channels weighed by their average gradient (exact for a linear head)."""
-    head = explain.cam_head(classifier)
-    kernel, _ = network.imagenet_head if isinstance(head, str) else head
+    kernel, _ = explain.cam_head(classifier, network)
     classes = classifier.probabilities(batch).argmax(1)
     maps = np.concatenate([last_map(chunk, training=False).numpy() for chunk in np.array_split(batch, 8)])
     heats = np.maximum(np.einsum("nhwk,kn->nhw", maps, kernel[:, classes]), 0)

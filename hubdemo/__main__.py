@@ -3,9 +3,12 @@
     python -m hubdemo classify IMAGE... [--model HANDLE_OR_EXPORT] [--top-k K] [--json]
     python -m hubdemo dataset PATH [--json]
     python -m hubdemo train DATA_DIR --out DIR [--epochs N] [--batch-size B] [--learning-rate LR]
-                                    [--validation-split F] [--seed S] [--model HANDLE]
+                                    [--validation-split F] [--seed S] [--model HANDLE] [--from-scratch]
     python -m hubdemo evaluate EXPORT_DIR DATA_DIR [--json]
     python -m hubdemo explain IMAGE... [--model M] [--method gradcam|occlusion|integrated-gradients] --out DIR [--json]
+    python -m hubdemo notebook DATA_DIR --out RUN.ipynb [the train options]
+    python -m hubdemo map DATA [--model M] [--method pca|tsne|umap] [--json]
+    python -m hubdemo learning-curve DATA [--model M] [--validation-split F] [--seed S] [--json]
 """
 
 from __future__ import annotations
@@ -41,13 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("data", metavar="DATA_DIR", help="a folder with one subfolder per class, or a .zip")
     train.add_argument("--out", required=True, metavar="DIR",
                        help="the export folder to write: SavedModel, labels.txt, TFLite, metadata.json")
-    train.add_argument("--epochs", type=int, default=defaults.epochs)
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    train.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    train.add_argument("--validation-split", type=float, default=defaults.validation_split)
-    train.add_argument("--seed", type=int, default=defaults.seed)
-    train.add_argument("--model", default="efficientnet_lite0_features",
-                       help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+    _train_options(train, defaults)
+    train.add_argument("--from-scratch", action="store_true",
+                       help="train the same network from random weights (no ImageNet): slow, and the lesson")
 
     explain = commands.add_parser("explain", help="heatmaps: where in each photo the model looks")
     explain.add_argument("images", nargs="+", metavar="IMAGE")
@@ -57,11 +56,50 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--out", required=True, metavar="DIR", help="where to write <stem>.npy and <stem>.png")
     explain.add_argument("--json", action="store_true", help="print one JSON list")
 
+    notebook = commands.add_parser("notebook", help="a Jupyter notebook that reproduces a training run "
+                                                    "with TensorFlow Hub alone")
+    notebook.add_argument("data", metavar="DATA_DIR", help="a folder with one subfolder per class, or a .zip")
+    notebook.add_argument("--out", required=True, metavar="FILE.ipynb")
+    _train_options(notebook, defaults)
+
+    feature_map = commands.add_parser("map", help="a dataset's feature vectors laid out in 2-D, one point per photo")
+    feature_map.add_argument("data", metavar="DATA", help="a folder with one subfolder per class, or a .zip")
+    feature_map.add_argument("--model", default="efficientnet_lite0_features",
+                             help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+    feature_map.add_argument("--method", choices=("pca", "tsne", "umap"), default="pca")
+    feature_map.add_argument("--json", action="store_true", help="print one JSON object")
+
+    curve = commands.add_parser("learning-curve", help="validation accuracy against training photos per class")
+    curve.add_argument("data", metavar="DATA", help="a folder with one subfolder per class, or a .zip")
+    curve.add_argument("--model", default="efficientnet_lite0_features",
+                       help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+    curve.add_argument("--validation-split", type=float, default=defaults.validation_split)
+    curve.add_argument("--seed", type=int, default=defaults.seed)
+    curve.add_argument("--json", action="store_true", help="print one JSON list")
+
     evaluate = commands.add_parser("evaluate", help="accuracy of an exported model on a labelled dataset")
     evaluate.add_argument("model_dir", metavar="EXPORT_DIR")
     evaluate.add_argument("data", metavar="DATA_DIR")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+def _train_options(command, defaults) -> None:
+    """The settings of a training run, shared by `train` and `notebook`."""
+    command.add_argument("--epochs", type=int, default=defaults.epochs)
+    command.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    command.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    command.add_argument("--validation-split", type=float, default=defaults.validation_split)
+    command.add_argument("--seed", type=int, default=defaults.seed)
+    command.add_argument("--model", default="efficientnet_lite0_features",
+                         help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+
+
+def _config(args):
+    from hubdemo import runs
+    return runs.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                            validation_split=args.validation_split, seed=args.seed,
+                            from_scratch=getattr(args, "from_scratch", False))
 
 
 def classify(args) -> int:
@@ -127,6 +165,57 @@ def explain(args) -> int:
     return 0 if any("error" not in r for r in records) else 1
 
 
+def _dataset_features(args):
+    """The dataset and every photo's feature vector (from the feature cache where it has them)."""
+    from hubdemo import datasets, features, models
+    data = datasets.load_source(args.data)
+    extractor = features.FeatureExtractor(models.resolve_handle(args.model))
+    feats, skipped = extractor.extract(list(data.files))
+    return data, feats, skipped
+
+
+def notebook(args) -> int:
+    from hubdemo import datasets, models
+    from hubdemo import notebook as notebooks
+    data = datasets.load_source(args.data)
+    config = _config(args)
+    config.check()
+    text = notebooks.training_notebook(data.root, models.resolve_handle(args.model), config,
+                                       title=f"{data.name}: transfer learning with TensorFlow Hub")
+    path = notebooks.write_notebook(Path(args.out), text)
+    print(f"Wrote {path}: {len(data)} photos of {data.root}, {config.epochs} epochs. Run it with Jupyter.")
+    return 0
+
+
+def feature_map(args) -> int:
+    from hubdemo import projection
+    data, feats, skipped = _dataset_features(args)
+    points = projection.feature_map(data, feats, skipped, args.method)
+    result = {"method": args.method, "points": [vars(p) for p in points]}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for p in points:
+            print(f"{p.x:9.3f} {p.y:9.3f}  {p.label}  {p.file}")
+    return 0
+
+
+def learning_curve(args) -> int:
+    from hubdemo import datasets
+    from hubdemo import learning_curve as curves
+    data, feats, skipped = _dataset_features(args)
+    split = datasets.split(data, args.validation_split, args.seed)
+    points = curves.learning_curve(feats, data.labels, [i for i in split.train if i not in skipped],
+                                   [i for i in split.validation if i not in skipped], seed=args.seed)
+    if args.json:
+        print(json.dumps([p.as_dict() for p in points], indent=2))
+    else:
+        for p in points:
+            print(f"{'all' if p.all_photos else p.per_class:>4} per class: {p.accuracy:.3f} "
+                  f"({p.low:.3f}-{p.high:.3f}, {p.draws} draws)")
+    return 0
+
+
 def _unique(stem: str, taken: set[str]) -> str:
     """``stem``, or ``stem-2``, ``stem-3``… if another image had it: no heatmap overwrites another."""
     name, number = stem, 1
@@ -171,8 +260,7 @@ def _print_epoch(e: dict) -> None:
 def train(args) -> int:
     from hubdemo import datasets, export, models, runs, training
     data = datasets.load_source(args.data)
-    config = runs.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                              validation_split=args.validation_split, seed=args.seed)
+    config = _config(args)
     run = runs.Run(config, feature_handle=models.resolve_handle(args.model), dataset_name=data.name,
                    dataset_key=data.fingerprint, on_epoch_end=_print_epoch)
     print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}", flush=True)
@@ -214,7 +302,8 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"classify": classify, "dataset": dataset, "train": train, "evaluate": evaluate,
-                "explain": explain}[args.command](args)
+                "explain": explain, "map": feature_map, "learning-curve": learning_curve,
+                "notebook": notebook}[args.command](args)
     except HubDemoError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -138,3 +138,53 @@ def confusion_heatmap(matrix, class_names) -> alt.Chart:
                             alt.value("white"), alt.value("black")),
     )
     return (cells + text).properties(height=alt.Step(34), width=alt.Step(48))
+
+
+MAP_SELECTION = "photo"
+
+
+def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
+    """Every photo as a point coloured by class; hovering shows the photo, a click selects it; mistakes ringed.
+
+    Args:
+        rows: ``file``, ``label``, ``x``, ``y``, and optionally ``image`` (a data URI, shown on hover) and
+            ``mistake`` (True for a photo a trained model gets wrong).
+    """
+    data = pd.DataFrame(rows)
+    if "mistake" not in data:
+        data["mistake"] = False
+    select = alt.selection_point(name=MAP_SELECTION, fields=["file"], on="click")
+    tooltip = ["label:N"] + (["image:N"] if "image" in data else [])
+    base = alt.Chart(data).encode(
+        x=alt.X("x:Q", title=f"{method_title} 1", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("y:Q", title=f"{method_title} 2", axis=alt.Axis(labels=False, ticks=False)),
+    )
+    points = base.mark_circle(size=60).encode(
+        color=alt.Color("label:N", title="Class", scale=alt.Scale(scheme="tableau10")),  # Distinct hues.
+        opacity=alt.condition(select, alt.value(0.9), alt.value(0.35)),
+        tooltip=tooltip,
+    ).add_params(select)
+    rings = base.mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#C62828").encode(
+        tooltip=tooltip).transform_filter(alt.datum.mistake)
+    return (points + rings).properties(height=480)
+
+
+def learning_curve(points: list[dict]) -> alt.Chart:
+    """Validation accuracy against training photos per class: the mean of the draws, and their spread as a bar.
+
+    Args:
+        points: ``per_class``, ``accuracy``, ``low``, ``high`` (and ``all``: the point with every photo).
+    """
+    data = pd.DataFrame(points)
+    x = alt.X("per_class:Q", title="Training photos per class", scale=alt.Scale(type="log"),
+              axis=alt.Axis(values=data["per_class"].tolist(), format="d"))
+    spread = alt.Chart(data).mark_rule(strokeWidth=3, color="#FFB74D").encode(
+        x=x, y=alt.Y("low:Q", title="Validation accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        y2="high:Q")
+    line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70, color="#FF6F00"), color="#FF6F00").encode(
+        x=x, y=alt.Y("accuracy:Q"),
+        tooltip=[alt.Tooltip("per_class:Q", title="Photos per class"),
+                 alt.Tooltip("accuracy:Q", title="Mean accuracy", format=".1%"),
+                 alt.Tooltip("low:Q", title="Worst draw", format=".1%"),
+                 alt.Tooltip("high:Q", title="Best draw", format=".1%")])
+    return (spread + line).properties(height=320)

@@ -86,25 +86,27 @@ class CamNetwork:
         return [h.numpy() for h in heats], probs.numpy()
 
 
-def cam_head(classifier: models.ImageClassifier) -> tuple[np.ndarray, np.ndarray] | None:
-    """The last layer's ``(kernel, bias)`` when ``classifier`` is the bundled network plus a linear layer, else None.
+def gradcam_ready(classifier: models.ImageClassifier) -> bool:
+    """True when ``classifier`` is the bundled network plus a linear layer, which Grad-CAM can read.
 
     The ImageNet classifier built from the bundled weights qualifies, and so
     does any model of yours trained on the bundled features with the backbone
-    frozen (its ``cam_weights``); a fine-tuned backbone or another network
-    does not.
+    frozen (it carries ``cam_weights``); a fine-tuned backbone or another
+    network does not.
     """
+    return getattr(classifier, "cam_weights", None) is not None or (
+        isinstance(classifier, models.ImageNetClassifier) and classifier.handle == bundled.CLASSIFIER_HANDLE)
+
+
+def cam_head(classifier: models.ImageClassifier, network: CamNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """The ``(kernel, bias)`` of the linear layer that turns the network's features into this model's classes."""
     weights = getattr(classifier, "cam_weights", None)
-    if weights is not None:
-        return weights
-    if isinstance(classifier, models.ImageNetClassifier) and classifier.handle == bundled.CLASSIFIER_HANDLE:
-        return "imagenet"
-    return None
+    return weights if weights is not None else network.imagenet_head
 
 
 def methods_for(classifier: models.ImageClassifier) -> tuple[str, ...]:
     """The methods that can explain ``classifier``, the default first."""
-    return METHODS if cam_head(classifier) is not None else METHODS[1:]
+    return METHODS if gradcam_ready(classifier) else METHODS[1:]
 
 
 def explain(classifier: models.ImageClassifier, images: np.ndarray, *, method: str | None = None,
@@ -169,14 +171,12 @@ def faithfulness(classifier, image: np.ndarray, heat: np.ndarray, class_index: i
 
 
 def _gradcam(classifier, images, classes, network) -> np.ndarray:
-    head = cam_head(classifier)
-    if head is None:
+    if not gradcam_ready(classifier):
         raise HubDemoError("Grad-CAM reads the bundled EfficientNet-Lite0 from the inside, so it explains only "
                            "models built on it with the backbone frozen. Use occlusion or integrated "
                            "gradients for this model.")
     network = network or CamNetwork()
-    kernel, bias = network.imagenet_head if isinstance(head, str) else head
-    heats, _ = network.heats(images, kernel, bias, classes)
+    heats, _ = network.heats(images, *cam_head(classifier, network), classes)
     size = images.shape[1]
     return np.stack([sum(_normalise(_upsample(layer[i], size)) for layer in heats) for i in range(len(images))])
 

@@ -22,7 +22,17 @@ from hubdemo.errors import HubDemoError
 # How each setting is named on the page and in messages.
 SETTING_WORDS = {"epochs": "epochs", "batch_size": "batch size", "learning_rate": "learning rate",
                  "validation_split": "validation share", "seed": "seed", "augment": "augmentation",
-                 "dropout": "dropout", "fine_tune": "fine-tuning"}
+                 "dropout": "dropout"}
+# Yes/no settings, said as what they mean: (when off, when on).
+SWITCH_WORDS = {"augment": ("no augmentation", "augmentation"), "fine_tune": ("frozen backbone", "fine-tuned"),
+                "from_scratch": ("transfer from ImageNet", "from scratch")}
+
+
+def setting_words(name: str, value) -> str:
+    """One setting's value in words: ``learning rate 0.002``, ``from scratch``."""
+    if name in SWITCH_WORDS:
+        return SWITCH_WORDS[name][bool(value)]
+    return f"{SETTING_WORDS[name]} {value:g}" if isinstance(value, float) else f"{SETTING_WORDS[name]} {value}"
 
 
 @dataclass(frozen=True)
@@ -41,11 +51,12 @@ class TrainConfig:
     augment: bool = False  # Random flip, rotation and zoom of training images.
     dropout: float = 0.3  # Before the head: 600 photos and 1280 features overfit without it.
     fine_tune: bool = False  # Train the whole backbone too (slow; use a learning rate near 1e-5).
+    from_scratch: bool = False  # The same network with random weights, no ImageNet: the comparison that teaches.
 
     @property
     def uses_cached_features(self) -> bool:
-        """Augmented or fine-tuned images change every epoch; otherwise the features never do."""
-        return not (self.augment or self.fine_tune)
+        """Augmented images, a fine-tuned or a new network change the features every epoch; otherwise they never do."""
+        return not (self.augment or self.fine_tune or self.from_scratch)
 
     def check(self) -> None:
         """Raises HubDemoError naming the first setting out of range."""
@@ -61,8 +72,14 @@ class TrainConfig:
 
     def changes_from(self, other: TrainConfig) -> list[str]:
         """What differs from ``other``, in words: ``["learning rate 0.002 → 0.02"]``."""
-        return [f"{SETTING_WORDS[f.name]} {getattr(other, f.name)} → {getattr(self, f.name)}"
-                for f in dataclasses.fields(self) if getattr(self, f.name) != getattr(other, f.name)]
+        changes = []
+        for f in dataclasses.fields(self):
+            then, now = getattr(other, f.name), getattr(self, f.name)
+            if then != now:
+                changes.append(f"{SWITCH_WORDS[f.name][then]} → {SWITCH_WORDS[f.name][now]}" if f.name in SWITCH_WORDS
+                               else f"{SETTING_WORDS[f.name]} {then:g} → {now:g}" if isinstance(now, float)
+                               else f"{SETTING_WORDS[f.name]} {then} → {now}")
+        return changes
 
 
 @dataclass
@@ -158,7 +175,7 @@ class Run:
     def describe(self, feature_name: str = "") -> str:
         """The settings it used, in one line: ``20 epochs · batch size 32 · learning rate 0.002 · …``."""
         c = self.config
-        extras = [name for name, on in (("augmentation", c.augment), ("fine-tuning", c.fine_tune)) if on]
+        extras = [setting_words(name, True) for name in SWITCH_WORDS if getattr(c, name)]
         return (f"{c.epochs} epochs · batch size {c.batch_size} · learning rate {c.learning_rate:g} · dropout "
                 f"{c.dropout:g} · validation share {c.validation_split:.0%} · seed {c.seed}"
                 + "".join(f" · {x}" for x in extras) + f" · {feature_name or self.feature_handle}")
@@ -244,9 +261,7 @@ def compare_names(runs: list[Run]) -> dict[str, str]:
                  if len({getattr(run.config, f.name) for run in runs}) > 1]
     names = {}
     for run in runs:
-        settings = ", ".join(f"{SETTING_WORDS[name]} {getattr(run.config, name):g}"
-                             if isinstance(getattr(run.config, name), float)
-                             else f"{SETTING_WORDS[name]} {getattr(run.config, name)}" for name in differing)
+        settings = ", ".join(setting_words(name, getattr(run.config, name)) for name in differing)
         names[run.label] = f"{run.label} ({settings})" if settings else run.label
     return names
 

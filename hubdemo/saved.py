@@ -105,7 +105,8 @@ def open_folder(folder: str | Path) -> SavedExport:
 def _cam_weights(restored, metadata: dict, num_classes: int):
     """The last layer's weights, for Grad-CAM, when the export is a head on the bundled frozen features."""
     settings = metadata.get("settings") or {}
-    if metadata.get("hub_handle") != bundled.FEATURES_HANDLE or settings.get("fine_tune", True):
+    if metadata.get("hub_handle") != bundled.FEATURES_HANDLE or settings.get("fine_tune", True) \
+            or settings.get("from_scratch", False):
         return None
     by_name = {v.name: v for v in restored.variables}
     kernel, bias = by_name.get("classifier/kernel:0"), by_name.get("classifier/bias:0")

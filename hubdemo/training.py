@@ -86,7 +86,7 @@ def build_head(feature_dim: int, num_classes: int, dropout: float):
 
 
 def assemble(feature_layer, head, image_size: int):
-    """The tutorial's Sequential: the hub layer, then the head's layers (sharing their weights)."""
+    """The tutorial's Sequential: the hub layer (or a network built here), then the head's layers (sharing weights)."""
     return tf_keras.Sequential([tf_keras.Input((image_size, image_size, 3), name="images"), feature_layer,
                                 *head.layers], name="transfer_model")
 
@@ -100,8 +100,20 @@ def _augmenter(seed: int):
     return lambda images: augment(images, training=True)
 
 
+# Training the whole network costs about this per photo and epoch on a 2-core laptop CPU (measured: 600
+# flower photos, batch 32: 19-24 s an epoch); a head on cached features costs next to nothing.
+SCRATCH_SECONDS_PER_PHOTO = 0.035
+
+
+def whole_network_seconds(photos: int, epochs: int) -> float:
+    """About how long training the whole network (from scratch, or fine-tuning) takes on a CPU."""
+    return photos * epochs * SCRATCH_SECONDS_PER_PHOTO
+
+
 def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | None = None) -> TrainedModel | None:
-    """Train a new head (or fine-tune) on ``dataset`` with ``run``'s settings and model; progress goes to ``run``.
+    """Train ``run``'s model on ``dataset`` with its settings: a new head, fine-tuning, or from scratch.
+
+    Progress goes to ``run``.
 
     Returns:
         The trained model (also kept as ``run.model``, with ``run.evaluation``
@@ -111,71 +123,97 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     Raises:
         HubDemoError: bad settings, an unusable model, or every image unreadable.
     """
-    config, feature_handle = run.config, run.feature_handle
+    config = run.config
     config.check()
+    if config.from_scratch and run.feature_handle != bundled.FEATURES_HANDLE:
+        raise HubDemoError("Training from scratch rebuilds the network with random weights, so it needs the "
+                           "bundled EfficientNet-Lite0, whose layers the app knows. Pick it as the feature "
+                           "extractor.")
     started = time.monotonic()
     split = datasets.split(dataset, config.validation_split, config.seed)
-    files = np.asarray(dataset.files, dtype=object)
-    labels = np.asarray(dataset.labels, dtype=np.int32)
-    num_classes = len(dataset.class_names)
     tf_keras.utils.set_random_seed(config.seed)
-
     if config.uses_cached_features:
-        extractor = extractor if extractor is not None and extractor.handle == feature_handle \
-            else FeatureExtractor(feature_handle)
-        run.set_status("extracting", "Computing each image's features once…")
-        feats, skipped = extractor.extract(list(files), progress=run.set_extracted,
-                                           should_stop=run.stop_event.is_set)
-        if run.stop_event.is_set():
-            run.set_status("stopped", "Stopped before training began.")
+        done = _train_head_on_features(dataset, split, run, extractor)
+        if done is None:
             return None
-        train_idx = np.array([i for i in split.train if i not in skipped], dtype=int)
-        val_idx = np.array([i for i in split.validation if i not in skipped], dtype=int)
-        _check_left(train_idx, val_idx, skipped)
-        head = build_head(extractor.dim, num_classes, config.dropout)
-        head.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy",
-                     ["accuracy"])
-        steps = -(-len(train_idx) // config.batch_size)
-        run.set_status("training")
-        head.fit(feats[train_idx], labels[train_idx], batch_size=config.batch_size, epochs=config.epochs,
-                 validation_data=(feats[val_idx], labels[val_idx]), shuffle=True, verbose=0,
-                 callbacks=[LiveStats(run, steps)])
-        val_probs = head(feats[val_idx], training=False).numpy()
-        # The frozen module is shared with the extractor (no second load): nothing trains it.
-        feature_layer, size = models.keras_layer(extractor.layer.resolved_object, trainable=False)
-        trained = TrainedModel(assemble(feature_layer, head, size), dataset.class_names, size,
-                               feature_handle=feature_handle, head=head, extractor=extractor)
     else:
-        feature_layer, size = models.load_layer(feature_handle, trainable=config.fine_tune)
-        head = build_head(int(feature_layer.compute_output_shape((None, size, size, 3))[-1]), num_classes,
-                          config.dropout)
-        model = assemble(feature_layer, head, size)
-        model.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy",
-                      ["accuracy"])
-        skip_log = pipeline.SkipLog()
-        train_ds = pipeline.image_batches(
-            files[split.train], size, labels=labels[split.train], batch_size=config.batch_size,
-            skipped=skip_log, augment=_augmenter(config.seed) if config.augment else None,
-            shuffle_seed=config.seed).map(lambda x, y, i: (x, y))
-        val_ds = pipeline.image_batches(files[split.validation], size, labels=labels[split.validation],
-                                        batch_size=config.batch_size, skipped=skip_log)
-        run.set_status("training")
-        model.fit(train_ds, epochs=config.epochs, validation_data=val_ds.map(lambda x, y, i: (x, y)),
-                  verbose=0, callbacks=[LiveStats(run, -(-len(split.train) // config.batch_size))])
-        trained = TrainedModel(model, dataset.class_names, size, feature_handle=feature_handle)
-        val_probs, val_skipped = trained.file_probabilities(files[split.validation])
-        keep = [i for i in range(len(split.validation)) if i not in val_skipped]
-        val_idx, val_probs = split.validation[keep], val_probs[keep]
-
-    if feature_handle == bundled.FEATURES_HANDLE and not config.fine_tune:  # Grad-CAM can look inside.
+        done = _train_on_images(dataset, split, run)
+    trained, val_idx, val_probs = done
+    if run.feature_handle == bundled.FEATURES_HANDLE and not (config.fine_tune or config.from_scratch):
+        # The bundled network's own weights under a linear layer: Grad-CAM can look inside.
         trained.cam_weights = tuple(w.astype(np.float32) for w in trained.model.get_layer("classifier").get_weights())
+    labels = np.asarray(dataset.labels, dtype=np.int32)
     run.model = trained
-    run.evaluation = evaluation.evaluate(val_probs, labels[val_idx], dataset.class_names, files[val_idx])
+    run.evaluation = evaluation.evaluate(val_probs, labels[val_idx], dataset.class_names,
+                                         [dataset.files[i] for i in val_idx])
     run.seconds = time.monotonic() - started
     stopped = run.stop_event.is_set()
     run.set_status("stopped" if stopped else "done",
                    "Stopped early; the model keeps what it learned so far." if stopped else "")
     return trained
+
+
+def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtractor | None):
+    """The fast path: each photo's features once (cached), then only the head trains on them."""
+    config, handle = run.config, run.feature_handle
+    labels = np.asarray(dataset.labels, dtype=np.int32)
+    extractor = extractor if extractor is not None and extractor.handle == handle else FeatureExtractor(handle)
+    run.set_status("extracting", "Computing each image's features once…")
+    feats, skipped = extractor.extract(list(dataset.files), progress=run.set_extracted,
+                                       should_stop=run.stop_event.is_set)
+    if run.stop_event.is_set():
+        run.set_status("stopped", "Stopped before training began.")
+        return None
+    train_idx = np.array([i for i in split.train if i not in skipped], dtype=int)
+    val_idx = np.array([i for i in split.validation if i not in skipped], dtype=int)
+    _check_left(train_idx, val_idx, skipped)
+    # Seeded just before the head is made: loading a model can draw random numbers too, and then the result
+    # would depend on whether the feature extractor was loaded already (the notebook's code does the same).
+    tf_keras.utils.set_random_seed(config.seed)
+    head = build_head(extractor.dim, len(dataset.class_names), config.dropout)
+    head.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
+    run.set_status("training")
+    head.fit(feats[train_idx], labels[train_idx], batch_size=config.batch_size, epochs=config.epochs,
+             validation_data=(feats[val_idx], labels[val_idx]), shuffle=True, verbose=0,
+             callbacks=[LiveStats(run, -(-len(train_idx) // config.batch_size))])
+    val_probs = head(feats[val_idx], training=False).numpy()
+    # The frozen module is shared with the extractor (no second load): nothing trains it.
+    feature_layer, size = models.keras_layer(extractor.layer.resolved_object, trainable=False)
+    trained = TrainedModel(assemble(feature_layer, head, size), dataset.class_names, size, feature_handle=handle,
+                           head=head, extractor=extractor)
+    return trained, val_idx, val_probs
+
+
+def _train_on_images(dataset, split, run: Run):
+    """The whole network runs on every photo, every epoch: augmentation, fine-tuning, or from scratch."""
+    config, handle = run.config, run.feature_handle
+    files = np.asarray(dataset.files, dtype=object)
+    labels = np.asarray(dataset.labels, dtype=np.int32)
+    if config.from_scratch:
+        run.set_status("starting", "Building the network with random weights…")
+        from hubdemo.lite0 import DEFAULT_SIZE, build_efficientnet_lite0
+        backbone, size = build_efficientnet_lite0(include_top=False, weights=None), DEFAULT_SIZE
+    else:
+        backbone, size = models.load_layer(handle, trainable=config.fine_tune)
+    tf_keras.utils.set_random_seed(config.seed)  # As for the head on features: after loading, before building.
+    head = build_head(int(backbone.compute_output_shape((None, size, size, 3))[-1]), len(dataset.class_names),
+                      config.dropout)
+    model = assemble(backbone, head, size)
+    model.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
+    skip_log = pipeline.SkipLog()
+    train_ds = pipeline.image_batches(
+        files[split.train], size, labels=labels[split.train], batch_size=config.batch_size, skipped=skip_log,
+        augment=_augmenter(config.seed) if config.augment else None,
+        shuffle_seed=config.seed).map(lambda x, y, i: (x, y))
+    val_ds = pipeline.image_batches(files[split.validation], size, labels=labels[split.validation],
+                                    batch_size=config.batch_size, skipped=skip_log)
+    run.set_status("training")
+    model.fit(train_ds, epochs=config.epochs, validation_data=val_ds.map(lambda x, y, i: (x, y)), verbose=0,
+              callbacks=[LiveStats(run, -(-len(split.train) // config.batch_size))])
+    trained = TrainedModel(model, dataset.class_names, size, feature_handle=handle)
+    val_probs, val_skipped = trained.file_probabilities(files[split.validation])
+    keep = [i for i in range(len(split.validation)) if i not in val_skipped]
+    return trained, split.validation[keep], val_probs[keep]
 
 
 def _check_left(train_idx, val_idx, skipped) -> None:
@@ -207,7 +245,8 @@ def parameter_summary(feature_layer, dim: int, num_classes: int, config: TrainCo
     """The model's layers with parameter counts, as the tutorial's ``model.summary()`` shows them."""
     module = feature_layer.resolved_object
     backbone = int(sum(np.prod(v.shape) for v in module.variables))
-    backbone_trainable = int(sum(np.prod(v.shape) for v in module.trainable_variables)) if config.fine_tune else 0
+    backbone_trainable = (int(sum(np.prod(v.shape) for v in module.trainable_variables))
+                          if config.fine_tune or config.from_scratch else 0)
     rows = [{"Layer": "hub.KerasLayer (feature extractor)", "Output": f"(None, {dim})",
              "Parameters": backbone, "Trainable": backbone_trainable}]
     if config.dropout:

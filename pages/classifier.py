@@ -6,7 +6,7 @@ import cached
 import camera
 import model_picker
 import widgets
-from hubdemo import charts, explain, images, models
+from hubdemo import charts, explain, images, models, notebook
 
 UPLOAD, LIVE, SNAPSHOT = "Upload photos", "Live camera", "Camera snapshot"
 
@@ -20,6 +20,12 @@ if choice.mine is None:
         "Drop in photos and a neural network trained on **ImageNet** (1.2 million photos of 1,000 kinds "
         "of things) says what it thinks is in each one, with how sure it is. This is step 1 of the "
         "transfer-learning tutorial: a ready-made model from TensorFlow Hub, used as it is.")
+elif choice.from_scratch:
+    st.markdown(
+        f"Your model **{widgets.plain(choice.label)}** was trained from scratch: the same network as the ImageNet "
+        "model beside it, but from random weights, so everything it knows comes from your photos. Compare what "
+        f"each says: {widgets.count(len(choice.mine.labels), 'class')} learnt from a few hundred photos, against "
+        "1,000 learnt from 1.2 million.")
 else:
     st.markdown(
         f"Your model **{widgets.plain(choice.label)}** beside the ImageNet model it was built on. Both look "
@@ -120,15 +126,4 @@ keeps every layer of the network but the last, and its new last layer scores *yo
 
 The same thing in a few lines of Python, as in the tutorial:
 """)
-    st.code(
-        f"""import numpy as np, tensorflow as tf, tensorflow_hub as hub, tf_keras
-from PIL import Image
-
-classifier = tf_keras.Sequential([
-    hub.KerasLayer("{models.hub_handle(choice.imagenet_handle)}", input_shape=({size}, {size}, 3))
-])
-image = Image.open("photo.jpg").convert("RGB").resize(({size}, {size}))
-batch = np.asarray(image, dtype="float32")[np.newaxis] / 255.0
-probabilities = tf.nn.softmax(classifier.predict(batch))[0]
-print(np.argsort(probabilities)[::-1][:5])  # the five most likely class numbers""",
-        language="python")
+    st.code(notebook.classify_code(choice.imagenet_handle, size), language="python")

@@ -6,7 +6,7 @@ import streamlit as st
 import cached
 import model_picker
 import widgets
-from hubdemo import datasets, evaluation, grid
+from hubdemo import datasets, evaluation, grid, notebook
 from hubdemo.errors import HubDemoError
 
 widgets.use_router()
@@ -139,6 +139,11 @@ if choice.mine is not None:
     mine_ui(dataset, choice)
 elif widgets.classifier_ui(choice.imagenet_handle) is not None:
     imagenet_ui(dataset, choice.imagenet_handle)
+
+if choice.mine is None:
+    with st.expander("The code: a batch of this dataset with the model's guesses, as in the tutorial"):
+        st.code(notebook.grid_code(dataset.root, choice.imagenet_handle, cached.classifier(choice.imagenet_handle).input_size),
+                language="python")
 
 with st.expander("Why are ImageNet's guesses reasonable but not perfect?"):
     st.markdown(

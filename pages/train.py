@@ -1,10 +1,12 @@
 """Train: a new last layer on the ImageNet model's features (transfer learning), live; every run kept, checked, exported."""
 
+import dataclasses
+
 import streamlit as st
 
 import model_picker
 import widgets
-from hubdemo import charts, datasets, export, models, runs, training
+from hubdemo import bundled, charts, datasets, export, models, notebook, runs, training
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import Run, RunBook, TrainConfig
 
@@ -16,7 +18,7 @@ st.markdown(
     "It needs a few hundred photos and a minute on a laptop, not a million photos and a data centre.")
 
 
-def settings_ui(locked: bool) -> TrainConfig:
+def settings_ui(locked: bool, handle: str) -> TrainConfig:
     """The training settings, with the tutorial's defaults; advanced ones folded away; locked while a run trains."""
     d = TrainConfig()
     keep = widgets.remembered
@@ -45,13 +47,19 @@ def settings_ui(locked: bool) -> TrainConfig:
         fine_tune = st.toggle("Fine-tune the whole network", disabled=locked, **keep("fine_tune", d.fine_tune),
                               help="Trains every layer, not just the new one. Much slower; use a learning "
                                    "rate near 0.00001.")
+        scratch = st.toggle("Train from scratch: the same network, random weights, no ImageNet",
+                            disabled=locked or handle != bundled.FEATURES_HANDLE, **keep("from_scratch", d.from_scratch),
+                            help="What transfer learning saves you: the network starts knowing nothing and "
+                                 "must learn shapes and textures from your photos alone. Needs the bundled "
+                                 "EfficientNet-Lite0.")
         if fine_tune:
             st.caption("Fine-tuning also updates the network's BatchNormalization statistics from your "
                        "batches; with small batches they get noisy, so keep the batch size at 32 or more "
                        "and the learning rate low.")
     return TrainConfig(epochs=int(epochs), batch_size=int(batch), learning_rate=float(rate),
                        validation_split=float(split), seed=int(seed), augment=augment,
-                       dropout=float(dropout), fine_tune=fine_tune)
+                       dropout=float(dropout), fine_tune=fine_tune,
+                       from_scratch=scratch and handle == bundled.FEATURES_HANDLE)
 
 
 def live_ui(run: Run) -> None:
@@ -100,6 +108,8 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
                    f"{model_picker.runs().keep_models} runs keep theirs); its numbers and curves are kept.")
         return
     try_ui(run)
+    scratch_ui(run, dataset)
+    code_ui(run, dataset)
     export_ui(run)
 
 
@@ -116,6 +126,42 @@ def try_ui(run: Run) -> None:
                    width="stretch"):
         st.session_state["kept_grid_model"] = option
         st.switch_page("pages/grid.py")
+
+
+def scratch_ui(run: Run, dataset: datasets.Dataset) -> None:
+    """One click: the same network from random weights, same photos, split and epochs; both curves together."""
+    if run.config.from_scratch or run.feature_handle != bundled.FEATURES_HANDLE or not run.config.uses_cached_features:
+        return
+    expected = widgets.duration(training.whole_network_seconds(len(dataset), run.config.epochs))
+    st.markdown("#### Would a network trained from nothing do as well?")
+    st.markdown(f"Train the same EfficientNet-Lite0 from random weights, on the same photos, split and "
+                f"{run.config.epochs} epochs. With ImageNet's features this took {run.seconds:.0f} s; from "
+                f"scratch the whole network must run and learn on every photo, every epoch: **{expected}** "
+                f"on this computer's CPU. Stop it whenever you have seen enough: the "
+                "curves of both runs are drawn together below.")
+    if st.button("Train the same from scratch", icon=":material/restart_alt:", key="from_scratch_run"):
+        st.session_state["kept_from_scratch"] = True
+        scratch = model_picker.runs().new(dataclasses.replace(run.config, from_scratch=True),
+                                          feature_handle=run.feature_handle, dataset_name=dataset.name,
+                                          dataset_key=dataset.fingerprint)
+        training.start(dataset, scratch)
+        st.rerun()
+
+
+def code_ui(run: Run, dataset: datasets.Dataset) -> None:
+    """The tutorial-style code for exactly this run, and the same as a notebook that runs without this app."""
+    if run.config.from_scratch:
+        st.caption("Runs from scratch build the network with this app's own code, so they have no notebook.")
+        return
+    size = run.model.input_size
+    with st.expander(f"The code for {run.label}: TensorFlow Hub and tf_keras, no hubdemo"):
+        st.code(notebook.training_code(dataset.root, run.feature_handle, run.config, size), language="python")
+    st.download_button(
+        "Download as a notebook (.ipynb)", icon=":material/description:", key=f"notebook_{run.number}",
+        data=lambda: notebook.training_notebook(dataset.root, run.feature_handle, run.config, size,
+                                                title=f"{run.label}: transfer learning with TensorFlow Hub"),
+        file_name=f"{export.export_name(run.label)}.ipynb", mime="application/x-ipynb+json", on_click="ignore",
+        help="Reproduces this run in Jupyter or Colab: the same photos, split, settings and validation accuracy.")
 
 
 def export_ui(run: Run) -> None:
@@ -189,25 +235,28 @@ def runs_ui(book: RunBook) -> None:
         names = runs.compare_names([labels[label] for label in chosen])
         st.altair_chart(charts.runs_overlay({names[label]: labels[label].snapshot().epochs for label in chosen},
                                             metric))
-        st.caption("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
-                   "jumps about, too small crawls.")
+        if {labels[label].config.from_scratch for label in chosen} == {True, False}:
+            st.caption("Transfer against from scratch: ImageNet's features know shapes and textures already, so "
+                       "a new last layer is right within an epoch or two; from random weights the same photos "
+                       "stay near chance (one class in however many you have) for a long time.")
+        else:
+            st.caption("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
+                       "jumps about, too small crawls.")
 
 
-dataset = widgets.dataset_ui()
-if dataset is None:
-    st.stop()
-widgets.summary_ui(dataset)
-handle = model_picker.feature_picker_ui("train")
-extractor = widgets.extractor_ui(handle) if handle else None
-if extractor is None:
-    st.stop()
+dataset, handle, extractor = model_picker.dataset_and_extractor_ui("train")
 
 book = model_picker.runs()
 running = book.running
 st.subheader("Settings")
-config = settings_ui(locked=running is not None)
+config = settings_ui(locked=running is not None, handle=handle)
 if running is not None:
     st.caption(f"The settings are locked while run {running.number} trains. Stop it to change them.")
+elif config.from_scratch:
+    st.warning(f"From scratch, the whole network trains on every photo, every epoch: "
+               f"{widgets.duration(training.whole_network_seconds(len(dataset), config.epochs))} on this computer's "
+               "CPU for these settings, against seconds for a head on ImageNet's features.",
+               icon=":material/hourglass:")
 latest = book.latest
 current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))
 warning = datasets.validation_warning(dataset, config.validation_split, config.seed)

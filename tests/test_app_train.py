@@ -72,6 +72,15 @@ def test_training_shows_curves_accuracy_and_the_confusion_matrix_labelled_with_t
     assert not at.exception and not at.error
 
 
+def test_the_code_for_the_run_carries_its_settings_and_downloads_as_a_notebook(trained_app):
+    at = trained_app
+    (code,) = [c.value for c in at.code if "EPOCHS = " in c.value]
+    assert "EPOCHS = 3" in code and "BATCH_SIZE = 8" in code and "LEARNING_RATE = 0.01" in code
+    assert "import hubdemo" not in code and "hub.KerasLayer(HANDLE" in code
+    assert "The code for colours · run 1: TensorFlow Hub and tf_keras, no hubdemo" in [e.label for e in at.expander]
+    assert "Download as a notebook (.ipynb)" in [b.proto.label for b in at.get("download_button")]
+
+
 def test_export_writes_every_file_checks_them_and_offers_each_download(trained_app, exports):
     at = trained_app
     at.button(key="export").click().run()
@@ -80,7 +89,7 @@ def test_export_writes_every_file_checks_them_and_offers_each_download(trained_a
     table = at.table[0].value
     assert list(table["File"]) == ["model.tflite", "model_quant.tflite"]
     assert list(table["Agrees with Keras"]) == ["6 of 6", "6 of 6"]
-    labels = [b.proto.label for b in at.get("download_button")]
+    labels = [b.proto.label for b in at.get("download_button")][-3:]
     assert labels == ["The whole export (.zip)", "model.tflite + labels.txt", "model_quant.tflite + labels.txt"]
     assert not [b for b in at.button if b.key == "export"], "the Export button goes once it has done its work"
     (folder,) = exports.iterdir()
@@ -177,7 +186,8 @@ def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, c
     at.switch_page("pages/train.py").run()
     assert at.session_state["runs"].latest is run and run.running
     assert at.number_input(key="epochs").value == 150, "the settings survive the visit too"
-    assert any(p.text.startswith(("Epoch", "Computing features", "Getting ready")) for p in at.get("progress"))
+    assert any(p.text.startswith(("Epoch", "Computing features", "Getting ready", "Starting training"))
+               for p in at.get("progress"))
     assert at.button(key="train").disabled
     at.button(key="stop_training").click().run()
     run.thread.join(60)
@@ -197,3 +207,20 @@ def test_the_mistakes_show_where_the_model_looked(bundled_dir, flowers_dir):
     heats = [i.proto.imgs[0].url for i in at.image]
     assert not at.exception and len(heats) == len(plain) and len(set(heats) - set(plain)) == shown
     assert any(c.value.startswith("Why did it call this rose a tulip?") for c in at.caption)
+
+
+def test_one_click_trains_the_same_from_scratch_and_draws_both_curves(bundled_dir, colours_dir):
+    at = train(open_train(colours_dir), epochs=2, batch_size=8)
+    assert any(m.value == "#### Would a network trained from nothing do as well?" for m in at.markdown)
+    at.button(key="from_scratch_run").click().run()
+    book = at.session_state["runs"]
+    scratch = book.latest
+    assert scratch.number == 2 and scratch.config.from_scratch and scratch.config.epochs == 2
+    assert at.toggle(key="from_scratch").value and at.toggle(key="from_scratch").disabled, "shown, and locked"
+    poll_until_trained(at)
+    assert [s.value for s in at.subheader][-2:] == ["Run 2 · colours", "All runs this session (2)"]
+    assert not any("made with other data or settings" in w.value for w in at.warning), "run 2 is current"
+    assert at.multiselect(key="compare_runs").value == ["colours · run 1", "colours · run 2"]
+    assert any(c.value.startswith("Transfer against from scratch") for c in at.caption)
+    assert not any(m.value == "#### Would a network trained from nothing do as well?" for m in at.markdown)
+    assert not at.exception

@@ -43,7 +43,7 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
             "(identical)", timeout=120_000)
         expect(page.get_by_role("button", name="Export run 1")).to_have_count(0)
         expect(page.get_by_test_id("stTable")).to_contain_text("model_quant.tflite")
-        expect(page.get_by_test_id("stDownloadButton")).to_have_count(3)
+        expect(page.get_by_test_id("stDownloadButton")).to_have_count(4)  # The notebook, the export, two TFLite.
         with page.expect_download() as download:
             page.get_by_role("button", name="model_quant.tflite + labels.txt").click()
         import zipfile

@@ -35,3 +35,21 @@ def test_runs_overlay_draws_one_line_per_run_by_epoch_with_whole_names():
     assert spec["encoding"]["color"]["legend"]["labelLimit"] == 400, "names are not cut"
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
     assert charts.runs_overlay(curves, "loss").to_dict()["encoding"]["y"]["title"] == "Training loss"
+
+
+def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
+    rows = [{"file": "a.jpg", "label": "daisy", "x": 0.0, "y": 1.0, "mistake": False},
+            {"file": "b.jpg", "label": "roses", "x": 2.0, "y": 0.5, "mistake": True}]
+    spec = charts.feature_map(rows, "t-SNE").to_dict()
+    points, rings = spec["layer"]
+    assert points["encoding"]["color"]["field"] == "label" and spec["params"][0]["name"] == charts.MAP_SELECTION
+    assert rings["mark"]["filled"] is False and rings["transform"] == [{"filter": "datum.mistake"}]
+    assert points["encoding"]["x"]["title"] == "t-SNE 1"
+
+
+def test_the_learning_curve_draws_the_mean_and_the_spread_on_a_log_scale():
+    points = [{"per_class": 1, "accuracy": 0.4, "low": 0.3, "high": 0.5, "draws": 5, "all": False},
+              {"per_class": 96, "accuracy": 0.85, "low": 0.85, "high": 0.85, "draws": 1, "all": True}]
+    spread, line = charts.learning_curve(points).to_dict()["layer"]
+    assert spread["mark"]["type"] == "rule" and spread["encoding"]["y2"]["field"] == "high"
+    assert line["encoding"]["x"]["scale"]["type"] == "log" and line["encoding"]["x"]["axis"]["values"] == [1, 96]

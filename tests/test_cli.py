@@ -123,3 +123,13 @@ def test_classify_with_a_broken_export_is_one_line_on_stderr(photos, tmp_path):
     done = run_cli("classify", str(photos / "hopper.jpg"), "--model", str(export), "--json")
     assert done.returncode == 1 and done.stdout == ""
     assert "could not be loaded as a SavedModel" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_train_from_scratch_reports_and_exports_like_any_run(colours_dir, tmp_path, bundled_dir):
+    done = run_cli("train", str(colours_dir), "--out", str(tmp_path / "scratch"), "--from-scratch", "--epochs", "1",
+                   "--batch-size", "8")
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 0 <= summary["val_accuracy"] <= 1 and summary["reload_max_abs_diff"] <= 1e-5
+    meta = json.loads((tmp_path / "scratch" / "metadata.json").read_text())
+    assert meta["settings"]["from_scratch"] is True

@@ -55,7 +55,8 @@ def test_a_run_matches_only_its_own_data_settings_and_model():
 
 def test_changed_settings_are_named_in_words():
     old, new = TrainConfig(), TrainConfig(learning_rate=0.02, augment=True)
-    assert new.changes_from(old) == ["learning rate 0.002 → 0.02", "augmentation False → True"]
+    assert new.changes_from(old) == ["learning rate 0.002 → 0.02", "no augmentation → augmentation"]
+    assert TrainConfig(from_scratch=True).changes_from(old) == ["transfer from ImageNet → from scratch"]
     assert old.changes_from(old) == []
 
 
@@ -113,3 +114,13 @@ def test_runs_compared_are_named_by_what_tells_them_apart():
                                                    "flowers · run 2 (learning rate 0.002)",
                                                    "flowers · run 3 (learning rate 0.0002)"]
     assert compare_names(rates[:1]) == {"flowers · run 1": "flowers · run 1"}
+
+
+def test_transfer_and_scratch_runs_are_named_as_such():
+    from hubdemo.runs import compare_names
+    book = RunBook()
+    both = [book.new(TrainConfig(from_scratch=s), feature_handle="h", dataset_name="flowers", dataset_key="k")
+            for s in (False, True)]
+    assert list(compare_names(both).values()) == ["flowers · run 1 (transfer from ImageNet)",
+                                                  "flowers · run 2 (from scratch)"]
+    assert both[1].describe("EfficientNet-Lite0").endswith("seed 0 · from scratch · EfficientNet-Lite0")

@@ -197,3 +197,22 @@ def test_fine_tuning_trains_the_backbone_too(colours):
     original = {v.name: v.numpy() for v in fresh.resolved_object.trainable_variables}
     assert any(not np.array_equal(tuned[name], original[name]) for name in original), "the backbone moved"
     assert run.snapshot().status == "done" and len(run.snapshot().batches) == 4
+
+
+def test_from_scratch_trains_the_same_network_from_random_weights(colours, bundled_dir):
+    run = new_run(colours, epochs=1, batch_size=8, from_scratch=True)
+    result = training.train(colours, run)
+    assert run.snapshot().status == "done" and len(run.snapshot().batches) == 4 and run.evaluation is not None
+    backbone = result.model.layers[0]
+    assert backbone.name == "efficientnet_lite0" and backbone.trainable
+    from hubdemo.lite0 import build_efficientnet_lite0
+    imagenet = build_efficientnet_lite0(include_top=False)
+    stem = backbone.get_layer("stem_conv").get_weights()[0]
+    assert not np.allclose(stem, imagenet.get_layer("stem_conv").get_weights()[0], atol=0.05), "not ImageNet's"
+    assert result.cam_weights is None, "Grad-CAM reads ImageNet's network, not this one"
+
+
+def test_from_scratch_needs_the_bundled_network(colours):
+    run = Run(TrainConfig(from_scratch=True), feature_handle="https://tfhub.dev/some/feature_vector/1")
+    with pytest.raises(HubDemoError, match="needs the bundled EfficientNet-Lite0"):
+        training.train(colours, run)

@@ -1,0 +1,333 @@
+"""The code behind each page, and a notebook that reproduces a training run with TensorFlow Hub alone.
+
+One place for the code templates: the pages' "The code" expanders and the
+downloadable .ipynb are built from the same functions, so what a student reads
+is what the notebook runs. The code imports ``tensorflow_hub`` and ``tf_keras``,
+never ``hubdemo``, and repeats the app's steps exactly (the same photos, the
+same split, the same pixels, the same head), so the notebook's validation
+accuracy matches the app's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hubdemo import archives, bundled
+from hubdemo.errors import HubDemoError
+from hubdemo.runs import TrainConfig
+
+# The same EfficientNet-Lite0 on TF Hub, for a notebook run where the app's built copy is absent (Colab).
+TFHUB_TWINS = {bundled.FEATURES_HANDLE: "https://tfhub.dev/tensorflow/efficientnet/lite0/feature-vector/2",
+               bundled.CLASSIFIER_HANDLE: "https://tfhub.dev/tensorflow/efficientnet/lite0/classification/2"}
+
+
+def handle_lines(handle: str) -> str:
+    """Python that sets ``HANDLE``: the model's folder on this computer where it exists, its TF Hub URL otherwise."""
+    if bundled.is_bundled(handle):
+        variant = handle.rpartition("/")[2]
+        folder = bundled.build_dir() / variant
+        return (f'LOCAL_MODEL = "{folder}"  # Built by hubdemo from the bundled weights.\n'
+                f'HANDLE = LOCAL_MODEL if os.path.isdir(LOCAL_MODEL) else "{TFHUB_TWINS[handle]}"')
+    return f"HANDLE = {handle!r}"
+
+
+SETUP = '''import os
+os.environ["TF_USE_LEGACY_KERAS"] = "1"  # hub.KerasLayer is a Keras 2 layer: TensorFlow must use tf_keras.
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_hub as hub
+import tf_keras
+from PIL import Image, ImageOps'''
+
+LOAD_IMAGE = '''def load(path, size):
+    """The whole photo, upright, squeezed to size×size, as floats in [0, 1]: what the model sees."""
+    image = Image.open(path)
+    if image.format == "JPEG":
+        image.draft("RGB", (size, size))  # Decode a large JPEG at a smaller scale: much faster, same result.
+    image.load()
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")  # Transparency is laid on white.
+        image = Image.alpha_composite(Image.new("RGBA", image.size, (255, 255, 255, 255)), image)
+    pixels = np.asarray(image.convert("RGB").resize((size, size), Image.BILINEAR))
+    return pixels.astype(np.float32) / np.float32(255)'''
+
+
+def dataset_code(data_dir: Path) -> str:
+    """Read a folder with one subfolder per class, skipping what the app skips."""
+    return f'''DATA_DIR = pathlib.Path({str(data_dir)!r})
+JUNK_DIRS = {sorted(archives.JUNK_DIRS)!r}
+JUNK_NAMES = {sorted(archives.JUNK_NAMES)!r}
+
+
+def is_junk(relative):
+    parts = relative.parts
+    return any(p in JUNK_DIRS for p in parts[:-1]) or parts[-1] in JUNK_NAMES or parts[-1].startswith(".")
+
+
+def is_photo(path):
+    try:
+        with Image.open(path) as image:
+            image.size
+        return path.stat().st_size > 0
+    except (OSError, SyntaxError, ValueError):
+        return False
+
+
+class_names = sorted(p.name for p in DATA_DIR.iterdir() if p.is_dir() and p.name not in JUNK_NAMES
+                     and not p.name.startswith("."))
+files, labels = [], []
+for label, name in enumerate(class_names):
+    for path in sorted((DATA_DIR / name).rglob("*")):
+        if path.is_file() and not is_junk(path.relative_to(DATA_DIR)) and is_photo(path):
+            files.append(path)
+            labels.append(label)
+labels = np.array(labels)
+print(f"{{len(files)}} photos in {{len(class_names)}} classes: {{', '.join(class_names)}}")'''
+
+
+SPLIT = '''# A stratified split: every class keeps at least one photo on each side.
+rng = np.random.default_rng(SEED)
+train_idx, val_idx = [], []
+for label in range(len(class_names)):
+    members = rng.permutation(np.flatnonzero(labels == label))
+    n_val = min(max(1, round(len(members) * VALIDATION_SPLIT)), len(members) - 1)
+    val_idx += list(members[:n_val])
+    train_idx += list(members[n_val:])
+train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
+print(f"{len(train_idx)} photos to train on, {len(val_idx)} held back for validation")'''
+
+
+def settings_code(handle: str, config: TrainConfig, image_size: int) -> str:
+    return (f"{handle_lines(handle)}\n"
+            f"IMAGE_SIZE = {image_size}\n"
+            f"EPOCHS = {config.epochs}\n"
+            f"BATCH_SIZE = {config.batch_size}\n"
+            f"LEARNING_RATE = {config.learning_rate!r}\n"
+            f"VALIDATION_SPLIT = {config.validation_split!r}\n"
+            f"SEED = {config.seed}\n"
+            f"DROPOUT = {config.dropout!r}")
+
+
+HEAD_ON_FEATURES = '''# The hub layer turns each photo into its features once; only the new last layer trains on them.
+feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), trainable=False)
+features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in files[i:i + 32]])).numpy()
+                           for i in range(0, len(files), 32)])
+tf_keras.utils.set_random_seed(SEED)  # Same seed, same starting weights, same order of photos: same result.
+head = tf_keras.Sequential([tf_keras.Input((features.shape[1],))]
+                           + ([tf_keras.layers.Dropout(DROPOUT)] if DROPOUT else [])
+                           + [tf_keras.layers.Dense(len(class_names), activation="softmax")])
+head.compile(tf_keras.optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", ["accuracy"])
+history = head.fit(features[train_idx], labels[train_idx], batch_size=BATCH_SIZE, epochs=EPOCHS,
+                   validation_data=(features[val_idx], labels[val_idx]), shuffle=True, verbose=2)'''
+
+
+def whole_network_code(config: TrainConfig) -> str:
+    """Augmentation or fine-tuning: the whole network runs on the photos every epoch."""
+    augment = ('''augment = tf_keras.Sequential([tf_keras.layers.RandomFlip("horizontal", seed=SEED),
+                               tf_keras.layers.RandomRotation(0.1, seed=SEED),
+                               tf_keras.layers.RandomZoom(0.1, seed=SEED)])
+''' if config.augment else "augment = None\n")
+    return f'''# The whole network runs on every photo, every epoch{" (fine-tuning: every layer learns)" if config.fine_tune else ""}.
+feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), trainable={config.fine_tune})
+tf_keras.utils.set_random_seed(SEED)
+{augment}head = tf_keras.Sequential([tf_keras.Input((feature_layer.compute_output_shape((None, IMAGE_SIZE, IMAGE_SIZE, 3))[-1],))]
+                           + ([tf_keras.layers.Dropout(DROPOUT)] if DROPOUT else [])
+                           + [tf_keras.layers.Dense(len(class_names), activation="softmax")])
+model = tf_keras.Sequential([tf_keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)), feature_layer, *head.layers])
+model.compile(tf_keras.optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", ["accuracy"])
+pixels = np.stack([(load(f, IMAGE_SIZE) * 255).round().astype(np.uint8) for f in files])  # uint8: a quarter the memory.
+
+
+def batches(indices, shuffle):
+    ds = tf.data.Dataset.from_tensor_slices((pixels[indices], labels[indices]))
+    if shuffle:
+        ds = ds.shuffle(len(indices), seed=SEED, reshuffle_each_iteration=True)
+    ds = ds.batch(BATCH_SIZE).map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y))
+    return ds.map(lambda x, y: (augment(x, training=True), y)) if shuffle and augment is not None else ds
+
+
+history = model.fit(batches(train_idx, True), epochs=EPOCHS, validation_data=batches(val_idx, False), verbose=2)
+features = None'''
+
+
+CURVES = '''import matplotlib.pyplot as plt
+
+fig, (loss, accuracy) = plt.subplots(1, 2, figsize=(11, 3.5))
+for axis, metric in ((loss, "loss"), (accuracy, "accuracy")):
+    axis.plot(range(1, EPOCHS + 1)[:len(history.history[metric])], history.history[metric], label="training")
+    axis.plot(range(1, EPOCHS + 1)[:len(history.history[metric])], history.history["val_" + metric],
+              label="validation", marker="o")
+    axis.set_xlabel("epoch")
+    axis.set_title(metric)
+    axis.legend()
+plt.show()'''
+
+
+EVALUATE = '''predict = (lambda idx: head.predict(features[idx], verbose=0)) if features is not None else \\
+    (lambda idx: model.predict(np.stack([load(files[i], IMAGE_SIZE) for i in idx]), verbose=0))
+val_probs = predict(val_idx)
+predicted = val_probs.argmax(axis=1)
+val_accuracy = float((predicted == labels[val_idx]).mean())
+print(f"val_accuracy: {val_accuracy:.3f}")
+confusion = np.zeros((len(class_names),) * 2, int)
+np.add.at(confusion, (labels[val_idx], predicted), 1)
+print("rows: true class, columns: predicted class")
+for name, row in zip(class_names, confusion):
+    print(f"{name:>15}", *(f"{n:4d}" for n in row))'''
+
+
+EXPORT = '''# The tutorial's model: the hub layer, then the new layers; saved with the hub layer's weights inside.
+OUT_DIR = pathlib.Path("exported_model")
+export = model if features is None else tf_keras.Sequential(
+    [tf_keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)), feature_layer, *head.layers])
+export.save(str(OUT_DIR))
+(OUT_DIR / "labels.txt").write_text("\\n".join(class_names) + "\\n")
+check = np.stack([load(files[i], IMAGE_SIZE) for i in val_idx[:32]])
+reloaded = tf.saved_model.load(str(OUT_DIR))
+difference = np.abs(reloaded(check, training=False).numpy() - export(check, training=False).numpy()).max()
+print(f"saved to {OUT_DIR}; reloaded, largest difference in predictions: {difference}")'''
+
+
+def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size: int = 224,
+                   title: str = "") -> list[tuple[str, str]]:
+    """The cells of the training notebook: ``("markdown" | "code", source)``, in order.
+
+    Raises:
+        HubDemoError: a run from scratch, whose network is the app's own builder, not a TF Hub model.
+    """
+    if config.from_scratch:
+        raise HubDemoError("A run from scratch builds EfficientNet-Lite0 with the app's own code, so its notebook "
+                           "would need hubdemo. Notebooks reproduce transfer-learning runs.")
+    path = "a new last layer on cached features" if config.uses_cached_features else "the whole network"
+    return [
+        ("markdown", f"# {title or 'Transfer learning with TensorFlow Hub'}\n\nThis notebook reproduces a training "
+                     f"run of the hubdemo app with TensorFlow Hub and tf_keras alone: the same photos, the same "
+                     f"split, the same settings ({path}). Its last cell exports the model as the app does."),
+        ("code", SETUP),
+        ("markdown", "## Settings\nThe model and the settings of the run."),
+        ("code", settings_code(handle, config, image_size)),
+        ("markdown", "## The photos\nOne subfolder per class; files that are not photos are skipped."),
+        ("code", dataset_code(data_dir)),
+        ("code", SPLIT),
+        ("code", LOAD_IMAGE),
+        ("markdown", "## Training"),
+        ("code", HEAD_ON_FEATURES if config.uses_cached_features else whole_network_code(config)),
+        ("code", CURVES),
+        ("markdown", "## How good is it?\nOn the validation photos, which it never trained on."),
+        ("code", EVALUATE),
+        ("markdown", "## Export"),
+        ("code", EXPORT),
+    ]
+
+
+def training_code(data_dir: Path, handle: str, config: TrainConfig, image_size: int = 224) -> str:
+    """The notebook's code as one script, for a page's "The code" expander."""
+    return "\n\n".join(source for kind, source in training_cells(data_dir, handle, config, image_size)
+                       if kind == "code")
+
+
+def training_notebook(data_dir: Path, handle: str, config: TrainConfig, image_size: int = 224,
+                      title: str = "") -> str:
+    """The training notebook as .ipynb text (nbformat 4)."""
+    import nbformat
+    cells = [nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
+             for kind, source in training_cells(data_dir, handle, config, image_size, title)]
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook)
+
+
+def classify_code(handle: str, image_size: int) -> str:
+    """Classify one photo with an ImageNet model from TF Hub, as the tutorial's first step."""
+    return f'''import os
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+import numpy as np, tensorflow as tf, tensorflow_hub as hub, tf_keras
+from PIL import Image
+
+{handle_lines(handle)}
+classifier = tf_keras.Sequential([hub.KerasLayer(HANDLE, input_shape=({image_size}, {image_size}, 3))])
+image = Image.open("photo.jpg").convert("RGB").resize(({image_size}, {image_size}))
+batch = np.asarray(image, dtype="float32")[np.newaxis] / 255.0
+probabilities = tf.nn.softmax(classifier.predict(batch))[0]
+print(np.argsort(probabilities)[::-1][:5])  # the five most likely class numbers'''
+
+
+def grid_code(data_dir: Path, handle: str, image_size: int) -> str:
+    """A batch of a dataset folder, each photo with the model's best guess, as the tutorial's grid."""
+    return f'''{SETUP}
+import matplotlib.pyplot as plt
+
+{handle_lines(handle)}
+IMAGE_SIZE = {image_size}
+files = sorted(p for p in pathlib.Path({str(data_dir)!r}).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:30]
+
+
+{LOAD_IMAGE}
+
+
+classifier = tf_keras.Sequential([hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3))])
+batch = np.stack([load(f, IMAGE_SIZE) for f in files])
+best = classifier.predict(batch).argmax(axis=1)  # A class number of ImageNet's 1,000 for each photo.
+plt.figure(figsize=(10, 9))
+for n, (image, label) in enumerate(zip(batch, best)):
+    plt.subplot(6, 5, n + 1)
+    plt.imshow(image)
+    plt.title(str(label))
+    plt.axis("off")
+plt.show()'''
+
+
+def feature_map_code(data_dir: Path, handle: str, method: str, image_size: int = 224) -> str:
+    """Every photo's features, laid out in 2-D (PCA or t-SNE), coloured by class."""
+    layout = ('''from sklearn.manifold import TSNE
+xy = TSNE(2, init="pca", perplexity=min(30, (len(features) - 1) / 3), random_state=0).fit_transform(features)'''
+              if method == "tsne" else '''import umap  # pip install umap-learn
+xy = umap.UMAP(n_neighbors=min(15, len(features) - 1), random_state=0).fit_transform(features)'''
+              if method == "umap" else '''centred = features - features.mean(axis=0)
+values, vectors = np.linalg.eigh(centred @ centred.T)
+xy = vectors[:, ::-1][:, :2] * np.sqrt(np.maximum(values[::-1][:2], 0))  # PCA: the two largest directions.''')
+    return f'''{SETUP}
+import matplotlib.pyplot as plt
+
+{handle_lines(handle)}
+IMAGE_SIZE = {image_size}
+
+{dataset_code(data_dir)}
+
+
+{LOAD_IMAGE}
+
+
+feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3))
+features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in files[i:i + 32]])).numpy()
+                           for i in range(0, len(files), 32)])
+{layout}
+for label, name in enumerate(class_names):
+    plt.scatter(*xy[labels == label].T, s=12, label=name)
+plt.legend()
+plt.show()'''
+
+
+def write_notebook(path: Path, text: str) -> Path:
+    """Write a notebook's text to ``path`` (``.ipynb``), refusing to overwrite something that is not one."""
+    path = Path(path)
+    if path.suffix != ".ipynb":
+        raise HubDemoError(f"A notebook's file name ends in .ipynb, not '{path.name}'.")
+    if path.exists() and not _is_notebook(path):
+        raise HubDemoError(f"{path} exists and is not a notebook; choose another file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _is_notebook(path: Path) -> bool:
+    try:
+        return "cells" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+

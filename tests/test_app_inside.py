@@ -1,0 +1,47 @@
+"""AppTest of the Look inside page: the feature map, the learning curve, and the code behind them."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+TIMEOUT = 180
+
+
+def charts(at):
+    return at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+@pytest.fixture(scope="module")
+def inside(bundled_dir, colours_dir):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+    at.session_state["default_data"] = str(colours_dir)
+    at.run()
+    at.switch_page("pages/inside.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_map_shows_every_photo_by_its_features(inside):
+    at = inside
+    assert [s.value for s in at.subheader][:2] == ["The feature map", "How many photos do you need?"]
+    assert any(c.value.startswith("Each dot is one of 36 photos, placed by its 1,280 features (PCA).")
+               for c in at.caption)
+    (feature_map,) = [c for c in charts(at) if '"PCA 1"' in c.proto.spec]
+    assert 'datum.mistake' in feature_map.proto.spec and '"field": "image"' in feature_map.proto.spec, "rings, photos"
+    at.radio(key="inside_map_method").set_value("tsne").run()
+    assert any("(t-SNE)" in c.value for c in at.caption) and not at.exception
+
+
+def test_the_learning_curve_is_drawn_on_demand(inside):
+    at = inside
+    assert at.button(key="learning_curve")
+    at.button(key="learning_curve").click().run()
+    assert any(c.value.startswith("With 1 photo per class the new layer is right on") for c in at.caption)
+    assert not [b for b in at.button if b.key == "learning_curve"], "drawn: the button has done its work"
+    assert not at.exception
+
+
+def test_the_code_builds_the_same_map(inside, colours_dir):
+    code = next(c.value for c in inside.code if "features = np.concatenate" in c.value)
+    assert str(colours_dir) in code and "TSNE" in code, "the layout chosen on the page"

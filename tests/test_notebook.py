@@ -1,0 +1,76 @@
+"""The code behind the pages, and the notebook that reproduces a run with TensorFlow Hub alone."""
+
+import ast
+import json
+import re
+
+import nbformat
+import pytest
+
+from hubdemo import bundled, datasets, notebook, runs, training
+from hubdemo.errors import HubDemoError
+
+
+def test_the_notebook_gets_the_apps_validation_accuracy(flowers_dir, extractor, tmp_path):
+    from nbclient import NotebookClient
+    config = runs.TrainConfig(epochs=10, learning_rate=0.005, seed=3)
+    data = datasets.load_folder(flowers_dir)
+    run = runs.Run(config, feature_handle=bundled.FEATURES_HANDLE)
+    training.train(data, run, extractor)
+    nb = nbformat.reads(notebook.training_notebook(data.root, bundled.FEATURES_HANDLE, config), as_version=4)
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                      for out in cell.get("outputs", []))
+    # The evaluation cell's own line, not Keras's epoch log ("… - val_accuracy: 0.8250 - …").
+    notebook_accuracy = float(re.search(r"^val_accuracy: ([0-9.]+)$", printed, re.MULTILINE).group(1))
+    assert abs(notebook_accuracy - run.evaluation.accuracy) <= 0.03, (notebook_accuracy, run.evaluation.accuracy)
+    assert "largest difference in predictions: 0.0" in printed and (tmp_path / "exported_model" / "labels.txt").exists()
+
+
+def test_the_notebook_stands_alone_and_carries_the_runs_settings(colours_dir, tmp_path):
+    config = runs.TrainConfig(epochs=7, batch_size=8, learning_rate=0.01, validation_split=0.25, seed=4, dropout=0.0)
+    text = notebook.training_notebook(colours_dir, bundled.FEATURES_HANDLE, config)
+    nb = nbformat.reads(text, as_version=4)
+    nbformat.validate(nb)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    ast.parse(code)
+    assert "import hubdemo" not in code and "from hubdemo" not in code
+    for line in ("EPOCHS = 7", "BATCH_SIZE = 8", "LEARNING_RATE = 0.01", "VALIDATION_SPLIT = 0.25", "SEED = 4",
+                 "DROPOUT = 0.0", f'LOCAL_MODEL = "{bundled.build_dir() / "feature_vector"}"',
+                 "https://tfhub.dev/tensorflow/efficientnet/lite0/feature-vector/2", str(colours_dir)):
+        assert line in code, line
+    expander = notebook.training_code(colours_dir, bundled.FEATURES_HANDLE, config)
+    assert expander == "\n\n".join(c.source for c in nb.cells if c.cell_type == "code"), "the page shows what runs"
+
+
+def test_augmented_and_fine_tuned_runs_train_the_whole_network_in_the_notebook(colours_dir):
+    code = notebook.training_code(colours_dir, bundled.FEATURES_HANDLE, runs.TrainConfig(augment=True, fine_tune=True))
+    ast.parse(code)
+    assert "trainable=True" in code and "RandomFlip" in code and "model.fit(batches(train_idx, True)" in code
+
+
+def test_a_run_from_scratch_has_no_notebook(colours_dir):
+    with pytest.raises(HubDemoError, match="A run from scratch builds EfficientNet-Lite0 with the app's own code"):
+        notebook.training_cells(colours_dir, bundled.FEATURES_HANDLE, runs.TrainConfig(from_scratch=True))
+
+
+def test_every_pages_code_is_python_that_names_its_model(colours_dir):
+    url = "https://tfhub.dev/google/tf2-preview/mobilenet_v2/classification/2"
+    for code in (notebook.classify_code(bundled.CLASSIFIER_HANDLE, 224), notebook.classify_code(url, 224),
+                 notebook.grid_code(colours_dir, url, 224),
+                 *(notebook.feature_map_code(colours_dir, bundled.FEATURES_HANDLE, m) for m in ("pca", "tsne", "umap"))):
+        ast.parse(code)
+        assert "HANDLE = " in code and "hub.KerasLayer(HANDLE" in code
+    assert f"HANDLE = {url!r}" in notebook.classify_code(url, 224)
+
+
+def test_cli_notebook_writes_an_ipynb_and_will_not_overwrite_other_files(colours_dir, tmp_path, bundled_dir):
+    from test_cli import run_cli
+    done = run_cli("notebook", str(colours_dir), "--out", str(tmp_path / "run.ipynb"), "--epochs", "3")
+    assert done.returncode == 0, done.stderr[-2000:]
+    nb = json.loads((tmp_path / "run.ipynb").read_text())
+    assert nb["nbformat"] == 4 and any("EPOCHS = 3" in "".join(c["source"]) for c in nb["cells"])
+    (tmp_path / "notes.ipynb").write_text("my notes, not a notebook")
+    done = run_cli("notebook", str(colours_dir), "--out", str(tmp_path / "notes.ipynb"))
+    assert done.returncode == 1 and "is not a notebook" in done.stderr
+    assert (tmp_path / "notes.ipynb").read_text() == "my notes, not a notebook"
