@@ -7,6 +7,8 @@ session (``st.cache_data``). The disk cache below them is TF Hub's and ours
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from PIL import Image
 
@@ -64,14 +66,13 @@ def folder_dataset(folder: str, signature: tuple) -> datasets.Dataset:
     return datasets.load_source(folder)
 
 
-@st.cache_data(show_spinner=False, max_entries=10)
-def zip_dataset(data: bytes, name: str) -> datasets.Dataset:
-    return datasets.load_zip(data, name=name)
 
 
-@st.cache_data(show_spinner=False, max_entries=10)
-def built_dataset(classes: dict[str, list[tuple[str, bytes]]]) -> datasets.Dataset:
-    return datasets.load_built(classes)
+@st.cache_data(show_spinner=False, max_entries=20)
+def built_dataset(folder: str, signature: tuple, name: str) -> datasets.Dataset:
+    """Photos added in the browser (a session's, or the class project's); read again when ``signature`` changes."""
+    del signature
+    return datasets.load_built(Path(folder), name=name)
 
 
 def imagenet_batch(handle: str, files: tuple[str, ...]) -> list[models.ImageResult]:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+import room
 import widgets
-from hubdemo import models, saved
+from hubdemo import classroom, models, saved
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import RunBook
 
@@ -60,6 +61,12 @@ def yours() -> dict[str, Choice]:
         choices[YOURS + run.label] = Choice(run.label, models.imagenet_twin(run.feature_handle), run.model,
                                             run.dataset_key, run.config.validation_split, run.config.seed,
                                             run.config.from_scratch)
+    own = set(map(id, runs().runs))
+    for run in room.class_runs():  # The teacher's models of the class project: everyone may try them.
+        if id(run) not in own:
+            choices[class_option(run)] = Choice(f"{run.label} (the class's)", models.imagenet_twin(run.feature_handle),
+                                                run.model, run.dataset_key, run.config.validation_split,
+                                                run.config.seed)
     for title, export in opened().items():
         settings = export.metadata.get("settings") or {}
         choices[YOURS + title] = Choice(title, models.imagenet_twin(export.feature_handle), export.classifier,
@@ -67,6 +74,11 @@ def yours() -> dict[str, Choice]:
                                         settings.get("validation_split"), int(settings.get("seed") or 0),
                                         bool(settings.get("from_scratch")))
     return choices
+
+
+def class_option(run) -> str:
+    """The picker option of the teacher's model of the class project."""
+    return f"{YOURS}{run.label} (the class's)"
 
 
 def feature_picker_ui(key: str) -> str:
@@ -143,8 +155,13 @@ def select(key: str, option: str) -> None:
 def _custom_handle_ui(key: str) -> str:
     st.sidebar.caption("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
                        "holding saved_model.pb, on this computer.")
-    return st.sidebar.text_input("Model handle", placeholder="https://tfhub.dev/… or /path/to/saved_model",
-                                 **widgets.remembered(f"{key}_handle")).strip()
+    handle = st.sidebar.text_input("Model handle", placeholder="https://tfhub.dev/… or /path/to/saved_model",
+                                   **widgets.remembered(f"{key}_handle")).strip()
+    try:
+        return room.policy().check_handle(handle) if handle else ""
+    except HubDemoError as err:
+        widgets.show_error(err, st.sidebar)
+        return ""
 
 
 def _open_saved_ui(key: str) -> None:
@@ -159,7 +176,7 @@ def _open_saved_ui(key: str) -> None:
                     and folder):
                 return
             with st.spinner("Opening the saved model and checking it…"):
-                export = saved.open_folder(folder)
+                export = saved.open_folder(room.policy().check_folder(folder, "saved models", classroom.MODEL_SOURCES))
         else:
             # A new uploader after each opened archive: the old upload must not open again.
             uploads = st.session_state.setdefault(f"{key}_open_zips", 0)
@@ -167,7 +184,9 @@ def _open_saved_ui(key: str) -> None:
             if upload is None:
                 return
             with st.spinner("Checking and opening the archive…"):
-                export = saved.open_zip(upload.getvalue(), upload.name)
+                data = upload.getvalue()
+                dest, needed = room.zip_destination(data, "models", f"{upload.name} unpacked")
+                export = saved.open_zip(data, upload.name, dest=dest, max_bytes=needed)
             st.session_state[f"{key}_open_zips"] = uploads + 1
     except HubDemoError as err:
         widgets.show_error(err, sidebar)

@@ -6,36 +6,77 @@ model before any browser asks (see ``warmup``). Then every browser session
 runs it as ``__main__``: the router and the frame around each page.
 """
 
-import argparse
+import os
 import sys
 
 import hubdemo  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import streamlit as st
 
-
-def app_args() -> argparse.Namespace:
-    """Options after ``--``: ``streamlit run streamlit_app.py -- --data DIR``."""
-    parser = argparse.ArgumentParser(prog="streamlit run streamlit_app.py --")
-    parser.add_argument("--data", help="a dataset folder (one subfolder per class) or .zip to start with")
-    return parser.parse_known_args(sys.argv[1:])[0]
+import room
 
 
 def frame() -> None:
     """The router: the pages, the shared sidebar, then the chosen page."""
-    st.session_state.setdefault("default_data", app_args().data)
-    page = st.navigation([
+    import model_picker
+    data = room.args().data
+    st.session_state.setdefault("default_data", data[0] if data else None)
+    pages = [
         st.Page("pages/classifier.py", title="Classify photos", icon=":material/image_search:", default=True),
         st.Page("pages/grid.py", title="Dataset grid", icon=":material/grid_view:", url_path="grid"),
         st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
         st.Page("pages/inside.py", title="Look inside", icon=":material/visibility:", url_path="inside"),
-    ])
+    ]
+    if room.policy().on:
+        pages += [st.Page("pages/project.py", title="Class project", icon=":material/groups:", url_path="project"),
+                  st.Page("pages/teacher.py", title="Teacher", icon=":material/school:", url_path="teacher")]
+        room.register(model_picker.runs())
+    page = st.navigation(pages)
     st.set_page_config(page_title=f"hubdemo · {page.title}", page_icon=":material/local_florist:", layout="wide")
     with st.sidebar:
         st.caption(
             "**hubdemo** turns TensorFlow's *Transfer learning with TensorFlow Hub* tutorial into "
             "something you can click: see what an ImageNet model thinks of your photos, then teach it "
             "new classes. Everything runs on this computer; no photo leaves it.")
+    room.join_box()
     page.run()
+
+
+def serve_classroom() -> None:
+    """``-- --classroom``: serve the local network over HTTPS, then show the teacher how to join.
+
+    Streamlit has read its address and certificate before it imports this
+    file, so the first start runs ``streamlit`` again with them added (the
+    same command line, plus flags); the second prints the addresses, a QR
+    code and the teacher's passphrase in the terminal.
+    """
+    from hubdemo import classroom
+    policy = room.policy()
+    if not policy.on:
+        return
+    addresses = classroom.lan_addresses()
+    if not room.https():
+        argv = list(sys.orig_argv)
+        at = argv.index("run") + 1  # Flags go right after `run`, before the script and its options.
+        _close_on_exec()
+        os.execv(sys.executable, [sys.executable, *argv[1:at], *classroom.serve_flags(policy, addresses), *argv[at:]])
+    urls = [classroom.join_url(a, room.port()) for a in addresses] or [classroom.join_url("localhost", room.port())]
+    print(f"\n  hubdemo classroom. Students open {' or '.join(urls)}\n"
+          f"  (same network; the browser warns once about the self-made certificate: Advanced, Proceed).\n"
+          f"  Certificate fingerprint: {classroom.fingerprint(st.get_option('server.sslCertFile'))}\n"
+          f"  Teacher's page: {urls[0]}teacher  passphrase: {policy.passphrase}\n", flush=True)
+    print(classroom.qr_terminal(urls[0]), flush=True)
+
+
+def _close_on_exec() -> None:
+    """Streamlit's listening socket is inheritable: the started-again server must get the port, not it."""
+    import stat
+    fds = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+    for fd in map(int, os.listdir(fds)):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.set_inheritable(fd, False)
+        except OSError:
+            pass
 
 
 if __name__ == "__main__":
@@ -43,4 +84,5 @@ if __name__ == "__main__":
 else:  # Imported by `streamlit run` to find the server: warm up while it starts.
     import warmup
 
+    serve_classroom()
     app = st.App(__file__, lifespan=warmup.lifespan)

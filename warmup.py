@@ -24,6 +24,9 @@ def warm_up() -> None:
         handle = models.resolve_handle(models.DEFAULT_CLASSIFIER)
         cached.classify(handle, images.SAMPLE_NAME, images.sample_photo())
         from hubdemo import charts  # noqa: F401  (altair and pandas, for the page's charts)
+        import room
+        if room.policy().on:
+            room.trainers().warm()  # The class's training workers load TensorFlow now, not at the first run.
     except Exception:  # The page loads the model again and shows any error to the user.
         LOG.exception("warming up the default model failed")
 

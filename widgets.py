@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import runpy
+import shutil
 from pathlib import Path
 
 import streamlit as st
 
 import cached
-from hubdemo import charts, datasets, images, models
+import room
+from hubdemo import charts, datasets, models
 from hubdemo.errors import HubDemoError
 
 ROUTER = Path(__file__).with_name("streamlit_app.py")
@@ -24,6 +26,7 @@ ZIP = "Upload a .zip"
 BUILD = "Build your own (photos or camera)"
 FLOWERS = "TF Flowers (the tutorial's; download)"
 SOURCES = (DIGITS, FOLDER, ZIP, BUILD, FLOWERS)
+PROJECT = "The class project"
 
 
 def use_router() -> None:
@@ -130,9 +133,13 @@ def _load_ui(load, handle: str, what: str):
 def dataset_ui() -> datasets.Dataset | None:
     """Pick a dataset from any source; returns it, or None (after saying why) when there is none yet."""
     default_folder = st.session_state.get("default_data")
-    source = st.radio("Dataset", SOURCES, horizontal=True,
-                      **remembered("dataset_source", FOLDER if default_folder else DIGITS))
+    project = room.project()
+    sources = (*SOURCES, PROJECT) if project is not None else SOURCES
+    source = st.radio("Dataset", sources, horizontal=True,
+                      **remembered("dataset_source", FOLDER if default_folder else DIGITS, options=sources))
     try:
+        if source == PROJECT:
+            return project_dataset_ui(project)
         if source == DIGITS:
             with st.spinner("Preparing the handwritten digits (first time only)…"):
                 return cached.digits_dataset()
@@ -149,6 +156,10 @@ def dataset_ui() -> datasets.Dataset | None:
 
 
 def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
+    policy = room.policy()
+    if policy.on:
+        st.caption("The teacher's dataset folders: " + ", ".join(f"`{r}`" for r in policy.data_roots)
+                   if policy.data_roots else "The teacher shared no folders: use another source.")
     folder = st.text_input("Folder path", placeholder="/home/me/flower_photos",
                            help="A folder with one subfolder per class: `flowers/daisy/*.jpg`, "
                                 "`flowers/roses/*.jpg`…",
@@ -156,15 +167,21 @@ def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
     if not folder:
         st.info("Type the path of a folder that has one subfolder of photos per class (or of a .zip of one).")
         return None
+    folder = str(policy.check_folder(folder))
     with st.spinner("Reading the folder…"):
         return cached.folder_dataset(folder, datasets.folder_signature(folder))
 
 
 def _zip_ui() -> datasets.Dataset | None:
     upload = st.file_uploader("A .zip with one folder per class", type=["zip"], key="dataset_zip")
-    if upload is not None:
+    if upload is not None and st.session_state.get("kept_zip_id") != upload.file_id:  # Once per upload.
         with st.spinner("Checking and extracting the archive…"):
-            st.session_state["kept_zip_dataset"] = cached.zip_dataset(upload.getvalue(), upload.name)
+            data = upload.getvalue()
+            dest, needed = room.zip_destination(data, "uploads", f"{upload.name} unpacked")
+            st.session_state["kept_zip_dataset"] = datasets.load_zip(data, name=upload.name, dest=dest,
+                                                                     max_bytes=needed)
+            st.session_state["kept_zip_id"] = upload.file_id
+            room.release([upload])  # Extracted to disk: the archive's bytes need not stay in memory.
     dataset = st.session_state.get("kept_zip_dataset")
     if dataset is None:
         st.info("Upload a .zip whose folders are the classes, e.g. daisy/1.jpg, roses/2.jpg "
@@ -173,56 +190,67 @@ def _zip_ui() -> datasets.Dataset | None:
 
 
 def _builder_ui() -> datasets.Dataset | None:
-    """Teachable-Machine style: name classes, add photos to each by upload or camera, see them as thumbnails."""
-    classes: dict[str, dict[str, tuple[str, bytes]]] = st.session_state.setdefault("built_classes", {})
+    """Teachable-Machine style: name classes, add photos to each by upload or camera, see them as thumbnails.
+
+    The photos are written to this session's workspace as they arrive, not kept in the server's memory.
+    """
+    folder = room.folder("built")
     with st.form("new_class", clear_on_submit=True, border=False):
         name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
         new = name_col.text_input("New class name", placeholder="e.g. cat", key="new_class_name")
         if button_col.form_submit_button("Add class") and new.strip():
-            classes.setdefault(new.strip(), {})
-    for name in list(classes):
-        photos = classes[name]
-        _collect_photos(name, photos)  # Before the header, so its count includes what was just added.
+            (folder / datasets.clean_class_name(new)).mkdir(exist_ok=True)
+    for name in datasets.built_classes(folder):
+        _collect_photos(folder, name)  # Before the header, so its count includes what was just added.
+        photos = datasets.built_classes(folder)[name]
+        batch = st.session_state.get(f"build_batch_{name}", 0)
         with st.expander(f"{name}: {count(len(photos), 'photo')}", expanded=len(photos) < 2):
-            st.file_uploader(f"Photos of {name}", accept_multiple_files=True, key=f"build_up_{name}")
+            st.file_uploader(f"Photos of {name}", accept_multiple_files=True, key=f"build_up_{name}_{batch}")
             if st.toggle("Camera", key=f"build_cam_on_{name}"):
-                st.camera_input(f"A photo of {name}", key=f"build_cam_{name}")
-            _thumbnails_ui(list(photos))
+                st.camera_input(f"A photo of {name}", key=f"build_cam_{name}_{batch}")
+            _thumbnails_ui(photos)
             if st.button(f"Remove class {name}", key=f"build_rm_{name}"):
-                del classes[name]
+                shutil.rmtree(folder / name, ignore_errors=True)
                 st.rerun()
+    classes = datasets.built_classes(folder)
     if not classes:
         st.info("Add a class, then photos of it. Two classes with a few photos each are enough to start.")
         return None
-    as_lists = {name: list(photos.values()) for name, photos in classes.items()}
-    if all(as_lists.values()):
-        st.download_button("Download this dataset as .zip", datasets.build_zip(as_lists),
+    if all(classes.values()):
+        st.download_button("Download this dataset as .zip", lambda: datasets.build_zip(folder), on_click="ignore",
                            file_name="my_dataset.zip", mime="application/zip")
-    return cached.built_dataset(as_lists)
+    return cached.built_dataset(str(folder), datasets.folder_signature(folder), "my dataset")
 
 
-def _collect_photos(name: str, photos: dict) -> None:
-    """Add what the class's uploader and camera hold (their state is current before they are drawn)."""
-    added = [(f.file_id, f.name, f) for f in st.session_state.get(f"build_up_{name}") or []]
-    shot = st.session_state.get(f"build_cam_{name}") if st.session_state.get(f"build_cam_on_{name}") else None
+def _collect_photos(folder: Path, name: str) -> None:
+    """Write what the class's uploader and camera hold to its folder, then empty them.
+
+    Their state is current before they are drawn, so the header's count
+    includes what was just added. Streamlit is told to let go of the photos'
+    bytes (they live on disk only, not in the server's memory), and the
+    uploader and camera are drawn again, empty, under a new key.
+    """
+    batch = st.session_state.get(f"build_batch_{name}", 0)
+    added = [(f.name, f) for f in st.session_state.get(f"build_up_{name}_{batch}") or []]
+    shot = st.session_state.get(f"build_cam_{name}_{batch}") if st.session_state.get(f"build_cam_on_{name}") else None
     if shot is not None:
-        added.append((shot.file_id, "camera.jpg", shot))
-    thumbs = st.session_state.setdefault("built_thumbs", {})
-    for file_id, filename, upload in added:
-        if file_id not in photos:
-            photos[file_id] = (filename, upload.getvalue())
-            thumbs[file_id] = images.small_square(photos[file_id][1], THUMB_SIZE)  # Once per photo.
+        added.append(("camera.jpg", shot))
+    for filename, upload in added:
+        room.make_room(upload.size, "this photo")
+        datasets.add_built_photo(folder, name, upload.file_id, filename, upload.getvalue())
+    if added:
+        room.release(upload for _, upload in added)
+        st.session_state[f"build_batch_{name}"] = batch + 1
 
 
 THUMB_SIZE = 96
 
 
-def _thumbnails_ui(file_ids: list[str], per_row: int = 8) -> None:
+def _thumbnails_ui(photos: list[Path], per_row: int = 8) -> None:
     """Small squares of the photos a class has, so a wrong one stands out."""
-    thumbs = st.session_state.get("built_thumbs", {})
-    for start in range(0, len(file_ids), per_row):
-        for column, file_id in zip(st.columns(per_row), file_ids[start:start + per_row]):
-            thumb = thumbs.get(file_id)
+    for start in range(0, len(photos), per_row):
+        for column, path in zip(st.columns(per_row), photos[start:start + per_row]):
+            thumb = cached.thumbnail(str(path), THUMB_SIZE)
             if thumb is None:
                 column.caption(":material/broken_image: not a photo")
             else:
@@ -245,6 +273,32 @@ def _flowers_ui() -> datasets.Dataset | None:
         bar.empty()
     st.session_state["kept_flowers_dataset"] = dataset
     return dataset
+
+
+def project_dataset_ui(project) -> datasets.Dataset:
+    """The class project's photos so far (read again when one comes or goes)."""
+    st.caption(f"Join code **{project.code}**: the photos the whole class added (Class project page).")
+    return cached.built_dataset(str(project.folder), datasets.folder_signature(project.folder),
+                                f"class project {project.code}")
+
+
+def project_counts_ui(project) -> dict:
+    """The class project's photos per class as a bar chart; returns the photos."""
+    photos = project.photos()
+    st.altair_chart(charts.class_counts({name: len(files) for name, files in photos.items()}))
+    return photos
+
+
+def removable_photos_ui(project, items: list[tuple[Path, str]], button: str, icon: str, per_row: int = 6) -> None:
+    """Thumbnails of class-project photos, each captioned, each with a button that removes it."""
+    for start in range(0, len(items), per_row):
+        for column, (path, caption) in zip(st.columns(per_row), items[start:start + per_row]):
+            thumb = cached.thumbnail(str(path), 120)
+            if thumb is not None:
+                column.image(thumb, caption=caption)
+            if column.button(button, key=f"rm_{path.name}", icon=icon):
+                project.remove(path)
+                st.rerun()
 
 
 def summary_ui(dataset: datasets.Dataset) -> None:

@@ -87,6 +87,20 @@ def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
     return dest
 
 
+def zip_expanded_size(source) -> int:
+    """The bytes a .zip declares it expands to (checked against what is written while extracting).
+
+    Raises:
+        HubDemoError: not a readable .zip.
+    """
+    try:
+        with zipfile.ZipFile(source) as archive:
+            return sum(m.file_size for m in archive.infolist() if not m.is_dir() and not is_junk(m.filename))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as err:
+        raise HubDemoError(f"The file is not a readable .zip archive ({err}). Make the archive again "
+                           "and upload it once more.") from err
+
+
 def extract_tar(path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
                 max_files: int = MAX_FILES) -> Path:
     """Extract a .tar/.tgz into ``dest`` with the same checks as :func:`extract_zip`."""

@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,10 +186,14 @@ def _with_warnings(dataset: Dataset) -> Dataset:
     return dataclasses.replace(dataset, warnings=tuple(warnings))
 
 
-def load_zip(data: bytes, *, name: str = "upload.zip") -> Dataset:
-    """Check and extract an uploaded .zip into the workspace (once per content), then read it."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    folder = archives.extract_zip(io.BytesIO(data), paths.workspace_dir() / "uploads" / digest)
+def load_zip(data: bytes, *, name: str = "upload.zip", dest: Path | None = None,
+             max_bytes: int = archives.MAX_TOTAL_BYTES) -> Dataset:
+    """Check and extract an uploaded .zip (once per content), then read it.
+
+    Into ``dest`` (a session's folder, see :mod:`hubdemo.workspace`), else the shared workspace.
+    """
+    dest = dest or paths.workspace_dir() / "uploads" / hashlib.sha256(data).hexdigest()[:16]
+    folder = archives.extract_zip(io.BytesIO(data), dest, max_total_bytes=max_bytes)
     return load_folder(folder, name=Path(name).stem)
 
 
@@ -214,28 +219,62 @@ def load_source(path: str | Path) -> Dataset:
 
 # --- Built in the browser -----------------------------------------------------------------
 
-def _clean_class_name(name: str) -> str:
-    cleaned = "".join(c for c in name.strip() if c.isalnum() or c in " -_").strip()
-    if not cleaned:
-        raise HubDemoError(f"'{name}' cannot be a class name: use letters, digits, spaces, - or _.")
+def clean_class_name(name: str) -> str:
+    """A class name typed by a user, usable as a folder name: any language, spaces and emoji kept.
+
+    Only what a folder name cannot hold goes: slashes, control characters and
+    leading dots (hidden files).
+    """
+    cleaned = "".join(c for c in name if c not in "/\\" and c.isprintable()).strip().lstrip(".").strip()
+    if not cleaned or len(cleaned.encode()) > 200:
+        raise HubDemoError(f"'{name}' cannot be a class name: give a short name, e.g. 'cat' or '猫'.")
     return cleaned
 
 
-def build_zip(classes: dict[str, list[tuple[str, bytes]]]) -> bytes:
-    """A .zip in the tutorial's layout (``class/photo.jpg``) of photos collected in the browser."""
+_PHOTO_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def add_built_photo(folder: Path, class_name: str, photo_id: str, filename: str, data: bytes) -> Path:
+    """Write one photo added in the browser to ``folder/<class>/`` (once per ``photo_id``); returns its path.
+
+    Photos live on disk, in the session's workspace, not in the server's memory.
+    """
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".jpg"
+    class_dir = folder / clean_class_name(class_name)
+    class_dir.mkdir(parents=True, exist_ok=True)
+    path = class_dir / f"{_PHOTO_ID.sub('', photo_id)[:64] or 'photo'}{suffix}"
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.partial")
+        tmp.write_bytes(data)
+        tmp.rename(path)
+    return path
+
+
+def built_classes(folder: Path) -> dict[str, list[Path]]:
+    """The classes built so far in ``folder`` (empty ones too), each with its photos, oldest first."""
+    if not folder.is_dir():
+        return {}
+    return {d.name: sorted((p for p in d.iterdir() if p.is_file() and not archives.is_junk(p.name)),
+                           key=lambda p: p.stat().st_mtime_ns)
+            for d in sorted(folder.iterdir(), key=lambda d: d.stat().st_mtime_ns)
+            if d.is_dir() and not archives.is_junk(d.name)}
+
+
+def build_zip(folder: Path) -> bytes:
+    """A .zip in the tutorial's layout (``class/photo.jpg``) of the photos built in ``folder``."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # Photos are compressed already.
-        for class_name, photos in classes.items():
-            folder = _clean_class_name(class_name)
-            for index, (filename, data) in enumerate(photos):
-                archive.writestr(f"{folder}/{index:04d}{Path(filename).suffix.lower() or '.jpg'}", data)
+        for class_name, photos in built_classes(folder).items():
+            for index, path in enumerate(photos):
+                archive.write(path, f"{class_name}/{index:04d}{path.suffix}")
     return buffer.getvalue()
 
 
-def load_built(classes: dict[str, list[tuple[str, bytes]]], *, name: str = "my dataset") -> Dataset:
-    """The classes built in the browser, written to the workspace and read like any folder."""
-    _check_counts({name: len(photos) for name, photos in classes.items()})
-    return dataclasses.replace(load_zip(build_zip(classes)), name=name)
+def load_built(folder: Path, *, name: str = "my dataset") -> Dataset:
+    """The classes built in the browser (written by :func:`add_built_photo`), read like any folder."""
+    _check_counts({c: len(p) for c, p in built_classes(folder).items()})
+    return load_folder(folder, name=name)
 
 
 # --- Built-in: handwritten digits ---------------------------------------------------------

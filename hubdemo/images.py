@@ -108,14 +108,6 @@ def load_for_model(data: bytes, size: int, name: str = "image", *, out: np.ndarr
     return np.divide(load_pixels(data, size, name), np.float32(255), out=out)
 
 
-def small_square(data: bytes, size: int, name: str = "image") -> Image.Image | None:
-    """The whole image squeezed to ``size``×``size`` as the model sees it, for thumbnails; None if unreadable."""
-    try:
-        return read_image(data, name, at_least=size).resize((size, size), Image.BILINEAR)
-    except HubDemoError:
-        return None
-
-
 def from_array(rgb: np.ndarray, size: int) -> np.ndarray:
     """An RGB uint8 frame (a camera's) as model input: resized whole to ``size``×``size``, floats in [0, 1].
 

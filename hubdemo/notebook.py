@@ -118,11 +118,13 @@ features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in 
                            for i in range(0, len(files), 32)])
 tf_keras.utils.set_random_seed(SEED)  # Same seed, same starting weights, same order of photos: same result.
 head = tf_keras.Sequential([tf_keras.Input((features.shape[1],))]
-                           + ([tf_keras.layers.Dropout(DROPOUT)] if DROPOUT else [])
-                           + [tf_keras.layers.Dense(len(class_names), activation="softmax")])
+                           + ([tf_keras.layers.Dropout(DROPOUT, seed=SEED)] if DROPOUT else [])
+                           + [tf_keras.layers.Dense(len(class_names), activation="softmax",
+                                                    kernel_initializer=tf_keras.initializers.GlorotUniform(seed=SEED))])
 head.compile(tf_keras.optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", ["accuracy"])
-history = head.fit(features[train_idx], labels[train_idx], batch_size=BATCH_SIZE, epochs=EPOCHS,
-                   validation_data=(features[val_idx], labels[val_idx]), shuffle=True, verbose=2)'''
+train_ds = (tf.data.Dataset.from_tensor_slices((features[train_idx], labels[train_idx]))
+            .shuffle(len(train_idx), seed=SEED, reshuffle_each_iteration=True).batch(BATCH_SIZE))
+history = head.fit(train_ds, epochs=EPOCHS, validation_data=(features[val_idx], labels[val_idx]), verbose=2)'''
 
 
 def whole_network_code(config: TrainConfig) -> str:
@@ -135,8 +137,9 @@ def whole_network_code(config: TrainConfig) -> str:
 feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3), trainable={config.fine_tune})
 tf_keras.utils.set_random_seed(SEED)
 {augment}head = tf_keras.Sequential([tf_keras.Input((feature_layer.compute_output_shape((None, IMAGE_SIZE, IMAGE_SIZE, 3))[-1],))]
-                           + ([tf_keras.layers.Dropout(DROPOUT)] if DROPOUT else [])
-                           + [tf_keras.layers.Dense(len(class_names), activation="softmax")])
+                           + ([tf_keras.layers.Dropout(DROPOUT, seed=SEED)] if DROPOUT else [])
+                           + [tf_keras.layers.Dense(len(class_names), activation="softmax",
+                                                    kernel_initializer=tf_keras.initializers.GlorotUniform(seed=SEED))])
 model = tf_keras.Sequential([tf_keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3)), feature_layer, *head.layers])
 model.compile(tf_keras.optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", ["accuracy"])
 pixels = np.stack([(load(f, IMAGE_SIZE) * 255).round().astype(np.uint8) for f in files])  # uint8: a quarter the memory.

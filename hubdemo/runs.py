@@ -104,7 +104,7 @@ class RunSnapshot:
         if self.status == "extracting":
             done, total = self.extracted
             return done / total if total else 0.0
-        if self.status == "starting" or not self.steps_per_epoch:
+        if self.status in ("queued", "starting") or not self.steps_per_epoch:
             return 0.0
         total = self.total_epochs * self.steps_per_epoch
         return min(1.0, ((self.epoch * self.steps_per_epoch) + self.step) / total)
@@ -119,6 +119,8 @@ class RunSnapshot:
 
     def progress_text(self) -> str:
         """What the progress bar says; its epoch always agrees with :attr:`fraction_done`."""
+        if self.status == "queued":
+            return self.message or "Waiting for a free trainer…"
         if self.status == "starting":
             return "Getting ready: loading the model…"
         if self.status == "extracting":
@@ -137,7 +139,7 @@ class Run:
 
     The training thread calls the ``set_*``/``record_*`` methods and never
     Streamlit; the page reads :meth:`snapshot` and calls :meth:`stop`.
-    ``status`` goes starting → extracting → training → done | stopped | error.
+    ``status`` goes (queued →) starting → extracting → training → done | stopped | error.
     When it ends, ``evaluation`` and ``seconds`` are set, and ``model`` (a
     ``training.TrainedModel``) until a newer run pushes it out of memory.
     """
@@ -206,7 +208,12 @@ class Run:
         return (self.dataset_key, self.config, self.feature_handle) == (dataset_key, config, feature_handle)
 
     def stop(self) -> None:
+        """Stop after the current batch; a run still waiting in the queue is cancelled at once."""
         self.stop_event.set()
+        with self._lock:
+            if self._status == "queued":
+                self._status, self._message = "stopped", "Cancelled while waiting for a trainer: nothing was trained."
+                self._finished = time.monotonic()
 
     @property
     def status(self) -> str:
@@ -215,7 +222,7 @@ class Run:
 
     @property
     def running(self) -> bool:
-        return self.status in ("starting", "extracting", "training")
+        return self.status in ("queued", "starting", "extracting", "training")
 
     def set_status(self, status: str, message: str = "") -> None:
         with self._lock:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hubdemo import archives, bundled, models, paths
+from hubdemo import archives, bundled, model_safety, models, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.export import LABELS_FILE, METADATA_FILE
 
@@ -115,26 +115,32 @@ def _cam_weights(restored, metadata: dict, num_classes: int):
     return kernel.numpy().astype(np.float32), bias.numpy().astype(np.float32)
 
 
-def open_zip(data: bytes, name: str = "export.zip") -> SavedExport:
-    """Check, extract (into the workspace, once per content) and open an uploaded export .zip.
+def open_zip(data: bytes, name: str = "export.zip", *, dest: Path | None = None,
+             max_bytes: int = archives.MAX_TOTAL_BYTES) -> SavedExport:
+    """Check, extract (once per content) and open an uploaded export .zip.
+
+    Into ``dest`` (a session's folder, see :mod:`hubdemo.workspace`), else the
+    shared workspace. An archive comes from anyone, so its graph is checked
+    (:mod:`hubdemo.model_safety`) before TensorFlow loads it.
 
     Raises:
-        HubDemoError: the archive is damaged or hostile, holds no export, or
-            the export inside fails :func:`open_folder`'s checks. Nothing of it
-            is kept then.
+        HubDemoError: the archive is damaged or hostile, holds no export, a
+            model that could touch files or run code, or the export inside
+            fails :func:`open_folder`'s checks. Nothing of it is kept then.
     """
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = extracted_dir() / digest
+    target = dest or extracted_dir() / hashlib.sha256(data).hexdigest()[:16]
     fresh = not target.exists()
-    archives.extract_zip(io.BytesIO(data), target)
+    archives.extract_zip(io.BytesIO(data), target, max_total_bytes=max_bytes)
     try:
-        export = open_folder(_find_export(target, name))
+        folder = _find_export(target, name)
+        model_safety.check(folder, name)
+        export = open_folder(folder)
     except HubDemoError:
         if fresh:
             shutil.rmtree(target, ignore_errors=True)
         raise
     os.utime(target)  # Newest first when old extractions are cleaned.
-    _prune(extracted_dir(), KEEP_EXTRACTED)
+    _prune(target.parent, KEEP_EXTRACTED)
     return export
 
 

@@ -20,7 +20,7 @@ from hubdemo import bundled, datasets, evaluation, models, pipeline
 from hubdemo.errors import HubDemoError
 from hubdemo.features import FeatureExtractor
 from hubdemo.runs import Run, TrainConfig
-from hubdemo.tf import tf_keras
+from hubdemo.tf import tf, tf_keras
 
 
 class LiveStats(tf_keras.callbacks.Callback):
@@ -76,12 +76,18 @@ class TrainedModel(models.TransferClassifier):
         return super().file_probabilities(files)
 
 
-def build_head(feature_dim: int, num_classes: int, dropout: float):
-    """The new classification layer (plus optional dropout) on top of the features."""
+def build_head(feature_dim: int, num_classes: int, dropout: float, seed: int = 0):
+    """The new classification layer (plus optional dropout) on top of the features.
+
+    Its random parts take ``seed`` themselves, so its starting weights do not
+    depend on what other threads of the server drew from TensorFlow's global
+    random state meanwhile: same seed, same model, even with a class using the app.
+    """
     layers = [tf_keras.Input((feature_dim,), name="features")]
     if dropout:
-        layers.append(tf_keras.layers.Dropout(dropout, name="dropout"))
-    layers.append(tf_keras.layers.Dense(num_classes, activation="softmax", name="classifier"))
+        layers.append(tf_keras.layers.Dropout(dropout, seed=seed, name="dropout"))
+    layers.append(tf_keras.layers.Dense(num_classes, activation="softmax", name="classifier",
+                                        kernel_initializer=tf_keras.initializers.GlorotUniform(seed=seed)))
     return tf_keras.Sequential(layers, name="head")
 
 
@@ -139,9 +145,7 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     else:
         done = _train_on_images(dataset, split, run)
     trained, val_idx, val_probs = done
-    if run.feature_handle == bundled.FEATURES_HANDLE and not (config.fine_tune or config.from_scratch):
-        # The bundled network's own weights under a linear layer: Grad-CAM can look inside.
-        trained.cam_weights = tuple(w.astype(np.float32) for w in trained.model.get_layer("classifier").get_weights())
+    _set_cam_weights(trained, run)
     labels = np.asarray(dataset.labels, dtype=np.int32)
     run.model = trained
     run.evaluation = evaluation.evaluate(val_probs, labels[val_idx], dataset.class_names,
@@ -170,18 +174,61 @@ def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtracto
     # Seeded just before the head is made: loading a model can draw random numbers too, and then the result
     # would depend on whether the feature extractor was loaded already (the notebook's code does the same).
     tf_keras.utils.set_random_seed(config.seed)
-    head = build_head(extractor.dim, len(dataset.class_names), config.dropout)
+    head = build_head(extractor.dim, len(dataset.class_names), config.dropout, config.seed)
     head.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
     run.set_status("training")
-    head.fit(feats[train_idx], labels[train_idx], batch_size=config.batch_size, epochs=config.epochs,
-             validation_data=(feats[val_idx], labels[val_idx]), shuffle=True, verbose=0,
+    # Shuffled by a seeded dataset, not fit(shuffle=True): its order then depends on this run's seed alone.
+    train_ds = (tf.data.Dataset.from_tensor_slices((feats[train_idx], labels[train_idx]))
+                .shuffle(len(train_idx), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size))
+    head.fit(train_ds, epochs=config.epochs, validation_data=(feats[val_idx], labels[val_idx]), verbose=0,
              callbacks=[LiveStats(run, -(-len(train_idx) // config.batch_size))])
     val_probs = head(feats[val_idx], training=False).numpy()
-    # The frozen module is shared with the extractor (no second load): nothing trains it.
+    return _on_extractor(head, extractor, dataset.class_names), val_idx, val_probs
+
+
+def _on_extractor(head, extractor: FeatureExtractor, class_names) -> TrainedModel:
+    """The trained head on the extractor's frozen module (shared, not loaded again: nothing trains it)."""
     feature_layer, size = models.keras_layer(extractor.layer.resolved_object, trainable=False)
-    trained = TrainedModel(assemble(feature_layer, head, size), dataset.class_names, size, feature_handle=handle,
-                           head=head, extractor=extractor)
-    return trained, val_idx, val_probs
+    return TrainedModel(assemble(feature_layer, head, size), class_names, size, feature_handle=extractor.handle,
+                        head=head, extractor=extractor)
+
+
+def _backbone(run: Run):
+    """The network under the head when the whole of it runs: random weights from scratch, else the handle's."""
+    if run.config.from_scratch:
+        from hubdemo.lite0 import DEFAULT_SIZE, build_efficientnet_lite0
+        return build_efficientnet_lite0(include_top=False, weights=None), DEFAULT_SIZE
+    return models.load_layer(run.feature_handle, trainable=run.config.fine_tune)
+
+
+def _set_cam_weights(trained: TrainedModel, run: Run) -> None:
+    if run.feature_handle == bundled.FEATURES_HANDLE and not (run.config.fine_tune or run.config.from_scratch):
+        # The bundled network's own weights under a linear layer: Grad-CAM can look inside.
+        trained.cam_weights = tuple(w.astype(np.float32) for w in trained.model.get_layer("classifier").get_weights())
+
+
+def learned_weights(trained: TrainedModel) -> list[np.ndarray]:
+    """What training changed, as arrays (what a worker process sends back): the head's, or the whole model's."""
+    return (trained.head if trained.head is not None else trained.model).get_weights()
+
+
+def rebuild(run: Run, class_names, weights: list[np.ndarray], extractor: FeatureExtractor | None = None) -> TrainedModel:
+    """The model of ``run`` made again in this process from :func:`learned_weights` (trained in another)."""
+    config, handle = run.config, run.feature_handle
+    if config.uses_cached_features:
+        extractor = extractor if extractor is not None and extractor.handle == handle else FeatureExtractor(handle)
+        head = build_head(extractor.dim, len(class_names), config.dropout, config.seed)
+        head.set_weights(weights)
+        trained = _on_extractor(head, extractor, class_names)
+    else:
+        backbone, size = _backbone(run)
+        head = build_head(int(backbone.compute_output_shape((None, size, size, 3))[-1]), len(class_names),
+                          config.dropout, config.seed)
+        model = assemble(backbone, head, size)
+        model.set_weights(weights)
+        trained = TrainedModel(model, class_names, size, feature_handle=handle)
+    _set_cam_weights(trained, run)
+    return trained
 
 
 def _train_on_images(dataset, split, run: Run):
@@ -191,13 +238,10 @@ def _train_on_images(dataset, split, run: Run):
     labels = np.asarray(dataset.labels, dtype=np.int32)
     if config.from_scratch:
         run.set_status("starting", "Building the network with random weights…")
-        from hubdemo.lite0 import DEFAULT_SIZE, build_efficientnet_lite0
-        backbone, size = build_efficientnet_lite0(include_top=False, weights=None), DEFAULT_SIZE
-    else:
-        backbone, size = models.load_layer(handle, trainable=config.fine_tune)
+    backbone, size = _backbone(run)
     tf_keras.utils.set_random_seed(config.seed)  # As for the head on features: after loading, before building.
     head = build_head(int(backbone.compute_output_shape((None, size, size, 3))[-1]), len(dataset.class_names),
-                      config.dropout)
+                      config.dropout, config.seed)
     model = assemble(backbone, head, size)
     model.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
     skip_log = pipeline.SkipLog()

@@ -14,7 +14,7 @@ choice = model_picker.classifier_picker_ui("grid")
 if choice is not None and choice.mine is not None:
     st.title(f"Dataset grid: how right is {widgets.plain(choice.label)}?")
     st.markdown("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
-                f"your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
+                "your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
                 "see the true class.")
 else:
     st.title("Dataset grid: what does ImageNet make of your classes?")

@@ -1,10 +1,12 @@
 """Train: a new last layer on the ImageNet model's features (transfer learning), live; every run kept, checked, exported."""
 
 import dataclasses
+from pathlib import Path
 
 import streamlit as st
 
 import model_picker
+import room
 import widgets
 from hubdemo import bundled, charts, datasets, export, models, notebook, runs, training
 from hubdemo.errors import HubDemoError
@@ -68,7 +70,9 @@ def live_ui(run: Run) -> None:
     if run.running:
         bar, stop = st.columns([5, 1], vertical_alignment="center")
         bar.progress(snap.fraction_done, snap.progress_text())
-        if stop.button("Stop", icon=":material/stop_circle:", key="stop_training", width="stretch"):
+        queued = snap.status == "queued"
+        if stop.button("Cancel" if queued else "Stop", icon=":material/stop_circle:", key="stop_training",
+                       width="stretch"):
             run.stop()
     elif snap.status == "error":
         widgets.show_error(snap.message)
@@ -144,7 +148,7 @@ def scratch_ui(run: Run, dataset: datasets.Dataset) -> None:
         scratch = model_picker.runs().new(dataclasses.replace(run.config, from_scratch=True),
                                           feature_handle=run.feature_handle, dataset_name=dataset.name,
                                           dataset_key=dataset.fingerprint)
-        training.start(dataset, scratch)
+        room.start_training(dataset, scratch)
         st.rerun()
 
 
@@ -182,7 +186,7 @@ def export_ui(run: Run) -> None:
             bar = st.progress(0.0)
             try:
                 report = export.export_run(
-                    run, export.exports_dir() / export.export_name(run.label),
+                    run, room.exports_dir() / export.export_name(run.label),
                     progress=lambda step, done, total: bar.progress(done / total, f"{step}…"))
             except HubDemoError as err:
                 status.update(label="The export failed", state="error")
@@ -195,7 +199,8 @@ def export_ui(run: Run) -> None:
 
 def export_result_ui(report: export.ExportReport, run: Run) -> None:
     folder = report.folder
-    st.success(f"Saved to `{folder}`. Reloaded and compared on {widgets.count(report.checked, 'validation photo')}: "
+    where = "Saved for you (download it below)" if room.policy().on else f"Saved to `{folder}`"
+    st.success(f"{where}. Reloaded and compared on {widgets.count(report.checked, 'validation photo')}: "
                f"largest difference in predictions **{report.reload_max_abs_diff:.1e}**"
                + (" (identical)." if report.reload_max_abs_diff == 0 else "."), icon=":material/verified:")
     st.table([{"File": c.file, "TFLite model": c.kind, "Size": f"{c.size_bytes / 1e6:.1f} MB",
@@ -209,7 +214,8 @@ def export_result_ui(report: export.ExportReport, run: Run) -> None:
                                file_name=f"{folder.name}-{check.file.replace('.tflite', '')}.zip",
                                mime="application/zip", icon=":material/smartphone:", width="stretch",
                                key=f"download_{check.file}", on_click="ignore")
-    st.code(export.usage_snippet(folder, run.model.input_size), language="python")
+    shown = Path(folder.name) if room.policy().on else folder  # A student unzips the download: no server path.
+    st.code(export.usage_snippet(shown, run.model.input_size), language="python")
 
 
 def runs_ui(book: RunBook) -> None:
@@ -272,7 +278,7 @@ if st.button("Train", icon=":material/play_arrow:", type="primary", key="train",
     try:
         config.check()
         run = book.new(config, feature_handle=handle, dataset_name=dataset.name, dataset_key=dataset.fingerprint)
-        training.start(dataset, run, extractor)
+        room.start_training(dataset, run, extractor)
         st.rerun()  # Lock the settings at once.
     except HubDemoError as err:
         widgets.show_error(err)

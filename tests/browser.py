@@ -3,6 +3,7 @@
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -47,12 +48,15 @@ def streamlit_server(*app_args, timeout=120, env=None):
     log = tempfile.TemporaryFile("w+")
     proc = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env=None if env is None else {**os.environ, **env})
-    url = f"http://localhost:{port}"
+    # A classroom serves HTTPS with its own self-signed certificate: the test trusts it as a student does.
+    https = "--classroom" in app_args
+    url = f"{'https' if https else 'http'}://localhost:{port}"
+    unverified = ssl._create_unverified_context() if https else None
     try:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2, context=unverified).read() == b"ok":
                     break
             except OSError:
                 pass
@@ -75,16 +79,23 @@ def streamlit_server(*app_args, timeout=120, env=None):
 
 
 @contextmanager
-def browser_page(*extra_args, **page_options):
-    """A fresh headless Chromium page (``extra_args``: more Chromium switches, e.g. a fake camera)."""
+def chromium(*extra_args):
+    """A headless Chromium; each ``browser.new_page()`` is a separate user (own cookies, own session)."""
     from playwright.sync_api import sync_playwright
     executable = chromium_path()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
         try:
-            yield browser.new_page(**{"viewport": {"width": 1400, "height": 1000}, **page_options})
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def browser_page(*extra_args, **page_options):
+    """A fresh headless Chromium page (``extra_args``: more Chromium switches, e.g. a fake camera)."""
+    with chromium(*extra_args) as browser:
+        yield browser.new_page(**{"viewport": {"width": 1400, "height": 1000}, **page_options})
 
 
 def fake_camera_args(video) -> list[str]:
@@ -115,11 +126,15 @@ def screenshot(page, path) -> None:
 
 def start_training(page, app_url: str, epochs: int, batch_size: int) -> None:
     """Open the Train page (its --data dataset), set the epochs and batch size, press Train."""
+    from playwright.sync_api import expect
     page.goto(f"{app_url}/train")
     wait_for_app_run(page)
     for label, value in (("Epochs", epochs), ("Batch size", batch_size)):
         box = page.get_by_role("spinbutton", name=label)
         box.fill(str(value))
         box.press("Enter")
+        page.wait_for_timeout(300)  # The rerun the new value starts, before waiting for it to end.
         wait_for_app_run(page)
     page.get_by_role("button", name="Train").click()
+    # The run says the settings it took: a value typed but not yet sent would train with the old one.
+    expect(page.get_by_text(f"{epochs} epochs · batch size {batch_size} ·").first).to_be_visible(timeout=60_000)

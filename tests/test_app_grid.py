@@ -104,10 +104,13 @@ def test_a_dataset_built_in_the_browser(bundled_dir):
         at.button[0].click().run()  # The form's "Add class" button.
     assert "Every class needs at least 2 images" in at.error[0].value
     for name in ("thumbs up", "thumbs down"):
-        uploader = at.file_uploader(key=f"build_up_{name}")
+        uploader = at.file_uploader(key=f"build_up_{name}_0")
         uploader.upload("a.jpg", jpeg(), "image/jpeg").upload("b.jpg", jpeg(30, 30), "image/jpeg")
-    at.file_uploader(key="build_up_thumbs up").upload("c.png", b"not a photo", "image/png")
+    at.file_uploader(key="build_up_thumbs up_0").upload("c.png", b"not a photo", "image/png")
     at.run()
+    # The photos went to disk and the uploaders start empty again: the server keeps no copy in memory.
+    assert not at.file_uploader(key="build_up_thumbs up_1").value
+    assert not at.get("file_uploader") or all(not u.value for u in at.get("file_uploader"))
     assert not at.error and metrics(at)["Classes"] == "2" and metrics(at)["Images"] == "4"
     assert metrics(at)["Skipped files"] == "1"
     # The headers count what was just added (not one rerun behind), and the photos show as thumbnails.

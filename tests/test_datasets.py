@@ -87,14 +87,26 @@ def test_zip_with_an_empty_class_is_explained(tmp_path, monkeypatch):
         datasets.load_zip(zip_of({"cat/1.jpg": jpeg(), "cat/2.jpg": jpeg(), "dog/readme.txt": b"hi"}))
 
 
-def test_classes_built_in_the_browser_round_trip_through_a_zip(tmp_path, monkeypatch):
-    monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
-    classes = {"thumbs up": [("a.JPG", jpeg()), ("b.png", png())], "thumbs/down!": [("c.jpg", jpeg())] * 3}
-    with zipfile.ZipFile(io.BytesIO(datasets.build_zip(classes))) as z:
-        assert sorted(z.namelist()) == ["thumbs up/0000.jpg", "thumbs up/0001.png", "thumbsdown/0000.jpg",
-                                        "thumbsdown/0001.jpg", "thumbsdown/0002.jpg"]
-    data = datasets.load_built(classes, name="gestures")
-    assert data.name == "gestures" and data.counts == {"thumbs up": 2, "thumbsdown": 3}
+def test_classes_built_in_the_browser_are_written_to_disk_and_round_trip_through_a_zip(tmp_path):
+    folder = tmp_path / "built"
+    photos = {"thumbs up": [("a.JPG", jpeg()), ("b.png", png())], "thumbs/down!": [("c.jpg", jpeg())] * 3,
+              "猫 🐱": [("x.jpg", jpeg()), ("y.webp?", jpeg())]}
+    for name, items in photos.items():
+        for index, (filename, data) in enumerate(items):
+            path = datasets.add_built_photo(folder, name, f"id{index}/../", filename, data)
+            assert path.parent.parent == folder and path.read_bytes() == data
+    datasets.add_built_photo(folder, "猫 🐱", "id0/../", "x.jpg", b"changed")  # Once per photo id.
+    assert (folder / "猫 🐱" / "id0.jpg").read_bytes() == jpeg()
+    assert {k: len(v) for k, v in datasets.built_classes(folder).items()} == {
+        "thumbs up": 2, "thumbsdown!": 3, "猫 🐱": 2}
+    with zipfile.ZipFile(io.BytesIO(datasets.build_zip(folder))) as z:
+        assert sorted(z.namelist()) == ["thumbs up/0000.jpg", "thumbs up/0001.png", "thumbsdown!/0000.jpg",
+                                        "thumbsdown!/0001.jpg", "thumbsdown!/0002.jpg", "猫 🐱/0000.jpg",
+                                        "猫 🐱/0001.jpg"]
+    data = datasets.load_built(folder, name="gestures")
+    assert data.name == "gestures" and data.counts == {"thumbs up": 2, "thumbsdown!": 3, "猫 🐱": 2}
+    with pytest.raises(HubDemoError, match="cannot be a class name"):
+        datasets.clean_class_name(" ../ ")
 
 
 def test_built_in_digits_are_real_scans_as_dark_ink_on_light(tmp_path, monkeypatch):

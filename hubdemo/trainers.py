@@ -1,0 +1,254 @@
+"""Training in worker processes, through a bounded queue: a room of students cannot stall the server.
+
+In a classroom every run trains in a separate process at a lower CPU
+priority, at most ``slots`` at once (one per two cores); the rest wait in
+a queue that tells each run its place and lets it be cancelled. A worker
+that crashes or is killed (out of memory) takes only its own run with it:
+the server and every other session carry on, and the run says what
+happened. Workers stay alive between runs with TensorFlow loaded, so a run
+does not pay for a new process every time.
+
+The worker trains with :func:`hubdemo.training.train`, as the app does in
+its own process; its progress calls come back over a pipe into the
+session's :class:`~hubdemo.runs.Run`, then the learnt weights, from which
+:func:`hubdemo.training.rebuild` makes the model in the server.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from hubdemo.runs import Run
+
+NICE = 10  # Below the server's priority: a click is answered before a training step.
+_PROGRESS = ("set_status", "set_extracted", "begin_epoch", "record_batch", "record_epoch")
+
+
+@dataclass
+class _Job:
+    dataset: object
+    run: Run
+    extractor: object = None
+
+
+class TrainerPool:
+    """At most ``slots`` runs train at once, each in a worker process; the others queue in order."""
+
+    def __init__(self, slots: int = max(1, (os.cpu_count() or 2) // 2)):
+        self.slots = slots
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, dataset, run: Run, extractor=None) -> Run:
+        """Queue ``run``; it starts when a slot frees up. Returns at once."""
+        run.set_status("queued", "Waiting for a free trainer…")
+        with self._lock:
+            self._queue.append(_Job(dataset, run, extractor))
+        self._pump()
+        return run
+
+    @property
+    def queued(self) -> int:
+        with self._lock:
+            return sum(job.run.status == "queued" for job in self._queue)
+
+    def warm(self) -> None:
+        """Start every slot's worker now (TensorFlow and the default model load while nobody waits)."""
+        with self._lock:
+            while len(self._idle) + len(self._busy) < self.slots:
+                self._idle.append(_Worker())
+
+    def workers(self) -> list[int]:
+        """The process ids of the workers (a test kills one)."""
+        with self._lock:
+            return [w.process.pid for w in [*self._idle, *self._busy]]
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in [*self._idle, *self._busy]:
+                worker.close()
+
+    def _pump(self) -> None:
+        """Start queued runs while slots are free; tell the others their place in the queue."""
+        with self._lock:
+            self._queue = collections.deque(job for job in self._queue if job.run.status == "queued")
+            while self._queue and len(self._busy) < self.slots:
+                job = self._queue.popleft()
+                worker = self._idle.pop() if self._idle else _Worker()
+                self._busy.add(worker)
+                threading.Thread(target=self._train, args=(worker, job), name="hubdemo-trainer", daemon=True).start()
+            for place, job in enumerate(self._queue, 1):
+                job.run.set_status("queued", f"Waiting for a free trainer: {place} of {len(self._queue)} in the "
+                                             f"queue ({self.slots} run{'s' * (self.slots > 1)} train at a time here).")
+
+    def _train(self, worker: _Worker, job: _Job) -> None:
+        try:
+            worker.train(job)
+        finally:
+            with self._lock:
+                self._busy.discard(worker)
+                if worker.alive:
+                    self._idle.append(worker)
+            self._pump()
+
+
+class _Worker:
+    """One worker process with TensorFlow loaded, and the pipe to it."""
+
+    def __init__(self):
+        # A fresh interpreter (``python -m hubdemo.trainers``), not a fork: no copy of the server's threads or
+        # memory, and nothing of the server's main script runs again. Messages go over a socket pair.
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen([sys.executable, "-m", "hubdemo.trainers", str(theirs.fileno())],
+                                        pass_fds=[theirs.fileno()])
+        theirs.close()
+        self.conn = Connection(ours.detach())
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        self.process.kill()
+
+    def train(self, job: _Job) -> None:
+        """Send the job, relay its progress into the run until the weights come back or the worker dies."""
+        run = job.run
+        run.set_status("starting")
+        try:
+            self.conn.send(("train", job.dataset, run.config, run.feature_handle))
+            stop_sent = False
+            while True:
+                if run.stop_event.is_set() and not stop_sent:
+                    self.conn.send(("stop",))
+                    stop_sent = True
+                if not self.conn.poll(0.2):
+                    if not self.alive:
+                        raise EOFError
+                    continue
+                kind, *rest = self.conn.recv()
+                if kind == "progress":
+                    getattr(run, rest[0])(*rest[1])
+                elif kind == "end":  # Stopped before training began, or failed: no model.
+                    run.set_status(*rest)
+                    return
+                elif kind == "result":
+                    self._adopt(job, *rest)
+                    return
+        except (EOFError, OSError):
+            try:
+                code = self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                code = self.process.wait()
+            run.set_status("error", _crash_message(code))
+
+    @staticmethod
+    def _adopt(job: _Job, weights, evaluation, seconds, status, message) -> None:
+        from hubdemo import training
+        run = job.run
+        run.model = training.rebuild(run, job.dataset.class_names, weights, job.extractor)
+        run.evaluation, run.seconds = evaluation, seconds
+        run.set_status(status, message)
+
+
+def _crash_message(code: int | None) -> str:
+    if code is not None and code < 0:
+        why = {signal.SIGKILL: "it was killed (most often: the computer ran out of memory)",
+               signal.SIGSEGV: "it crashed", signal.SIGTERM: "it was stopped"}.get(-code, f"signal {-code}")
+    else:
+        why = f"it ended with code {code}"
+    return (f"The training process stopped unexpectedly: {why}. Nothing else was affected. Try again, with "
+            "fewer photos or a smaller batch size if it happens again.")
+
+
+# --- In the worker process --------------------------------------------------------------------
+
+class _RelayRun(Run):
+    """A run in the worker whose progress goes over the pipe; the final status waits for the weights."""
+
+    def __init__(self, send, config, feature_handle):
+        super().__init__(config, feature_handle=feature_handle)
+        self._send = send
+
+    def __getattribute__(self, name):
+        attr = super().__getattribute__(name)
+        if name in _PROGRESS:
+            send = super().__getattribute__("_send")
+
+            def relayed(*args):
+                attr(*args)
+                if not (name == "set_status" and args[0] in ("done", "stopped")):
+                    send(("progress", name, args))
+            return relayed
+        return attr
+
+
+def _serve(conn) -> None:
+    """The worker's life: load TensorFlow once, then train each job sent, listening for Stop meanwhile."""
+    try:
+        os.nice(NICE)
+    except OSError:
+        pass
+    import queue
+
+    import hubdemo  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
+    from hubdemo import training
+    from hubdemo.errors import HubDemoError
+
+    lock = threading.Lock()
+    jobs: queue.Queue = queue.Queue()
+    current: list[Run] = []
+
+    def send(message) -> None:
+        with lock:
+            conn.send(message)
+
+    def listen() -> None:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                os._exit(0)  # The server is gone.
+            if message[0] == "stop":
+                for run in current:
+                    run.stop()
+            else:
+                jobs.put(message)
+
+    threading.Thread(target=listen, daemon=True).start()
+    from hubdemo import bundled
+    extractors: dict = {bundled.FEATURES_HANDLE: training.FeatureExtractor(bundled.FEATURES_HANDLE)}  # The usual one, ready.
+    while True:
+        _, dataset, config, handle = jobs.get()
+        run = _RelayRun(send, config, handle)
+        current[:] = [run]
+        try:
+            started = time.monotonic()
+            if config.uses_cached_features and handle not in extractors:
+                extractors[handle] = training.FeatureExtractor(handle)
+            trained = training.train(dataset, run, extractors.get(handle))
+            if trained is None:
+                send(("end", "stopped", "Stopped before training began."))
+                continue
+            send(("result", training.learned_weights(trained), run.evaluation, run.seconds or time.monotonic() - started,
+                  run.status, run.snapshot().message))
+        except HubDemoError as err:
+            send(("end", "error", str(err)))
+        except Exception as err:  # noqa: BLE001 (the run says what failed; the worker lives on)
+            send(("end", "error", f"Training failed: {err.__class__.__name__}: {err}"))
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))

@@ -1,0 +1,231 @@
+"""The Streamlit side of classroom mode: this server's policy, this session's own workspace, the join box.
+
+The rules live in :mod:`hubdemo.classroom` and :mod:`hubdemo.workspace`;
+this module only knows which session is asking.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime import get_instance
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from hubdemo import archives, class_project, classroom
+from hubdemo.class_project import ClassProject
+from hubdemo.runs import RunBook
+from hubdemo.trainers import TrainerPool
+from hubdemo.workspace import LOCAL, Workspace
+
+
+@functools.cache
+def policy() -> classroom.Classroom:
+    """The server's policy, from the options after ``--`` (the same for every session)."""
+    return classroom.from_args(sys.argv[1:])[1]
+
+
+def args():
+    return classroom.from_args(sys.argv[1:])[0]
+
+
+@st.cache_resource(show_spinner=False)
+def workspace() -> Workspace:
+    p = policy()
+    return Workspace(session_quota=p.session_quota, total_quota=p.total_quota)
+
+
+def session_id() -> str:
+    """This browser tab's session (:data:`LOCAL` outside a script run): its files are its own, in any mode."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else LOCAL
+
+
+def active_sessions() -> set[str]:
+    """The sessions the server still holds (a closed tab's goes after a while)."""
+    try:
+        return {info.session.id for info in get_instance()._session_mgr.list_sessions()}
+    except Exception:  # Not running under a server (AppTest): only this session is known.
+        return {session_id()}
+
+
+def folder(kind: str) -> Path:
+    """This session's own folder of one kind (uploads, built, models, exports)."""
+    return workspace().folder(session_id(), kind)
+
+
+def make_room(needed: int, what: str, keep=()) -> None:
+    """Space for ``needed`` more bytes in this session's workspace, or a HubDemoError saying why not."""
+    workspace().make_room(session_id(), needed, active=active_sessions(), keep=keep, what=what)
+
+
+def zip_destination(data: bytes, kind: str, what: str) -> tuple[Path, int]:
+    """Where this session's upload of ``data`` is extracted, and its byte budget; space made first.
+
+    Once per content: the same archive again reuses its folder.
+    """
+    dest = folder(kind) / hashlib.sha256(data).hexdigest()[:16]
+    if dest.exists():
+        dest.touch()  # Newest: cleaned last.
+        return dest, archives.MAX_TOTAL_BYTES
+    needed = archives.zip_expanded_size(io.BytesIO(data))
+    make_room(needed, what)
+    return dest, needed
+
+
+EXPORT_BYTES = 60 * 1024 * 1024  # A Lite0 export: SavedModel ~17 MB, two TFLite files ~18 MB, and room to spare.
+
+
+def exports_dir() -> Path:
+    """Where this session's exports go: its own folder in a classroom (downloaded through the browser)."""
+    from hubdemo import export
+    if not policy().on:
+        return export.exports_dir()
+    make_room(EXPORT_BYTES, "an export")
+    return folder("exports")
+
+
+@st.cache_resource(show_spinner=False)
+def trainers() -> TrainerPool:
+    """The classroom's training workers, shared by every session."""
+    return TrainerPool(policy().trainers)
+
+
+def start_training(dataset, run, extractor=None):
+    """Train ``run``: in a worker process through the class's queue in a classroom, else on a thread here."""
+    if policy().on:
+        return trainers().submit(dataset, run, extractor)
+    from hubdemo import training
+    return training.start(dataset, run, extractor)
+
+
+# --- Every session, for the teacher --------------------------------------------------------
+
+@dataclass
+class SessionEntry:
+    """What the teacher's page sees of a session: its runs, its name, whether it is the teacher's."""
+
+    runs: RunBook
+    name: str = ""
+    teacher: bool = False
+    seen: float = field(default_factory=time.time)
+
+
+@st.cache_resource(show_spinner=False)
+def sessions() -> dict[str, SessionEntry]:
+    """Every session of the class, by id (entries of closed tabs are dropped as they are noticed)."""
+    return {}
+
+
+def register(runs: RunBook) -> SessionEntry | None:
+    """Put this session on the teacher's list (classroom only); called on every page."""
+    if not policy().on:
+        return None
+    entry = sessions().setdefault(session_id(), SessionEntry(runs))
+    entry.runs, entry.seen = runs, time.time()
+    entry.teacher = bool(st.session_state.get("teacher"))
+    return entry
+
+
+def set_name(name: str) -> None:
+    """The name the teacher sees for this session."""
+    entry = register(st.session_state.setdefault("runs", RunBook()))
+    if entry is not None:
+        entry.name = name.strip()[:30]
+
+
+def live_sessions() -> dict[str, SessionEntry]:
+    """The registered sessions still connected; the others are forgotten (and their files cleaned)."""
+    active = active_sessions()
+    table = sessions()
+    for gone in [sid for sid in table if sid not in active]:
+        table.pop(gone, None)
+    workspace().forget_gone(active)
+    return dict(table)
+
+
+def student_name(sid: str) -> str:
+    """What the teacher sees for a session (given its id, or its mark in the class project's file names)."""
+    entry = sessions().get(sid) or next((e for s, e in sessions().items() if class_project.owner(s) == sid), None)
+    return (entry.name if entry and entry.name else f"Student {sid[:4]}") + (" (teacher)" if entry and entry.teacher else "")
+
+
+# --- The class project --------------------------------------------------------------------
+
+class ProjectBox:
+    """The class's one project (or None), shared by every session."""
+
+    def __init__(self):
+        self.project: ClassProject | None = None
+
+
+@st.cache_resource(show_spinner=False)
+def project_box() -> ProjectBox:
+    return ProjectBox()
+
+
+def project() -> ClassProject | None:
+    return project_box().project if policy().on else None
+
+
+def new_project(class_names: list[str]) -> ClassProject:
+    """The teacher starts a class project (replacing any earlier one, whose photos are deleted)."""
+    box = project_box()
+    root = workspace().top / "class-projects"
+    shutil.rmtree(root, ignore_errors=True)
+    box.project = ClassProject.create(root, class_names)
+    return box.project
+
+
+def class_runs() -> list:
+    """The teacher's runs on the class project, with their models: every student can try them."""
+    current = project()
+    if current is None:
+        return []
+    name = f"class project {current.code}"
+    return [run for entry in list(sessions().values()) if entry.teacher
+            for run in entry.runs.with_models() if run.dataset_name == name]
+
+
+def release(uploads) -> None:
+    """Let Streamlit forget uploaded files once they are on disk: it keeps every upload in memory otherwise,
+    for as long as the session lasts (a class's phone photos would add up to gigabytes)."""
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    ctx = get_script_run_ctx()
+    if ctx is None or not isinstance(ctx.uploaded_file_mgr, MemoryUploadedFileManager):
+        return
+    for upload in uploads:
+        ctx.uploaded_file_mgr.remove_file(session_id=ctx.session_id, file_id=upload.file_id)
+
+
+def https() -> bool:
+    return bool(st.get_option("server.sslCertFile"))
+
+
+def port() -> int:
+    return int(st.get_option("server.port"))
+
+
+def addresses() -> list[str]:
+    return classroom.lan_addresses() or ["localhost"]
+
+
+def join_box() -> None:
+    """In the sidebar of every page in a classroom: how to join, and what the browser warning means."""
+    if not policy().on:
+        return
+    url = classroom.join_url(addresses()[0], port(), https=https())
+    with st.sidebar.expander("Join this class", icon=":material/qr_code_2:"):
+        st.image(classroom.qr_png(url, scale=5), width=180)
+        st.markdown(f"Open **{url}** on your phone or laptop (the same Wi-Fi), or scan the code.")
+        if https():
+            st.caption("Your browser will warn that the connection is *not private*: the teacher's laptop made "
+                       "its own certificate, as no authority signs one for a classroom. The connection is "
+                       "still encrypted. Choose *Advanced → Proceed* once. Phones need this for the camera.")

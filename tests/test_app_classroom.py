@@ -1,0 +1,94 @@
+"""AppTest of classroom mode's pages: the teacher's page behind its passphrase, the class project, the rules."""
+
+import sys
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from make_images import jpeg
+
+TIMEOUT = 180
+
+
+@pytest.fixture
+def classroom(colours_dir, monkeypatch):
+    """The app as ``streamlit run streamlit_app.py -- --classroom --data COLOURS --passphrase tulip`` serves it."""
+    import room
+
+    def reset():
+        room.policy.cache_clear()
+        for shared in (room.sessions, room.project_box, room.workspace, room.trainers):
+            shared.clear()
+
+    monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--classroom", "--data", str(colours_dir),
+                                      "--passphrase", "tulip"])
+    reset()
+    yield room
+    if room.project() is not None:
+        room.project_box().project = None
+    monkeypatch.undo()
+    reset()
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_project(classroom):
+    at = open_page("pages/teacher.py")
+    assert not at.get("text_input") or at.text_input(key="passphrase")
+    at.text_input(key="passphrase").input("tulips")
+    at.button[0].click().run()
+    assert at.error[0].value == "That is not the passphrase."
+    assert not any(s.value == "Class project" for s in at.subheader)
+    at.text_input(key="passphrase").input("tulip")
+    at.button[0].click().run()
+    assert [s.value for s in at.subheader][:2] == ["Class project", "Every student's runs"]
+    at.text_input(key="project_classes").input("pen, cup 杯子 ☕")
+    at.button[0].click().run()
+    project = classroom.project()
+    assert project is not None and project.class_names == ["pen", "cup 杯子 ☕"]
+    assert any(f"Class project code: `{project.code}`" in m.value for m in at.markdown)
+    project.add_photo("pen", "p1", "a.jpg", jpeg(), by="someone")
+    at.run()
+    assert [e.label for e in at.expander][:2] == ["pen: 1 photo", "cup 杯子 ☕: 0 photos"]
+    at.button(key="rm_someone_p1.jpg").click().run()
+    assert project.counts() == {"pen": 0, "cup 杯子 ☕": 0}, "the teacher removed the bad photo"
+    project.add_photo("cup 杯子 ☕", "c1", "c.jpg", jpeg(), by="someone")
+    at.button(key="clear_workspace").click().run()
+    assert classroom.project() is None and not project.folder.exists()
+    assert any(s.value.startswith("Cleared ") for s in at.success) and not at.exception
+
+
+def test_a_student_joins_with_the_code_and_adds_photos_that_the_train_page_offers(classroom):
+    project = classroom.new_project(["pen", "cup"])
+    at = open_page("pages/project.py")
+    at.text_input(key="join_code").input("ZZZZ").run()
+    assert "'ZZZZ' is not this class's code" in at.error[0].value
+    at.text_input(key="join_code").input(project.code.lower()).run()  # Typed in any case.
+    at.button[0].click().run()
+    assert any(f"class project **{project.code}**" in s.value for s in at.success)
+    for i in range(2):
+        for name in ("pen", "cup"):
+            at.button_group[0].set_value(name).run()
+            at.camera_input(key=f"project_camera_{2 * i + (name == 'cup')}").upload(f"{name}.jpg", jpeg()).run()
+    assert project.counts() == {"pen": 2, "cup": 2}
+    assert any("You added 4 photos." in c.value for c in at.caption)
+    at.switch_page("pages/train.py").run()
+    at.radio(key="dataset_source").set_value("The class project").run()
+    assert {m.label: m.value for m in at.metric}["Images"] == "4" and not at.exception
+
+
+def test_folders_and_handles_outside_the_teachers_folders_are_refused(classroom, tmp_path):
+    at = open_page("pages/train.py")
+    at.text_input(key="dataset_folder").input(str(tmp_path)).run()
+    assert "In this classroom, a dataset can only come from the teacher's folders ('colours')" in at.error[0].value
+    at.switch_page("pages/classifier.py").run()
+    options = at.sidebar.selectbox[0].options
+    at.sidebar.selectbox[0].set_value(next(o for o in options if o.startswith("Other"))).run()
+    at.sidebar.text_input[0].input("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5").run()
+    assert "must be downloaded by the teacher" in at.sidebar.error[0].value and not at.exception

@@ -1,0 +1,159 @@
+"""Classroom mode in real browsers: HTTPS, each student in their own room, a class project from a phone,
+and a training run killed mid-way that takes nothing else with it."""
+
+import os
+import re
+import signal
+from pathlib import Path
+
+import psutil
+import pytest
+
+from browser import chromium, fake_camera_args, screenshot, start_training, streamlit_server, wait_for_app_run
+from hubdemo import images, paths
+from make_images import y4m
+
+SHOTS = os.environ.get("HUBDEMO_SCREENSHOTS")
+DESKTOP = {"viewport": {"width": 1400, "height": 1000}, "ignore_https_errors": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "ignore_https_errors": True}
+
+
+@pytest.fixture(scope="module")
+def classroom(bundled_dir, colours_dir):
+    with streamlit_server("--classroom", "--data", str(colours_dir), "--passphrase", "tulip",
+                          "--trainers", "1") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def camera_video(tmp_path_factory):
+    return y4m(tmp_path_factory.mktemp("phone") / "phone.y4m", [images.sample_photo()], frames_each=30)
+
+
+def type_folder(page, folder) -> None:
+    box = page.get_by_role("textbox", name="Folder path")
+    box.fill(str(folder))
+    box.press("Enter")
+    wait_for_app_run(page)
+
+
+def session_folders() -> set[str]:
+    root = paths.workspace_dir() / "sessions"
+    return {p.name for p in root.iterdir()} if root.is_dir() else set()
+
+
+def test_https_and_each_student_in_their_own_room(classroom, colours_dir, tmp_path):
+    from playwright.sync_api import expect
+    assert classroom.startswith("https://")
+    with chromium() as browser:
+        anna = browser.new_page(**DESKTOP)
+        start_training(anna, classroom, epochs=3, batch_size=8)  # The teacher's --data folder: allowed.
+        expect(anna.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible(
+            timeout=180_000)
+        anna.get_by_role("button", name="Export run 1").click()
+        expect(anna.get_by_test_id("stAlert").filter(has_text="Saved for you")).to_contain_text(
+            "(identical)", timeout=180_000)
+        assert str(paths.cache_dir()) not in anna.get_by_test_id("stMain").inner_text(), "no server path shown"
+        anna_folders = session_folders()
+        exports = [p for sid in anna_folders for p in (paths.workspace_dir() / "sessions" / sid / "exports").glob("*")]
+        assert len(exports) == 1 and (exports[0] / "saved_model.pb").is_file(), "the export is in Anna's own folder"
+
+        ben = browser.new_page(**DESKTOP)
+        ben.goto(f"{classroom}/train")
+        wait_for_app_run(ben)
+        for outside in ("/etc", colours_dir / ".." / "..", exports[0], paths.cache_dir()):
+            type_folder(ben, outside)
+            expect(ben.get_by_test_id("stAlert").filter(has_text=f"'{outside}' is not one of them")).to_contain_text(
+                "In this classroom, a dataset can only come from the teacher's folders", timeout=20_000)
+        expect(ben.get_by_text("All runs this session")).to_have_count(0)  # Anna's run is not Ben's.
+        ben.goto(f"{classroom}/")
+        wait_for_app_run(ben)
+        ben.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+        options = ben.get_by_role("option").all_inner_texts()
+        assert not any("run 1" in o for o in options), options
+        assert any("Open a saved model" in o for o in options)
+        ben.get_by_role("option", name=re.compile("Open a saved model")).click()
+        wait_for_app_run(ben)
+        box = ben.get_by_role("textbox", name="Export folder")
+        box.fill(str(exports[0]))
+        ben.get_by_role("button", name="Open", exact=True).filter(has_text="Open").click()
+        expect(ben.get_by_test_id("stAlert").filter(has_text="saved models can only come from the teacher's folders")
+               ).to_be_visible(timeout=20_000)
+        if SHOTS:
+            screenshot(ben, Path(SHOTS) / "classroom-refused.png")
+        expect(ben.get_by_test_id("stException")).to_have_count(0)
+        expect(anna.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_phone_joins_the_class_project_and_adds_a_photo(classroom, camera_video):
+    from playwright.sync_api import expect
+    with chromium(*fake_camera_args(camera_video)) as browser:
+        teacher = browser.new_page(**DESKTOP)
+        teacher.goto(f"{classroom}/teacher")
+        wait_for_app_run(teacher)
+        teacher.get_by_label("Passphrase").fill("wrong")
+        teacher.get_by_role("button", name="Open the teacher's page").click()
+        expect(teacher.get_by_text("That is not the passphrase")).to_be_visible(timeout=20_000)
+        teacher.get_by_label("Passphrase").fill("tulip")
+        teacher.get_by_role("button", name="Open the teacher's page").click()
+        expect(teacher.get_by_label("Classes, separated by commas")).to_be_visible(timeout=20_000)
+        teacher.get_by_label("Classes, separated by commas").fill("pen, cup 杯子 ☕")
+        teacher.get_by_role("button", name=re.compile("Start")).click()
+        wait_for_app_run(teacher)
+        expect(teacher.get_by_text("Class project code")).to_be_visible(timeout=20_000)
+        code = re.search(r"Class project code: ?\s*([A-Z0-9]{4})", teacher.get_by_test_id("stMain").inner_text()).group(1)
+
+        phone = browser.new_page(**PHONE)
+        phone.goto(f"{classroom}/project?join={code}")
+        wait_for_app_run(phone)
+        phone.get_by_role("textbox", name=re.compile("Your name")).fill("Mei")
+        phone.get_by_role("button", name="Join").click()
+        wait_for_app_run(phone)
+        expect(phone.get_by_text(f"You are in class project {code}")).to_be_visible()
+        if SHOTS:
+            screenshot(phone, Path(SHOTS) / "classroom-phone-joined.png")
+        phone.get_by_test_id("stButtonGroup").get_by_text("cup 杯子 ☕").click()
+        wait_for_app_run(phone)
+        take = phone.get_by_role("button", name="Take Photo")
+        expect(take).to_be_enabled(timeout=30_000)
+        take.click()
+        wait_for_app_run(phone)
+        if SHOTS:
+            screenshot(phone, Path(SHOTS) / "classroom-phone-shot.png")
+        expect(phone.get_by_text("You added 1 photo.")).to_be_visible(timeout=30_000)
+        if SHOTS:
+            screenshot(phone, Path(SHOTS) / "classroom-phone.png")
+        # The teacher's page counts it (refreshed every two seconds), with the student's name.
+        expect(teacher.get_by_text("cup 杯子 ☕: 1 photo")).to_be_visible(timeout=15_000)
+        if SHOTS:
+            screenshot(teacher, Path(SHOTS) / "classroom-teacher.png")
+        expect(phone.get_by_test_id("stException")).to_have_count(0)
+        expect(teacher.get_by_test_id("stException")).to_have_count(0)
+
+
+def trainer_processes() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["cmdline"]) if "hubdemo.trainers" in " ".join(p.info["cmdline"] or [])]
+
+
+def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(classroom):
+    from playwright.sync_api import expect
+    with chromium() as browser:
+        carl = browser.new_page(**DESKTOP)
+        start_training(carl, classroom, epochs=200, batch_size=1)
+        expect(carl.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=120_000)
+        workers = trainer_processes()
+        assert workers, "training runs in a worker process"
+        for worker in workers:
+            worker.send_signal(signal.SIGKILL)  # As the kernel does when memory runs out.
+        expect(carl.get_by_test_id("stAlert").filter(has_text="The training process stopped unexpectedly")).to_contain_text(
+            "killed", timeout=30_000)
+        expect(carl.get_by_role("button", name="Train")).to_be_enabled()
+
+        dana = browser.new_page(**DESKTOP)
+        dana.goto(classroom)
+        wait_for_app_run(dana)
+        expect(dana.get_by_text("military uniform").first).to_be_visible(timeout=60_000)  # The sample photo.
+        start_training(carl, classroom, epochs=2, batch_size=8)  # A new worker takes the next run.
+        expect(carl.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible(
+            timeout=180_000)
+        expect(carl.get_by_test_id("stException")).to_have_count(0)
