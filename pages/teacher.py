@@ -97,7 +97,8 @@ def runs_ui() -> None:
         return
     st.dataframe(rows, hide_index=True, column_config={
         "Validation accuracy": st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
-    chosen = st.selectbox("Show one to the class", list(by_key), index=None, placeholder="Pick a run…")
+    # Buttons, not a drop-down: the class project's counts refresh every two seconds and would close one.
+    chosen = st.pills("Show one to the class", list(by_key), key="projected_run")
     if chosen:
         run = by_key[chosen]
         snap = run.snapshot()

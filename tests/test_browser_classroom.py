@@ -141,12 +141,25 @@ def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(c
         carl = browser.new_page(**DESKTOP)
         start_training(carl, classroom, epochs=200, batch_size=1)
         expect(carl.get_by_test_id("stProgress")).to_contain_text("Epoch", timeout=120_000)
+        # One run trains at a time here (--trainers 1): the next student waits, sees their place, and can cancel.
+        erin = browser.new_page(**DESKTOP)
+        start_training(erin, classroom, epochs=2, batch_size=8)
+        expect(erin.get_by_test_id("stProgress")).to_contain_text("Waiting for a free trainer: 1 of 1 in the queue")
+        erin.get_by_role("button", name="Cancel").click()
+        expect(erin.get_by_text("Cancelled while waiting for a trainer: nothing was trained.")).to_be_visible(
+            timeout=20_000)
+        if SHOTS:
+            screenshot(erin, Path(SHOTS) / "classroom-cancelled.png")
         workers = trainer_processes()
         assert workers, "training runs in a worker process"
         for worker in workers:
             worker.send_signal(signal.SIGKILL)  # As the kernel does when memory runs out.
-        expect(carl.get_by_test_id("stAlert").filter(has_text="The training process stopped unexpectedly")).to_contain_text(
-            "killed", timeout=30_000)
+        expect(carl.get_by_test_id("stAlert").filter(has_text="The training process stopped unexpectedly").first
+               ).to_contain_text("killed", timeout=30_000)
+        carl.wait_for_timeout(2000)
+        expect(carl.get_by_test_id("stAlert").filter(has_text="The training process stopped unexpectedly")).to_have_count(1)
+        if SHOTS:
+            screenshot(carl, Path(SHOTS) / "classroom-killed.png")
         expect(carl.get_by_role("button", name="Train")).to_be_enabled()
 
         dana = browser.new_page(**DESKTOP)
