@@ -48,12 +48,16 @@ def session_id() -> str:
     return ctx.session_id if ctx is not None else LOCAL
 
 
-def active_sessions() -> set[str]:
-    """The sessions the server still holds (a closed tab's goes after a while)."""
+def active_sessions() -> set[str] | None:
+    """The sessions the server still holds (a closed tab's goes after a while); None when unknown.
+
+    Unknown (no server, as under AppTest, or a Streamlit whose session manager
+    changed) means nobody's files are cleaned as gone: never someone's by mistake.
+    """
     try:
         return {info.session.id for info in get_instance()._session_mgr.list_sessions()}
-    except Exception:  # Not running under a server (AppTest): only this session is known.
-        return {session_id()}
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def folder(kind: str) -> Path:
@@ -145,9 +149,10 @@ def live_sessions() -> dict[str, SessionEntry]:
     """The registered sessions still connected; the others are forgotten (and their files cleaned)."""
     active = active_sessions()
     table = sessions()
-    for gone in [sid for sid in table if sid not in active]:
-        table.pop(gone, None)
-    workspace().forget_gone(active)
+    if active is not None:
+        for gone in [sid for sid in table if sid not in active]:
+            table.pop(gone, None)
+        workspace().forget_gone(active)
     return dict(table)
 
 

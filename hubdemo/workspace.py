@@ -63,12 +63,12 @@ class Workspace:
             raise HubDemoError(f"The class's workspace is full ({self.total_quota / MB:,.0f} MB in all), so "
                                f"{what} cannot be kept. Ask the teacher to clear the workspace.")
 
-    def make_room(self, session: str, needed: int, *, active: set[str] = frozenset(), keep=(), what="this") -> None:
+    def make_room(self, session: str, needed: int, *, active: set[str] | None = None, keep=(), what="this") -> None:
         """Make sure ``needed`` more bytes fit ``session``'s quota and the total, or refuse.
 
         Frees space oldest first: the folders of sessions no longer in
-        ``active``, then this session's own items, except those in ``keep``
-        (what the session is using now).
+        ``active`` (when it is known), then this session's own items, except
+        those in ``keep`` (what the session is using now).
 
         Raises:
             HubDemoError: ``needed`` does not fit even then; nothing was written.
@@ -77,7 +77,8 @@ class Workspace:
             raise HubDemoError(f"{what.capitalize()} needs {needed / MB:,.0f} MB, more than the "
                                f"{self.session_quota / MB:,.0f} MB each person may keep on this computer. Use "
                                "fewer or smaller photos.")
-        self.forget_gone(active | {session})
+        if active is not None:
+            self.forget_gone(active | {session})
         own = self.used(session)
         for item in self._items(session, keep):
             if own + needed <= self.session_quota and self.used() + needed <= self.total_quota:

@@ -1,6 +1,7 @@
 """The teacher's page (classroom mode, behind the passphrase): the join code, the class project, every run, the workspace."""
 
 import hmac
+import time
 
 import streamlit as st
 
@@ -27,6 +28,7 @@ def unlock_ui() -> bool:
                 st.session_state["teacher"] = True
                 room.register(model_picker.runs())
                 st.rerun()
+            time.sleep(1)  # Guessing it takes a second a try.
             st.error("That is not the passphrase.")
     return False
 

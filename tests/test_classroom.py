@@ -193,3 +193,12 @@ def test_class_names_in_any_language_survive_training_export_and_reopening(tmp_p
     report = export.export_run(run, tmp_path / "exports" / export.export_name(run.label))
     assert (report.folder / "labels.txt").read_text("utf-8").splitlines() == list(data.class_names)
     assert saved.open_folder(report.folder).class_names == data.class_names
+
+
+def test_without_knowing_which_sessions_are_alive_nobody_elses_files_are_cleaned(tmp_path):
+    space = Workspace(tmp_path, session_quota=5 * MB, total_quota=50 * MB)
+    other = fill(space.folder("ben", "built"), "photos", MB)
+    space.make_room("anna", MB)  # No list of live sessions (as under AppTest): Ben's photos stay.
+    assert other.exists()
+    space.make_room("anna", MB, active={"anna"})
+    assert not other.exists(), "once Ben's tab is known to be gone, his files go"
