@@ -50,7 +50,11 @@ def serve_classroom() -> None:
     code and the teacher's passphrase in the terminal.
     """
     from hubdemo import classroom
-    policy = room.policy()
+    from hubdemo.errors import HubDemoError
+    try:
+        policy = room.policy()
+    except HubDemoError as err:  # Bad options: say which, in the terminal, and stop.
+        sys.exit(f"hubdemo: {err}")
     if not policy.on:
         return
     addresses = classroom.lan_addresses()
