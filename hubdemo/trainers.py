@@ -30,7 +30,6 @@ from multiprocessing.connection import Connection
 from hubdemo.runs import Run
 
 NICE = 10  # Below the server's priority: a click is answered before a training step.
-_PROGRESS = ("set_status", "set_extracted", "begin_epoch", "record_batch", "record_epoch")
 
 
 @dataclass
@@ -182,17 +181,26 @@ class _RelayRun(Run):
         super().__init__(config, feature_handle=feature_handle)
         self._send = send
 
-    def __getattribute__(self, name):
-        attr = super().__getattribute__(name)
-        if name in _PROGRESS:
-            send = super().__getattribute__("_send")
+    def set_status(self, status: str, message: str = "") -> None:
+        super().set_status(status, message)
+        if status not in ("done", "stopped"):  # Those come with the weights, once they are on their way.
+            self._send(("progress", "set_status", (status, message)))
 
-            def relayed(*args):
-                attr(*args)
-                if not (name == "set_status" and args[0] in ("done", "stopped")):
-                    send(("progress", name, args))
-            return relayed
-        return attr
+    def set_extracted(self, done: int, total: int) -> None:
+        super().set_extracted(done, total)
+        self._send(("progress", "set_extracted", (done, total)))
+
+    def begin_epoch(self, epoch: int, steps_per_epoch: int) -> None:
+        super().begin_epoch(epoch, steps_per_epoch)
+        self._send(("progress", "begin_epoch", (epoch, steps_per_epoch)))
+
+    def record_batch(self, step: int, loss: float, accuracy: float) -> None:
+        super().record_batch(step, loss, accuracy)
+        self._send(("progress", "record_batch", (step, loss, accuracy)))
+
+    def record_epoch(self, logs: dict) -> None:
+        super().record_epoch(logs)
+        self._send(("progress", "record_epoch", ({k: float(v) for k, v in logs.items()},)))
 
 
 def _serve(conn) -> None:
