@@ -14,7 +14,7 @@ from PIL import Image
 
 import numpy as np
 
-from hubdemo import datasets, explain, features, images, models
+from hubdemo import datasets, explain, features, i18n, images, models
 from hubdemo.errors import HubDemoError
 
 DISPLAY_SIZE = 640
@@ -31,15 +31,27 @@ def extractor(handle: str) -> features.FeatureExtractor:
     return features.FeatureExtractor(handle)
 
 
-@st.cache_data(show_spinner=False, max_entries=500)
+# Results that can carry a message (an unreadable photo, a skipped file, a warning) are kept per
+# language: ``lang`` is only part of the key, the message is made in the language of the context.
+
 def classify(handle: str, name: str, data: bytes, k: int = 5) -> models.ImageResult:
+    return _classify(handle, name, data, k, i18n.language())
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _classify(handle: str, name: str, data: bytes, k: int, lang: str) -> models.ImageResult:
     (result,) = classifier(handle).classify_files([(name, data)], k=k)
     return result
 
 
+def classify_mine(model_uid: str, name: str, data: bytes, k: int, model: models.ImageClassifier) -> models.ImageResult:
+    """Your model's guess for one photo; ``model_uid`` names the model in the key (the model is not hashed)."""
+    return _classify_mine(model_uid, name, data, k, model, i18n.language())
+
+
 @st.cache_data(show_spinner=False, max_entries=500)
-def classify_mine(model_uid: str, name: str, data: bytes, k: int, _model: models.ImageClassifier) -> models.ImageResult:
-    """Your model's guess for one photo; ``model_uid`` names the model in the key (``_model`` is not hashed)."""
+def _classify_mine(model_uid: str, name: str, data: bytes, k: int, _model: models.ImageClassifier,
+                   lang: str) -> models.ImageResult:
     (result,) = _model.classify_files([(name, data)], k=k)
     return result
 
@@ -54,34 +66,44 @@ def display_image(data: bytes) -> Image.Image:
 
 # --- Datasets (copied per session; the files stay on disk) --------------------------------
 
-@st.cache_data(show_spinner=False, max_entries=1)
 def digits_dataset() -> datasets.Dataset:
+    return _digits_dataset(i18n.language())
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _digits_dataset(lang: str) -> datasets.Dataset:
     return datasets.load_digits_dataset()
 
 
-@st.cache_data(show_spinner=False, max_entries=20)
 def folder_dataset(folder: str, signature: tuple) -> datasets.Dataset:
     """A folder (or a .zip on this computer); ``signature`` is only part of the key, so changes are read again."""
+    return _folder_dataset(folder, signature, i18n.language())
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def _folder_dataset(folder: str, signature: tuple, lang: str) -> datasets.Dataset:
     del signature
     return datasets.load_source(folder)
 
 
+def built_dataset(folder: str, signature: tuple, name: str) -> datasets.Dataset:
+    """Photos added in the browser (a session's, or the class project's); read again when ``signature`` changes."""
+    return _built_dataset(folder, signature, name, i18n.language())
 
 
 @st.cache_data(show_spinner=False, max_entries=20)
-def built_dataset(folder: str, signature: tuple, name: str) -> datasets.Dataset:
-    """Photos added in the browser (a session's, or the class project's); read again when ``signature`` changes."""
+def _built_dataset(folder: str, signature: tuple, name: str, lang: str) -> datasets.Dataset:
     del signature
     return datasets.load_built(Path(folder), name=name)
 
 
 def imagenet_batch(handle: str, files: tuple[str, ...]) -> list[models.ImageResult]:
     """ImageNet top-5 for one grid batch; a batch seen before is not predicted again, unless a photo changed."""
-    return _imagenet_batch(handle, files, tuple(datasets.file_stamp(f) for f in files))
+    return _imagenet_batch(handle, files, tuple(datasets.file_stamp(f) for f in files), i18n.language())
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
-def _imagenet_batch(handle: str, files: tuple[str, ...], stamps: tuple) -> list[models.ImageResult]:
+def _imagenet_batch(handle: str, files: tuple[str, ...], stamps: tuple, lang: str) -> list[models.ImageResult]:
     del stamps  # Only part of the key.
     return classifier(handle).classify_paths(list(files))
 

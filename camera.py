@@ -18,6 +18,7 @@ import streamlit as st
 
 import widgets
 from hubdemo import charts, live, models
+from hubdemo.i18n import _
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 REFRESH_SECONDS = 0.25  # The readings beside the video update four times a second.
@@ -28,10 +29,10 @@ def camera_blocked_reason(page_url: str | None) -> str | None:
     url = urlparse(page_url or "")
     if not url.scheme or url.scheme == "https" or url.hostname in LOCAL_HOSTS:
         return None
-    return (f"Browsers allow the camera only on https:// pages or on localhost, and this page is "
-            f"{url.scheme}://{url.netloc}. Open the app on the computer that runs it "
-            f"(http://localhost:{url.port or 8501}), or upload photos instead: on a phone, the upload "
-            "button offers the camera too.")
+    return _("Browsers allow the camera only on https:// pages or on localhost, and this page is "
+             "{page}. Open the app on the computer that runs it ({local}), or upload photos instead: on a "
+             "phone, the upload button offers the camera too.").format(
+        page=f"{url.scheme}://{url.netloc}", local=f"http://localhost:{url.port or 8501}")
 
 
 def import_webrtc():
@@ -63,8 +64,8 @@ def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
     try:
         av, webrtc = import_webrtc()
     except ImportError:
-        st.warning("Live video needs the streamlit-webrtc package, which is not installed here "
-                   "(`pip install -r requirements.txt`). Use **Camera snapshot** meanwhile.",
+        st.warning(_("Live video needs the streamlit-webrtc package, which is not installed here "
+                     "(`pip install -r requirements.txt`). Use **Camera snapshot** meanwhile."),
                    icon=":material/videocam_off:")
         return
     reader = _live_classifier(classifier, key)
@@ -83,13 +84,14 @@ def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
                 media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
                                           "audio": False},
                 async_processing=True,
-                translations={"start": "Start the camera", "stop": "Stop", "select_device": "Choose camera"})
+                translations={"start": _("Start the camera"), "stop": _("Stop"), "select_device": _("Choose camera")})
         except Exception as err:  # A third-party component on a server it does not support.
-            st.warning(f"Live video cannot start on this server ({err.__class__.__name__}). Take snapshots "
-                       "with **Camera snapshot** instead.", icon=":material/videocam_off:")
+            st.warning(_("Live video cannot start on this server ({error}). Take snapshots "
+                         "with **Camera snapshot** instead.").format(
+                                 error=err.__class__.__name__), icon=":material/videocam_off:")
             return
-        st.caption("If the video stays dark after you allow the camera, your browser or network blocks "
-                   "live video (WebRTC): use **Camera snapshot** instead.")
+        st.caption(_("If the video stays dark after you allow the camera, your browser or network blocks "
+                     "live video (WebRTC): use **Camera snapshot** instead."))
     with readings:
         playing = context.state.playing
         st.fragment(_readings_ui, run_every=REFRESH_SECONDS if playing else None)(reader, label, playing)
@@ -106,17 +108,19 @@ def _live_classifier(classifier: models.ImageClassifier, key: str) -> live.LiveC
 def _readings_ui(reader: live.LiveClassifier, label: str, playing: bool) -> None:
     reading = reader.latest()
     if not playing:
-        st.info("Press **Start the camera** and hold something up to it. The first time, the browser "
-                "asks whether this page may use the camera.", icon=":material/videocam:")
+        st.info(_("Press **Start the camera** and hold something up to it. The first time, the browser "
+                  "asks whether this page may use the camera."), icon=":material/videocam:")
         return
     if reading is None:
-        st.caption("Waiting for the first frame…")
+        st.caption(_("Waiting for the first frame…"))
         return
     top = reading.predictions[0]
     st.markdown(f"#### {top.probability:.0%} · {widgets.plain(top.label)}")
     st.altair_chart(charts.top_k_bars(reading.predictions))
-    st.caption(f"**{widgets.plain(label)}** · {reader.rate():.1f} predictions a second · each label ready "
-               f"{reading.latency * 1000:.0f} ms after its frame arrived · prediction {reading.number:,}")
+    st.caption(_("**{label}** · {rate:.1f} predictions a second · each label ready "
+                 "{latency:.0f} ms after its frame arrived · prediction {number:,}").format(
+                     label=widgets.plain(label), rate=reader.rate(), latency=reading.latency * 1000,
+                     number=reading.number))
 
 
 def snapshot_ui(key: str) -> tuple[str, bytes] | None:
@@ -125,5 +129,5 @@ def snapshot_ui(key: str) -> tuple[str, bytes] | None:
     if blocked:
         st.warning(widgets.plain(blocked), icon=":material/no_photography:")
         return None
-    shot = st.camera_input("Take a photo", key=f"{key}_snapshot")
-    return ("camera photo", shot.getvalue()) if shot is not None else None
+    shot = st.camera_input(_("Take a photo"), key=f"{key}_snapshot")
+    return (_("camera photo"), shot.getvalue()) if shot is not None else None

@@ -16,12 +16,15 @@ import room
 import widgets
 from hubdemo import classroom, models, saved
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 from hubdemo.runs import RunBook
 
-CUSTOM = "Other: a TF Hub URL or a SavedModel folder…"
-OPEN = "Open a saved model (an export folder or .zip)…"
+# Picker options as kept in session state; shown in the reader's language by :func:`option_title`.
+CUSTOM = N_("Other: a TF Hub URL or a SavedModel folder…")
+OPEN = N_("Open a saved model (an export folder or .zip)…")
 YOURS = "Yours: "
-FROM_FOLDER, FROM_ZIP = "A folder on this computer", "Upload its .zip"
+FROM_FOLDER, FROM_ZIP = N_("A folder on this computer"), N_("Upload its .zip")
+CLASS_MODEL = N_("{label} (the class's)")
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ def yours() -> dict[str, Choice]:
     own = set(map(id, runs().runs))
     for run in room.class_runs():  # The teacher's models of the class project: everyone may try them.
         if id(run) not in own:
-            choices[class_option(run)] = Choice(f"{run.label} (the class's)", models.imagenet_twin(run.feature_handle),
+            choices[class_option(run)] = Choice(_(CLASS_MODEL).format(
+                label=run.label), models.imagenet_twin(run.feature_handle),
                                                 run.model, run.dataset_key, run.config.validation_split,
                                                 run.config.seed)
     for title, export in opened().items():
@@ -78,17 +82,27 @@ def yours() -> dict[str, Choice]:
 
 def class_option(run) -> str:
     """The picker option of the teacher's model of the class project."""
-    return f"{YOURS}{run.label} (the class's)"
+    return YOURS + CLASS_MODEL.format(label=run.label)
+
+
+def option_title(option: str) -> str:
+    """A picker option as the reader sees it: catalogue titles and fixed choices translated, run labels as they are."""
+    if option.startswith(YOURS):
+        own = option[len(YOURS):]
+        if own.endswith(" (the class's)"):
+            own = _(CLASS_MODEL).format(label=own[:-len(" (the class's)")])
+        return _("Yours: {model}").format(model=own)
+    return _(option)
 
 
 def feature_picker_ui(key: str) -> str:
     """Sidebar choice of a feature-vector model to train on, or any handle; returns the handle."""
     specs = {spec.title: spec for spec in models.catalogue("feature_vector")}
-    choice = st.sidebar.selectbox("Feature extractor", [*specs, CUSTOM],
+    choice = st.sidebar.selectbox(_("Feature extractor"), [*specs, CUSTOM], format_func=option_title,
                                   **widgets.remembered(f"{key}_model", options=[*specs, CUSTOM]))
     if choice == CUSTOM:
         return _custom_handle_ui(key)
-    st.sidebar.caption(specs[choice].description)
+    st.sidebar.caption(_(specs[choice].description))
     return specs[choice].handle
 
 
@@ -110,27 +124,29 @@ def classifier_picker_ui(key: str) -> Choice | None:
     specs = {spec.title: spec for spec in models.catalogue("classification")}
     mine = yours()
     options = [*specs, *mine, OPEN, CUSTOM]
-    choice = st.sidebar.selectbox("Model", options, **widgets.remembered(f"{key}_model", options=options),
-                                  help="ImageNet's models know 1,000 everyday things. Yours know the classes "
-                                       "you trained them on (Train page), or that a saved export names.")
+    choice = st.sidebar.selectbox(_("Model"), options, format_func=option_title,
+                                  **widgets.remembered(f"{key}_model", options=options),
+                                  help=_("ImageNet's models know 1,000 everyday things. Yours know the classes "
+                                         "you trained them on (Train page), or that a saved export names."))
     if choice in mine:
         picked = mine[choice]
-        st.sidebar.caption(f"Your model **{widgets.plain(picked.label)}**: {', '.join(picked.mine.labels)}. "
-                           "Shown beside the ImageNet model it was built on.")
+        st.sidebar.caption(_("Your model **{label}**: {labels}. "
+                             "Shown beside the ImageNet model it was built on.").format(
+                                     label=widgets.plain(picked.label), labels=', '.join(picked.mine.labels)))
         return picked
     if choice == OPEN:
         _open_saved_ui(key)
-        st.info("Open a saved model in the sidebar: the folder an export was written to, or the .zip "
-                "downloaded from the Train page (from this computer or another).", icon=":material/folder_open:")
+        st.info(_("Open a saved model in the sidebar: the folder an export was written to, or the .zip "
+                  "downloaded from the Train page (from this computer or another)."), icon=":material/folder_open:")
         return None
     if choice == CUSTOM:
         handle = _custom_handle_ui(key)
         if not handle:
-            st.info("Type a model handle in the sidebar, or pick a model from the list.")
+            st.info(_("Type a model handle in the sidebar, or pick a model from the list."))
             return None
         return Choice(handle, handle)
-    st.sidebar.caption(specs[choice].description)
-    return Choice(f"{models.short_name(specs[choice].handle)} (ImageNet)", specs[choice].handle)
+    st.sidebar.caption(_(specs[choice].description))
+    return Choice(_("{model} (ImageNet)").format(model=models.short_name(specs[choice].handle)), specs[choice].handle)
 
 
 def suggest_yours_ui(key: str, choice: Choice) -> None:
@@ -140,9 +156,9 @@ def suggest_yours_ui(key: str, choice: Choice) -> None:
         return
     option = next(iter(mine))
     text, button = st.columns([4, 1], vertical_alignment="center")
-    text.info(f"You have a model of your own: **{widgets.plain(mine[option].label)}**. Try it here, beside "
-              "ImageNet's.", icon=":material/lightbulb:")
-    if button.button("Use my model", key=f"{key}_use_mine", icon=":material/swap_horiz:"):
+    text.info(_("You have a model of your own: **{label}**. Try it here, beside "
+                "ImageNet's.").format(label=widgets.plain(mine[option].label)), icon=":material/lightbulb:")
+    if button.button(_("Use my model"), key=f"{key}_use_mine", icon=":material/swap_horiz:"):
         select(key, option)
 
 
@@ -153,9 +169,9 @@ def select(key: str, option: str) -> None:
 
 
 def _custom_handle_ui(key: str) -> str:
-    st.sidebar.caption("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
-                       "holding saved_model.pb, on this computer.")
-    handle = st.sidebar.text_input("Model handle", placeholder="https://tfhub.dev/… or /path/to/saved_model",
+    st.sidebar.caption(_("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
+                         "holding saved_model.pb, on this computer."))
+    handle = st.sidebar.text_input(_("Model handle"), placeholder="https://tfhub.dev/… or /path/to/saved_model",
                                    **widgets.remembered(f"{key}_handle")).strip()
     try:
         return room.policy().check_handle(handle) if handle else ""
@@ -167,25 +183,25 @@ def _custom_handle_ui(key: str) -> str:
 def _open_saved_ui(key: str) -> None:
     """Open an export from a folder or an uploaded .zip; on success it becomes the chosen model."""
     sidebar = st.sidebar
-    source = sidebar.radio("Open from", (FROM_FOLDER, FROM_ZIP), key=f"{key}_open_from")
+    source = sidebar.radio(_("Open from"), (FROM_FOLDER, FROM_ZIP), format_func=_, key=f"{key}_open_from")
     try:
         if source == FROM_FOLDER:
-            folder = sidebar.text_input("Export folder", placeholder="exports/20261127-134000-flowers-run-2",
+            folder = sidebar.text_input(_("Export folder"), placeholder="exports/20261127-134000-flowers-run-2",
                                         key=f"{key}_open_folder").strip()
-            if not (sidebar.button("Open", key=f"{key}_open_button", icon=":material/folder_open:")
+            if not (sidebar.button(_("Open"), key=f"{key}_open_button", icon=":material/folder_open:")
                     and folder):
                 return
-            with st.spinner("Opening the saved model and checking it…"):
-                export = saved.open_folder(room.policy().check_folder(folder, "saved models", classroom.MODEL_SOURCES))
+            with st.spinner(_("Opening the saved model and checking it…")):
+                export = saved.open_folder(room.policy().check_folder(folder, N_("saved models"), classroom.MODEL_SOURCES))
         else:
             # A new uploader after each opened archive: the old upload must not open again.
             uploads = st.session_state.setdefault(f"{key}_open_zips", 0)
-            upload = sidebar.file_uploader("Export .zip", type=["zip"], key=f"{key}_open_zip_{uploads}")
+            upload = sidebar.file_uploader(_("Export .zip"), type=["zip"], key=f"{key}_open_zip_{uploads}")
             if upload is None:
                 return
-            with st.spinner("Checking and opening the archive…"):
+            with st.spinner(_("Checking and opening the archive…")):
                 data = upload.getvalue()
-                dest, needed = room.zip_destination(data, "models", f"{upload.name} unpacked")
+                dest, needed = room.zip_destination(data, "models", _("{name} unpacked").format(name=upload.name))
                 export = saved.open_zip(data, upload.name, dest=dest, max_bytes=needed)
             st.session_state[f"{key}_open_zips"] = uploads + 1
     except HubDemoError as err:

@@ -19,8 +19,9 @@ import streamlit as st
 from streamlit.runtime import get_instance
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from hubdemo import archives, class_project, classroom
+from hubdemo import archives, class_project, classroom, i18n
 from hubdemo.class_project import ClassProject
+from hubdemo.i18n import _
 from hubdemo.runs import RunBook
 from hubdemo.trainers import TrainerPool
 from hubdemo.workspace import LOCAL, Workspace
@@ -92,7 +93,7 @@ def exports_dir() -> Path:
     from hubdemo import export
     if not policy().on:
         return export.exports_dir()
-    make_room(EXPORT_BYTES, "an export")
+    make_room(EXPORT_BYTES, _("an export"))
     return folder("exports")
 
 
@@ -159,7 +160,8 @@ def live_sessions() -> dict[str, SessionEntry]:
 def student_name(sid: str) -> str:
     """What the teacher sees for a session (given its id, or its mark in the class project's file names)."""
     entry = sessions().get(sid) or next((e for s, e in sessions().items() if class_project.owner(s) == sid), None)
-    return (entry.name if entry and entry.name else f"Student {sid[:4]}") + (" (teacher)" if entry and entry.teacher else "")
+    name = entry.name if entry and entry.name else _("Student {code}").format(code=sid[:4])
+    return _("{name} (teacher)").format(name=name) if entry and entry.teacher else name
 
 
 # --- The class project --------------------------------------------------------------------
@@ -194,9 +196,9 @@ def class_runs() -> list:
     current = project()
     if current is None:
         return []
-    name = f"class project {current.code}"
+    names = {name.format(code=current.code) for name in i18n.every_language(class_project.DATASET_NAME)}
     return [run for entry in list(sessions().values()) if entry.teacher
-            for run in entry.runs.with_models() if run.dataset_name == name]
+            for run in entry.runs.with_models() if run.dataset_name in names]
 
 
 def release(uploads) -> None:
@@ -227,10 +229,10 @@ def join_box() -> None:
     if not policy().on:
         return
     url = classroom.join_url(addresses()[0], port(), https=https())
-    with st.sidebar.expander("Join this class", icon=":material/qr_code_2:"):
+    with st.sidebar.expander(_("Join this class"), icon=":material/qr_code_2:"):
         st.image(classroom.qr_png(url, scale=5), width=180)
-        st.markdown(f"Open **{url}** on your phone or laptop (the same Wi-Fi), or scan the code.")
+        st.markdown(_("Open **{url}** on your phone or laptop (the same Wi-Fi), or scan the code.").format(url=url))
         if https():
-            st.caption("Your browser will warn that the connection is *not private*: the teacher's laptop made "
-                       "its own certificate, as no authority signs one for a classroom. The connection is "
-                       "still encrypted. Choose *Advanced → Proceed* once. Phones need this for the camera.")
+            st.caption(_("Your browser will warn that the connection is *not private*: the teacher's laptop made "
+                         "its own certificate, as no authority signs one for a classroom. The connection is "
+                         "still encrypted. Choose *Advanced → Proceed* once. Phones need this for the camera."))

@@ -9,34 +9,37 @@ runs it as ``__main__``: the router and the frame around each page.
 import os
 import sys
 
-import hubdemo  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import streamlit as st
 
+import hubdemo  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import room
+from hubdemo.i18n import _
 
 
 def frame() -> None:
     """The router: the pages, the shared sidebar, then the chosen page."""
     import model_picker
+    import widgets
+    widgets.language_ui()  # First: everything below speaks it.
     data = room.args().data
     st.session_state.setdefault("default_data", data[0] if data else None)
     pages = [
-        st.Page("pages/classifier.py", title="Classify photos", icon=":material/image_search:", default=True),
-        st.Page("pages/grid.py", title="Dataset grid", icon=":material/grid_view:", url_path="grid"),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-        st.Page("pages/inside.py", title="Look inside", icon=":material/visibility:", url_path="inside"),
+        st.Page("pages/classifier.py", title=_("Classify photos"), icon=":material/image_search:", default=True),
+        st.Page("pages/grid.py", title=_("Dataset grid"), icon=":material/grid_view:", url_path="grid"),
+        st.Page("pages/train.py", title=_("Train"), icon=":material/model_training:", url_path="train"),
+        st.Page("pages/inside.py", title=_("Look inside"), icon=":material/visibility:", url_path="inside"),
     ]
     if room.policy().on:
-        pages += [st.Page("pages/project.py", title="Class project", icon=":material/groups:", url_path="project"),
-                  st.Page("pages/teacher.py", title="Teacher", icon=":material/school:", url_path="teacher")]
+        pages += [st.Page("pages/project.py", title=_("Class project"), icon=":material/groups:", url_path="project"),
+                  st.Page("pages/teacher.py", title=_("Teacher"), icon=":material/school:", url_path="teacher")]
         room.register(model_picker.runs())
     page = st.navigation(pages)
     st.set_page_config(page_title=f"hubdemo · {page.title}", page_icon=":material/local_florist:", layout="wide")
     with st.sidebar:
         st.caption(
-            "**hubdemo** turns TensorFlow's *Transfer learning with TensorFlow Hub* tutorial into "
-            "something you can click: see what an ImageNet model thinks of your photos, then teach it "
-            "new classes. Everything runs on this computer; no photo leaves it.")
+            _("**hubdemo** turns TensorFlow's *Transfer learning with TensorFlow Hub* tutorial into "
+              "something you can click: see what an ImageNet model thinks of your photos, then teach it "
+              "new classes. Everything runs on this computer; no photo leaves it."))
     room.join_box()
     page.run()
 

@@ -13,20 +13,46 @@ import shutil
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import cached
 import room
-from hubdemo import charts, datasets, models
+from hubdemo import charts, class_project, datasets, i18n, models
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _, ngettext
 
 ROUTER = Path(__file__).with_name("streamlit_app.py")
-DIGITS = "Handwritten digits (built in, works offline)"
-FOLDER = "A folder on this computer"
-ZIP = "Upload a .zip"
-BUILD = "Build your own (photos or camera)"
-FLOWERS = "TF Flowers (the tutorial's; download)"
+# The dataset sources, as kept in session state; shown translated (``format_func=_``).
+DIGITS = N_("Handwritten digits (built in, works offline)")
+FOLDER = N_("A folder on this computer")
+ZIP = N_("Upload a .zip")
+BUILD = N_("Build your own (photos or camera)")
+FLOWERS = N_("TF Flowers (the tutorial's; download)")
 SOURCES = (DIGITS, FOLDER, ZIP, BUILD, FLOWERS)
-PROJECT = "The class project"
+PROJECT = N_("The class project")
+
+
+def language_ui() -> None:
+    """This session's language: the browser's at first (Accept-Language), then whatever is picked in the sidebar.
+
+    Set before anything is drawn, so the whole page speaks it.
+    """
+    names = i18n.languages()
+    browser = (i18n.from_accept_language(st.context.headers.get("Accept-Language"))
+               or i18n.best_match([st.context.locale or ""]) or i18n.SOURCE)
+    chosen = st.sidebar.selectbox("Language · 语言", list(names), format_func=names.get,
+                                  **remembered("language", browser, options=list(names)))
+    i18n.set_language(chosen)
+
+
+def _session_language() -> str | None:
+    """The language kept in this session's state, for fragments (they run without the router)."""
+    if get_script_run_ctx() is None:
+        return None
+    return st.session_state.get("kept_language") or st.session_state.get("language")
+
+
+i18n.use_session_language(_session_language)
 
 
 def use_router() -> None:
@@ -74,11 +100,17 @@ def _keep(key: str) -> None:
     st.session_state[f"kept_{key}"] = st.session_state[key]
 
 
-METHOD_TITLES = {"gradcam": "Grad-CAM", "occlusion": "Occlusion", "integrated-gradients": "Integrated gradients"}
-METHODS_HELP = ("**Grad-CAM** reads the network's own 28×28 and 14×14 maps: instant, for the bundled "
-                "EfficientNet-Lite0 and models trained on it. **Occlusion** greys one patch at a time and "
-                "watches the answer drop: any model, about a second. **Integrated gradients** follows the "
-                "gradient from a grey picture to the photo: any model, under a second.")
+METHOD_TITLES = {"gradcam": N_("Grad-CAM"), "occlusion": N_("Occlusion"),
+                 "integrated-gradients": N_("Integrated gradients")}
+METHODS_HELP = N_("**Grad-CAM** reads the network's own 28×28 and 14×14 maps: instant, for the bundled "
+                  "EfficientNet-Lite0 and models trained on it. **Occlusion** greys one patch at a time and "
+                  "watches the answer drop: any model, about a second. **Integrated gradients** follows the "
+                  "gradient from a grey picture to the photo: any model, under a second.")
+
+
+def method_title(method: str) -> str:
+    """A heatmap method's name, in the reader's language."""
+    return _(METHOD_TITLES[method])
 
 
 def plain(text: str) -> str:
@@ -97,31 +129,37 @@ def show_error(err: Exception | str, where=st) -> None:
 def duration(seconds: float) -> str:
     """``about 40 seconds``, ``about 7 minutes``: how long something will take, in words."""
     if seconds < 90:
-        return f"about {max(5, round(seconds / 5) * 5):.0f} seconds"
-    return f"about {round(seconds / 60):.0f} minutes"
+        return _("about {seconds:.0f} seconds").format(seconds=max(5, round(seconds / 5) * 5))
+    return _("about {minutes:.0f} minutes").format(minutes=round(seconds / 60))
 
 
 def count(n: int, noun: str) -> str:
-    """``1 photo``, ``10 photos``, ``3 classes``."""
-    if n == 1:
-        return f"{n:,} {noun}"
-    return f"{n:,} {noun}es" if noun.endswith(("s", "x", "ch", "sh")) else f"{n:,} {noun}s"
+    """``1 photo``, ``10 photos``, ``3 classes``: a number of things, in the reader's language.
+
+    ``noun`` is one of the few things the pages count; each has both forms
+    written out, so every language can give its own (Chinese has one).
+    """
+    forms = {"photo": lambda: ngettext("{n:,} photo", "{n:,} photos", n),
+             "validation photo": lambda: ngettext("{n:,} validation photo", "{n:,} validation photos", n),
+             "class": lambda: ngettext("{n:,} class", "{n:,} classes", n),
+             "session": lambda: ngettext("{n:,} session", "{n:,} sessions", n)}
+    return forms[noun]().format(n=n)
 
 
 def classifier_ui(handle: str):
     """The cached ImageNet classifier, with a progress message while it builds or loads; None after an error."""
-    return _load_ui(cached.classifier, handle, "the model")
+    return _load_ui(cached.classifier, handle, _("Loading the model {handle}…"))
 
 
 def extractor_ui(handle: str):
     """The cached feature extractor, with a progress message while it builds or loads; None after an error."""
-    return _load_ui(cached.extractor, handle, "the feature extractor")
+    return _load_ui(cached.extractor, handle, _("Loading the feature extractor {handle}…"))
 
 
-def _load_ui(load, handle: str, what: str):
-    message = ("Building EfficientNet-Lite0 from its bundled weights. This happens once, on first "
-               "launch, and takes about 15 seconds…" if models.needs_build(handle)
-               else f"Loading {what} {handle}…")
+def _load_ui(load, handle: str, loading: str):
+    message = (_("Building EfficientNet-Lite0 from its bundled weights. This happens once, on first "
+                 "launch, and takes about 15 seconds…") if models.needs_build(handle)
+               else loading.format(handle=handle))
     try:
         with st.spinner(plain(message), show_time=True):
             return load(handle)
@@ -135,13 +173,13 @@ def dataset_ui() -> datasets.Dataset | None:
     default_folder = st.session_state.get("default_data")
     project = room.project()
     sources = (*SOURCES, PROJECT) if project is not None else SOURCES
-    source = st.radio("Dataset", sources, horizontal=True,
+    source = st.radio(_("Dataset"), sources, horizontal=True, format_func=_,
                       **remembered("dataset_source", FOLDER if default_folder else DIGITS, options=sources))
     try:
         if source == PROJECT:
             return project_dataset_ui(project)
         if source == DIGITS:
-            with st.spinner("Preparing the handwritten digits (first time only)…"):
+            with st.spinner(_("Preparing the handwritten digits (first time only)…")):
                 return cached.digits_dataset()
         if source == FOLDER:
             return _folder_ui(default_folder)
@@ -158,34 +196,35 @@ def dataset_ui() -> datasets.Dataset | None:
 def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
     policy = room.policy()
     if policy.on:
-        st.caption("The teacher's dataset folders: " + ", ".join(f"`{r}`" for r in policy.data_roots)
-                   if policy.data_roots else "The teacher shared no folders: use another source.")
-    folder = st.text_input("Folder path", placeholder="/home/me/flower_photos",
-                           help="A folder with one subfolder per class: `flowers/daisy/*.jpg`, "
-                                "`flowers/roses/*.jpg`…",
+        st.caption(_("The teacher's dataset folders: {folders}").format(
+            folders=", ".join(f"`{r}`" for r in policy.data_roots))
+                   if policy.data_roots else _("The teacher shared no folders: use another source."))
+    folder = st.text_input(_("Folder path"), placeholder="/home/me/flower_photos",
+                           help=_("A folder with one subfolder per class: `flowers/daisy/*.jpg`, "
+                                  "`flowers/roses/*.jpg`…"),
                            **remembered("dataset_folder", default_folder)).strip()  # A pasted path may end in a space.
     if not folder:
-        st.info("Type the path of a folder that has one subfolder of photos per class (or of a .zip of one).")
+        st.info(_("Type the path of a folder that has one subfolder of photos per class (or of a .zip of one)."))
         return None
     folder = str(policy.check_folder(folder))
-    with st.spinner("Reading the folder…"):
+    with st.spinner(_("Reading the folder…")):
         return cached.folder_dataset(folder, datasets.folder_signature(folder))
 
 
 def _zip_ui() -> datasets.Dataset | None:
-    upload = st.file_uploader("A .zip with one folder per class", type=["zip"], key="dataset_zip")
+    upload = st.file_uploader(_("A .zip with one folder per class"), type=["zip"], key="dataset_zip")
     if upload is not None and st.session_state.get("kept_zip_id") != upload.file_id:  # Once per upload.
-        with st.spinner("Checking and extracting the archive…"):
+        with st.spinner(_("Checking and extracting the archive…")):
             data = upload.getvalue()
-            dest, needed = room.zip_destination(data, "uploads", f"{upload.name} unpacked")
+            dest, needed = room.zip_destination(data, "uploads", _("{name} unpacked").format(name=upload.name))
             st.session_state["kept_zip_dataset"] = datasets.load_zip(data, name=upload.name, dest=dest,
                                                                      max_bytes=needed)
             st.session_state["kept_zip_id"] = upload.file_id
             room.release([upload])  # Extracted to disk: the archive's bytes need not stay in memory.
     dataset = st.session_state.get("kept_zip_dataset")
     if dataset is None:
-        st.info("Upload a .zip whose folders are the classes, e.g. daisy/1.jpg, roses/2.jpg "
-                "(a single top folder around them is fine).")
+        st.info(_("Upload a .zip whose folders are the classes, e.g. daisy/1.jpg, roses/2.jpg "
+                  "(a single top folder around them is fine)."))
     return dataset
 
 
@@ -197,29 +236,30 @@ def _builder_ui() -> datasets.Dataset | None:
     folder = room.folder("built")
     with st.form("new_class", clear_on_submit=True, border=False):
         name_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-        new = name_col.text_input("New class name", placeholder="e.g. cat", key="new_class_name")
-        if button_col.form_submit_button("Add class") and new.strip():
+        new = name_col.text_input(_("New class name"), placeholder=_("e.g. cat"), key="new_class_name")
+        if button_col.form_submit_button(_("Add class")) and new.strip():
             (folder / datasets.clean_class_name(new)).mkdir(exist_ok=True)
     for name in datasets.built_classes(folder):
         _collect_photos(folder, name)  # Before the header, so its count includes what was just added.
         photos = datasets.built_classes(folder)[name]
         batch = st.session_state.get(f"build_batch_{name}", 0)
         with st.expander(f"{name}: {count(len(photos), 'photo')}", expanded=len(photos) < 2):
-            st.file_uploader(f"Photos of {name}", accept_multiple_files=True, key=f"build_up_{name}_{batch}")
-            if st.toggle("Camera", key=f"build_cam_on_{name}"):
-                st.camera_input(f"A photo of {name}", key=f"build_cam_{name}_{batch}")
+            st.file_uploader(_("Photos of {name}").format(
+                    name=name), accept_multiple_files=True, key=f"build_up_{name}_{batch}")
+            if st.toggle(_("Camera"), key=f"build_cam_on_{name}"):
+                st.camera_input(_("A photo of {name}").format(name=name), key=f"build_cam_{name}_{batch}")
             _thumbnails_ui(photos)
-            if st.button(f"Remove class {name}", key=f"build_rm_{name}"):
+            if st.button(_("Remove class {name}").format(name=name), key=f"build_rm_{name}"):
                 shutil.rmtree(folder / name, ignore_errors=True)
                 st.rerun()
     classes = datasets.built_classes(folder)
     if not classes:
-        st.info("Add a class, then photos of it. Two classes with a few photos each are enough to start.")
+        st.info(_("Add a class, then photos of it. Two classes with a few photos each are enough to start."))
         return None
     if all(classes.values()):
-        st.download_button("Download this dataset as .zip", lambda: datasets.build_zip(folder), on_click="ignore",
+        st.download_button(_("Download this dataset as .zip"), lambda: datasets.build_zip(folder), on_click="ignore",
                            file_name="my_dataset.zip", mime="application/zip")
-    return cached.built_dataset(str(folder), datasets.folder_signature(folder), "my dataset")
+    return cached.built_dataset(str(folder), datasets.folder_signature(folder), _("my dataset"))
 
 
 def _collect_photos(folder: Path, name: str) -> None:
@@ -236,7 +276,7 @@ def _collect_photos(folder: Path, name: str) -> None:
     if shot is not None:
         added.append(("camera.jpg", shot))
     for filename, upload in added:
-        room.make_room(upload.size, "this photo")
+        room.make_room(upload.size, _("this photo"))
         datasets.add_built_photo(folder, name, upload.file_id, filename, upload.getvalue())
     if added:
         room.release(upload for _, upload in added)
@@ -252,7 +292,7 @@ def _thumbnails_ui(photos: list[Path], per_row: int = 8) -> None:
         for column, path in zip(st.columns(per_row), photos[start:start + per_row]):
             thumb = cached.thumbnail(str(path), THUMB_SIZE)
             if thumb is None:
-                column.caption(":material/broken_image: not a photo")
+                column.caption(_(":material/broken_image: not a photo"))
             else:
                 column.image(thumb, width="stretch")
 
@@ -261,14 +301,15 @@ def _flowers_ui() -> datasets.Dataset | None:
     dataset = st.session_state.get("kept_flowers_dataset")
     if dataset is not None:
         return dataset
-    st.caption(plain(datasets.FLOWERS_CREDIT) + " The archive is 218 MB; it is downloaded once and kept.")
-    if not st.button("Download TF Flowers", key="download_flowers"):
+    st.caption(plain(_(datasets.FLOWERS_CREDIT)) + " " + _("The archive is 218 MB; it is downloaded once and kept."))
+    if not st.button(_("Download TF Flowers"), key="download_flowers"):
         return None
-    bar = st.progress(0.0, "Downloading TF Flowers…")
+    bar = st.progress(0.0, _("Downloading TF Flowers…"))
     try:
         dataset = datasets.load_flowers(
             progress=lambda done, total: bar.progress(done / total if total else 0.0,
-                                                      f"Downloading TF Flowers… {done / 1e6:.0f} MB"))
+                                                      _("Downloading TF Flowers… {done:.0f} MB").format(
+                                                              done=done / 1e6)))
     finally:
         bar.empty()
     st.session_state["kept_flowers_dataset"] = dataset
@@ -277,9 +318,10 @@ def _flowers_ui() -> datasets.Dataset | None:
 
 def project_dataset_ui(project) -> datasets.Dataset:
     """The class project's photos so far (read again when one comes or goes)."""
-    st.caption(f"Join code **{project.code}**: the photos the whole class added (Class project page).")
+    st.caption(_("Join code **{code}**: the photos the whole class added (Class project page).").format(
+            code=project.code))
     return cached.built_dataset(str(project.folder), datasets.folder_signature(project.folder),
-                                f"class project {project.code}")
+                                _(class_project.DATASET_NAME).format(code=project.code))
 
 
 def project_counts_ui(project) -> dict:
@@ -305,17 +347,17 @@ def summary_ui(dataset: datasets.Dataset) -> None:
     """Classes, counts as a bar chart, skipped files with reasons, and warnings."""
     counts = dataset.counts
     images, classes, skipped = st.columns(3)
-    images.metric("Images", f"{len(dataset):,}")
-    classes.metric("Classes", len(counts))
-    skipped.metric("Skipped files", len(dataset.skipped))
+    images.metric(_("Images"), f"{len(dataset):,}")
+    classes.metric(_("Classes"), len(counts))
+    skipped.metric(_("Skipped files"), len(dataset.skipped))
     if dataset.credit:
-        st.caption(dataset.credit)
+        st.caption(_(dataset.credit))
     for warning in dataset.warnings:
         st.warning(plain(warning), icon=":material/balance:")
-    with st.expander("Images per class" + (" and skipped files" if dataset.skipped else "")):
+    with st.expander(_("Images per class and skipped files") if dataset.skipped else _("Images per class")):
         st.altair_chart(charts.class_counts(counts))
         if dataset.skipped:
-            st.dataframe([{"File": s.file, "Why it was skipped": s.reason} for s in dataset.skipped],
+            st.dataframe([{_("File"): s.file, _("Why it was skipped"): s.reason} for s in dataset.skipped],
                          hide_index=True)
 
 
@@ -323,7 +365,7 @@ def gallery_ui(items: list[tuple[str, str]], per_row: int = 6, heat_of=None) -> 
     """Thumbnails of image files, each with its caption; with ``heat_of`` (a model), where it looked instead."""
     heats = None
     if heat_of is not None:
-        with st.spinner("Working out where the model looked…"):
+        with st.spinner(_("Working out where the model looked…")):
             heats = cached.file_heatmaps(heat_of, [path for path, _ in items], 160)
     for start in range(0, len(items), per_row):
         for offset, (column, (path, caption)) in enumerate(zip(st.columns(per_row), items[start:start + per_row])):
@@ -332,12 +374,13 @@ def gallery_ui(items: list[tuple[str, str]], per_row: int = 6, heat_of=None) -> 
                 column.image(picture, caption=caption or None)
 
 
-def heat_toggle_ui(model, key: str, label: str = "Show where the model looked"):
+def heat_toggle_ui(model, key: str, label: str = ""):
     """A toggle for Grad-CAM heatmaps when ``model`` allows them; returns the model to explain, or None."""
     from hubdemo import explain
     if model is None or "gradcam" not in explain.methods_for(model):
         return None
-    on = st.toggle(label, key=key, help="Grad-CAM: red where the model found the evidence for its answer.")
+    on = st.toggle(label or _("Show where the model looked"), key=key,
+                   help=_("Grad-CAM: red where the model found the evidence for its answer."))
     return model if on else None
 
 
@@ -351,30 +394,33 @@ def evaluation_ui(ev, *, key: str, what: str, model=None) -> None:
         model: the model evaluated; when Grad-CAM can read it, the galleries can show where it looked.
     """
     per_class, confusion = st.columns([2, 3])
-    per_class.markdown("**Right, per class**")
+    per_class.markdown(_("**Right, per class**"))
     per_class.altair_chart(charts.per_class_accuracy(ev.per_class))
-    confusion.markdown("**Confusion matrix** (click a cell to see its photos)")
+    confusion.markdown(_("**Confusion matrix** (click a cell to see its photos)"))
     event = confusion.altair_chart(charts.confusion_heatmap(ev.confusion, ev.class_names), on_select="rerun",
                                    key=f"{key}_confusion", width="content")
-    heat_of = heat_toggle_ui(model, f"{key}_gallery_heat", "In the photos below, show where the model looked")
+    heat_of = heat_toggle_ui(model, f"{key}_gallery_heat", _("In the photos below, show where the model looked"))
     picked = (event.selection.get(charts.CONFUSION_SELECTION) or [None])[0] if event else None
     if picked:
         names = list(ev.class_names)
         true, predicted = names.index(picked["true"]), names.index(picked["predicted"])
         cell = ev.cell(true, predicted)
-        verdict = "right" if true == predicted else "wrong"
-        st.markdown(f"**{count(len(cell), 'photo')} of {plain(picked['true'])} predicted as "
-                    f"{plain(picked['predicted'])}** ({verdict}; {plain(what)})")
+        verdict = _("right") if true == predicted else _("wrong")
+        st.markdown(_("**{count} of {true} predicted as "
+                      "{predicted}** ({verdict}; {what})").format(
+                          count=count(len(cell), 'photo'), true=plain(picked['true']),
+                          predicted=plain(picked['predicted']), verdict=verdict, what=plain(what)))
         gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in cell[:30]],
                    heat_of=heat_of)
     mistakes = ev.mistakes
-    with st.expander(f"Mistakes ({len(mistakes)}) · {what}", expanded=bool(mistakes)):
+    with st.expander(_("Mistakes ({n_mistakes}) · {what}").format(
+            n_mistakes=len(mistakes), what=what), expanded=bool(mistakes)):
         if not mistakes:
-            st.success("None: every photo was predicted right.")
+            st.success(_("None: every photo was predicted right."))
         if heat_of is not None and mistakes:
-            st.caption("Why did it call this rose a tulip? Each photo shows where the model found the evidence for "
-                       "the class it chose.")
+            st.caption(_("Why did it call this rose a tulip? Each photo shows where the model found the evidence for "
+                         "the class it chose."))
         gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in mistakes[:30]],
                    heat_of=heat_of)
         if len(mistakes) > 30:
-            st.caption(f"The first 30 of {len(mistakes)}.")
+            st.caption(_("The first 30 of {n_mistakes}.").format(n_mistakes=len(mistakes)))

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,7 +106,7 @@ def _config(args):
 def classify(args) -> int:
     from hubdemo import images, models
     if args.top_k < 1:
-        raise HubDemoError(f"--top-k must be at least 1, not {args.top_k}.")
+        raise HubDemoError(_("--top-k must be at least 1, not {top_k}.").format(top_k=args.top_k))
     files, unreadable = [], {}
     for path in args.images:
         try:

@@ -19,6 +19,7 @@ from typing import BinaryIO, Callable
 
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 MAX_TOTAL_BYTES = 2 * 1024**3  # 2 GiB uncompressed: ten times TF Flowers.
 MAX_FILES = 50_000
@@ -39,8 +40,8 @@ def _safe_relative(name: str) -> PurePosixPath:
     path = PurePosixPath(name.replace("\\", "/"))
     if path.is_absolute() or (path.parts and ":" in path.parts[0]) or ".." in path.parts:
         raise HubDemoError(
-            f"The archive contains '{name}', a path that points outside its own folder. It was not "
-            "extracted; make the archive again from the dataset folder.")
+            _("The archive contains '{name}', a path that points outside its own folder. It was not "
+              "extracted; make the archive again from the dataset folder.").format(name=name))
     return path
 
 
@@ -75,15 +76,18 @@ def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
                        for m in archive.infolist() if not m.is_dir()]
             _extract([m.filename for m in archive.infolist()], members, dest, max_total_bytes, max_files)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as err:
-        raise HubDemoError(f"The file is not a readable .zip archive ({err}). Make the archive again "
-                           "and upload it once more.") from err
+        raise HubDemoError(_("The file is not a readable .zip archive ({err}). Make the archive again "
+                             "and upload it once more.").format(err=err)) from err
     except OSError as err:
         if paths.write_problem(err):
-            raise HubDemoError(f"The archive could not be extracted into {dest.parent}: "
-                               f"{paths.write_problem(err)}. Free some space and try again.") from err
-        raise HubDemoError(f"The .zip archive is damaged ({err}). Make it again and re-upload.") from err
+            raise HubDemoError(_("The archive could not be extracted into {parent}: "
+                                 "{write_problem}. Free some space and try again.").format(
+                                         parent=dest.parent, write_problem=paths.write_problem(err))) from err
+        raise HubDemoError(_("The .zip archive is damaged ({err}). Make it again and re-upload.").format(
+                err=err)) from err
     except zlib.error as err:  # Corrupt compressed data.
-        raise HubDemoError(f"The .zip archive is damaged ({err}). Make it again and re-upload.") from err
+        raise HubDemoError(_("The .zip archive is damaged ({err}). Make it again and re-upload.").format(
+                err=err)) from err
     return dest
 
 
@@ -97,8 +101,8 @@ def zip_expanded_size(source) -> int:
         with zipfile.ZipFile(source) as archive:
             return sum(m.file_size for m in archive.infolist() if not m.is_dir() and not is_junk(m.filename))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as err:
-        raise HubDemoError(f"The file is not a readable .zip archive ({err}). Make the archive again "
-                           "and upload it once more.") from err
+        raise HubDemoError(_("The file is not a readable .zip archive ({err}). Make the archive again "
+                             "and upload it once more.").format(err=err)) from err
 
 
 def extract_tar(path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
@@ -112,8 +116,8 @@ def extract_tar(path: Path, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTE
                        for m in archive.getmembers() if not m.isdir()]
             _extract([m.name for m in archive.getmembers()], members, dest, max_total_bytes, max_files)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
-        raise HubDemoError(f"The archive {path.name} is damaged or not a tar archive ({err}). "
-                           "Delete it and download it again.") from err
+        raise HubDemoError(_("The archive {name} is damaged or not a tar archive ({err}). "
+                             "Delete it and download it again.").format(name=path.name, err=err)) from err
     return dest
 
 
@@ -125,8 +129,8 @@ def _extract(all_names: list[str], members: list[_Member], dest: Path, max_total
     members = [m for m in members if not is_junk(m.name)]
     for member in members:
         if not member.plain_file:
-            raise HubDemoError(f"The archive contains '{member.name}', a link or special file; links are "
-                               "not extracted. Put the photos themselves in the archive.")
+            raise HubDemoError(_("The archive contains '{name}', a link or special file; links are "
+                                 "not extracted. Put the photos themselves in the archive.").format(name=member.name))
     _check_totals(len(members), sum(m.size for m in members), max_files, max_total_bytes)
     with paths.atomic_folder(dest) as tmp:
         budget = _Budget(max_total_bytes)
@@ -139,11 +143,12 @@ def _extract(all_names: list[str], members: list[_Member], dest: Path, max_total
 
 def _check_totals(count: int, total: int, max_files: int, max_total_bytes: int) -> None:
     if count > max_files:
-        raise HubDemoError(f"The archive holds {count:,} files, more than the {max_files:,} allowed. "
-                           "Split the dataset into smaller archives.")
+        raise HubDemoError(_("The archive holds {count:,} files, more than the {max_files:,} allowed. "
+                             "Split the dataset into smaller archives.").format(count=count, max_files=max_files))
     if total > max_total_bytes:
-        raise HubDemoError(f"The archive would expand to {total / 1e9:.1f} GB, more than the "
-                           f"{max_total_bytes / 1e9:.1f} GB allowed (it may be a zip bomb).")
+        raise HubDemoError(_("The archive would expand to {total:.1f} GB, more than the "
+                             "{max_total_bytes:.1f} GB allowed (it may be a zip bomb).").format(
+                                     total=total / 1e9, max_total_bytes=max_total_bytes / 1e9))
 
 
 class _Budget:
@@ -156,6 +161,6 @@ class _Budget:
         while chunk := src.read(1 << 20):
             self.left -= len(chunk)
             if self.left < 0:
-                raise HubDemoError("The archive expands to more than its declared size allows "
-                                   "(it looks like a zip bomb); it was not extracted.")
+                raise HubDemoError(_("The archive expands to more than its declared size allows "
+                                     "(it looks like a zip bomb); it was not extracted."))
             out.write(chunk)

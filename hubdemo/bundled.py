@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 from hubdemo.lite0 import DEFAULT_SIZE
 
 SCHEME = "bundled:"
@@ -40,10 +41,11 @@ def is_built() -> bool:
 
 def resolve(handle: str) -> str:
     """Turn ``bundled:efficientnet_lite0/<variant>`` into its local SavedModel folder, building it if needed."""
-    name, _, variant = handle[len(SCHEME):].partition("/")
+    name, _sep, variant = handle[len(SCHEME):].partition("/")
     if name != NAME or variant not in VARIANTS:
         choices = ", ".join(f"{SCHEME}{NAME}/{v}" for v in VARIANTS)
-        raise HubDemoError(f"Unknown bundled model '{handle}'. Choose one of: {choices}.")
+        raise HubDemoError(_("Unknown bundled model '{handle}'. Choose one of: {choices}.").format(
+                handle=handle, choices=choices))
     ensure_built()
     return str(build_dir() / variant)
 

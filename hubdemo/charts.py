@@ -5,6 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from hubdemo.i18n import N_, _
+
 
 def top_k_bars(predictions) -> alt.Chart:
     """Horizontal bars of class probability, most probable on top, each with its percentage written at its end.
@@ -21,10 +23,11 @@ def top_k_bars(predictions) -> alt.Chart:
     order = data.sort_values("probability", ascending=False)["label"].tolist()
     base = alt.Chart(data).encode(
         # Room past 100% for the last bar's number; the axis itself stops at 100%.
-        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1.18]),
+        x=alt.X("probability:Q", title=_("Probability"), scale=alt.Scale(domain=[0, 1.18]),
                 axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
         y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=140)),
-        tooltip=["label:N", alt.Tooltip("probability:Q", format=".1%")],
+        tooltip=[alt.Tooltip("label:N", title=_("Class")),
+                 alt.Tooltip("probability:Q", title=_("Probability"), format=".1%")],
     )
     bars = base.mark_bar(color="#FF6F00")
     numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("probability:Q", format=".0%"))
@@ -38,9 +41,9 @@ def class_counts(counts: dict[str, int]) -> alt.Chart:
         alt.Chart(data)
         .mark_bar(color="#FF6F00")
         .encode(
-            x=alt.X("images:Q", title="Images", axis=alt.Axis(tickMinStep=1, format="d")),  # Whole photos.
+            x=alt.X("images:Q", title=_("Images"), axis=alt.Axis(tickMinStep=1, format="d")),  # Whole photos.
             y=alt.Y("class:N", title=None, sort=list(counts), axis=alt.Axis(labelOverlap=False)),
-            tooltip=["class:N", "images:Q"],
+            tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("images:Q", title=_("Images"))],
         )
         .properties(height=alt.Step(22))
     )
@@ -53,25 +56,26 @@ def training_curve(batches: list[dict], epochs: list[dict], metric: str) -> alt.
         batches: records with ``step`` and ``metric`` (one per training batch).
         epochs: records with ``step`` (the last batch of the epoch) and ``val_<metric>``.
     """
-    title = metric.capitalize()
-    rows = [{"step": b["step"], "value": b[metric], "series": "training (each batch)"} for b in batches]
-    rows += [{"step": e["step"], "value": e[f"val_{metric}"], "series": "validation (each epoch)"}
+    title = {"loss": _("Loss"), "accuracy": _("Accuracy")}[metric]
+    training, validation = _("training (each batch)"), _("validation (each epoch)")
+    rows = [{"step": b["step"], "value": b[metric], "series": training} for b in batches]
+    rows += [{"step": e["step"], "value": e[f"val_{metric}"], "series": validation}
              for e in epochs if f"val_{metric}" in e]
     data = pd.DataFrame(rows, columns=["step", "value", "series"])
     colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
-                       scale=alt.Scale(domain=["training (each batch)", "validation (each epoch)"],
-                                       range=["#FF6F00", "#1565C0"]))
+                       scale=alt.Scale(domain=[training, validation], range=["#FF6F00", "#1565C0"]))
     y = alt.Y("value:Q", title=title, scale=alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Undefined)
-    base = alt.Chart(data).encode(x=alt.X("step:Q", title="Training step"), y=y, color=colour,
-                                  tooltip=["series:N", "step:Q", alt.Tooltip("value:Q", format=".3f")])
-    lines = base.mark_line(strokeWidth=1.5).transform_filter(alt.datum.series == "training (each batch)")
-    points = base.mark_line(point=True, strokeWidth=2).transform_filter(
-        alt.datum.series == "validation (each epoch)")
+    base = alt.Chart(data).encode(x=alt.X("step:Q", title=_("Training step")), y=y, color=colour,
+                                  tooltip=[alt.Tooltip("series:N", title=_("Curve")),
+                                           alt.Tooltip("step:Q", title=_("Training step")),
+                                           alt.Tooltip("value:Q", title=title, format=".3f")])
+    lines = base.mark_line(strokeWidth=1.5).transform_filter(alt.datum.series == training)
+    points = base.mark_line(point=True, strokeWidth=2).transform_filter(alt.datum.series == validation)
     return (lines + points).properties(height=240, title=title)
 
 
-RUN_METRICS = {"val_accuracy": "Validation accuracy", "val_loss": "Validation loss",
-               "accuracy": "Training accuracy", "loss": "Training loss"}
+RUN_METRICS = {"val_accuracy": N_("Validation accuracy"), "val_loss": N_("Validation loss"),
+               "accuracy": N_("Training accuracy"), "loss": N_("Training loss")}
 
 
 def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") -> alt.Chart:
@@ -84,18 +88,19 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") ->
     rows = [{"run": label, "epoch": e["epoch"], "value": e[metric]}
             for label, epochs in curves.items() for e in epochs if metric in e]
     data = pd.DataFrame(rows, columns=["run", "epoch", "value"])
-    title = RUN_METRICS[metric]
+    title = _(RUN_METRICS[metric])
     y = alt.Y("value:Q", title=title,
               scale=alt.Scale(domain=[0, 1]) if metric.endswith("accuracy") else alt.Undefined)
     return (
         alt.Chart(data)
         .mark_line(point=True, strokeWidth=2)
-        .encode(x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1, format="d")), y=y,
+        .encode(x=alt.X("epoch:Q", title=_("Epoch"), axis=alt.Axis(tickMinStep=1, format="d")), y=y,
                 color=alt.Color("run:N", title=None, sort=list(curves),
                                 # On the right: a legend below, one run per line, squashes Streamlit's plot.
                                 legend=alt.Legend(orient="right", labelLimit=400)),
-                tooltip=["run:N", "epoch:Q", alt.Tooltip("value:Q", title=title, format=".3f")])
-        .properties(height=300, title=f"{title}, run by run")
+                tooltip=[alt.Tooltip("run:N", title=_("Run")), alt.Tooltip("epoch:Q", title=_("Epoch")),
+                         alt.Tooltip("value:Q", title=title, format=".3f")])
+        .properties(height=300, title=_("{metric}, run by run").format(metric=title))
     )
 
 
@@ -106,9 +111,9 @@ def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:
         alt.Chart(data)
         .mark_bar(color="#FF6F00")
         .encode(
-            x=alt.X("accuracy:Q", title="Right", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+            x=alt.X("accuracy:Q", title=_("Right"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
             y=alt.Y("class:N", title=None, sort=list(per_class), axis=alt.Axis(labelOverlap=False)),
-            tooltip=["class:N", alt.Tooltip("accuracy:Q", format=".0%")],
+            tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("accuracy:Q", title=_("Right"), format=".0%")],
         )
         .properties(height=alt.Step(22))
     )
@@ -124,13 +129,14 @@ def confusion_heatmap(matrix, class_names) -> alt.Chart:
                          for i in range(len(names)) for j in range(len(names))])
     select = alt.selection_point(name=CONFUSION_SELECTION, fields=["true", "predicted"], on="click")
     base = alt.Chart(data).encode(
-        x=alt.X("predicted:N", title="Predicted class", sort=names, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
-        y=alt.Y("true:N", title="True class", sort=names, axis=alt.Axis(labelOverlap=False)),
+        x=alt.X("predicted:N", title=_("Predicted class"), sort=names, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
+        y=alt.Y("true:N", title=_("True class"), sort=names, axis=alt.Axis(labelOverlap=False)),
     )
     cells = base.mark_rect(stroke="#FFFFFF").encode(
-        color=alt.Color("images:Q", title="Images", scale=alt.Scale(scheme="oranges")),
+        color=alt.Color("images:Q", title=_("Images"), scale=alt.Scale(scheme="oranges")),
         opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
-        tooltip=["true:N", "predicted:N", "images:Q"],
+        tooltip=[alt.Tooltip("true:N", title=_("True class")), alt.Tooltip("predicted:N", title=_("Predicted class")),
+                 alt.Tooltip("images:Q", title=_("Images"))],
     ).add_params(select)
     text = base.mark_text(fontSize=12).encode(
         text="images:Q",
@@ -154,13 +160,13 @@ def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
     if "mistake" not in data:
         data["mistake"] = False
     select = alt.selection_point(name=MAP_SELECTION, fields=["file"], on="click")
-    tooltip = ["label:N"] + (["image:N"] if "image" in data else [])
+    tooltip = [alt.Tooltip("label:N", title=_("Class"))] + (["image:N"] if "image" in data else [])
     base = alt.Chart(data).encode(
         x=alt.X("x:Q", title=f"{method_title} 1", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", title=f"{method_title} 2", axis=alt.Axis(labels=False, ticks=False)),
     )
     points = base.mark_circle(size=60).encode(
-        color=alt.Color("label:N", title="Class", scale=alt.Scale(scheme="tableau10")),  # Distinct hues.
+        color=alt.Color("label:N", title=_("Class"), scale=alt.Scale(scheme="tableau10")),  # Distinct hues.
         opacity=alt.condition(select, alt.value(0.9), alt.value(0.35)),
         tooltip=tooltip,
     ).add_params(select)
@@ -176,15 +182,15 @@ def learning_curve(points: list[dict]) -> alt.Chart:
         points: ``per_class``, ``accuracy``, ``low``, ``high`` (and ``all``: the point with every photo).
     """
     data = pd.DataFrame(points)
-    x = alt.X("per_class:Q", title="Training photos per class", scale=alt.Scale(type="log"),
+    x = alt.X("per_class:Q", title=_("Training photos per class"), scale=alt.Scale(type="log"),
               axis=alt.Axis(values=data["per_class"].tolist(), format="d"))
     spread = alt.Chart(data).mark_rule(strokeWidth=3, color="#FFB74D").encode(
-        x=x, y=alt.Y("low:Q", title="Validation accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x=x, y=alt.Y("low:Q", title=_("Validation accuracy"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         y2="high:Q")
     line = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=70, color="#FF6F00"), color="#FF6F00").encode(
         x=x, y=alt.Y("accuracy:Q"),
-        tooltip=[alt.Tooltip("per_class:Q", title="Photos per class"),
-                 alt.Tooltip("accuracy:Q", title="Mean accuracy", format=".1%"),
-                 alt.Tooltip("low:Q", title="Worst draw", format=".1%"),
-                 alt.Tooltip("high:Q", title="Best draw", format=".1%")])
+        tooltip=[alt.Tooltip("per_class:Q", title=_("Photos per class")),
+                 alt.Tooltip("accuracy:Q", title=_("Mean accuracy"), format=".1%"),
+                 alt.Tooltip("low:Q", title=_("Worst draw"), format=".1%"),
+                 alt.Tooltip("high:Q", title=_("Best draw"), format=".1%")])
     return (spread + line).properties(height=320)

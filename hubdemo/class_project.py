@@ -18,7 +18,9 @@ from pathlib import Path
 
 from hubdemo import datasets
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
+DATASET_NAME = N_("class project {code}")  # The name of its dataset, and of the runs trained on it.
 CODE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # No 0/O, 1/I/L: easy to read off a projector.
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
 
@@ -38,7 +40,7 @@ class ClassProject:
         for name in class_names:
             self.add_class(name)
         if len(self.class_names) < 2:
-            raise HubDemoError("A class project needs at least two classes, e.g. 'pen' and 'cup'.")
+            raise HubDemoError(_("A class project needs at least two classes, e.g. 'pen' and 'cup'."))
 
     @classmethod
     def create(cls, root: Path, class_names: list[str]) -> ClassProject:
@@ -57,11 +59,13 @@ class ClassProject:
     def add_photo(self, class_name: str, photo_id: str, filename: str, data: bytes, by: str) -> Path:
         """Add one photo to a class, marked as ``by``'s (a session id)."""
         if class_name not in self.class_names:
-            raise HubDemoError(f"The class project has no class '{class_name}' (any more): pick one of "
-                               f"{', '.join(self.class_names)}.")
+            raise HubDemoError(_("The class project has no class '{class_name}' (any more): pick one of "
+                                 "{class_names}.").format(
+                                         class_name=class_name, class_names=', '.join(self.class_names)))
         if len(data) > MAX_PHOTO_BYTES:
-            raise HubDemoError(f"This photo is {len(data) / 1e6:.0f} MB; the class project takes photos up to "
-                               f"{MAX_PHOTO_BYTES / 1e6:.0f} MB.")
+            raise HubDemoError(_("This photo is {n_data:.0f} MB; the class project takes photos up to "
+                                 "{max_photo_bytes:.0f} MB.").format(
+                                         n_data=len(data) / 1e6, max_photo_bytes=MAX_PHOTO_BYTES / 1e6))
         return datasets.add_built_photo(self.folder, class_name, f"{owner(by)}_{photo_id}", filename, data)
 
     def photos(self) -> dict[str, list[Path]]:
@@ -81,7 +85,7 @@ class ClassProject:
         """Remove one photo (the teacher's button, or a student's own photo)."""
         path = Path(path)
         if path.parent.parent != self.folder:
-            raise HubDemoError("That photo is not part of this class project.")
+            raise HubDemoError(_("That photo is not part of this class project."))
         path.unlink(missing_ok=True)
 
     def remove_class(self, name: str) -> None:

@@ -23,9 +23,13 @@ from pathlib import Path
 
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
 MB = 1024 * 1024
 PORT = 8501
+
+
+DATASET_SOURCES = N_("the built-in digits, a .zip you upload or photos you add in the browser")
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,7 @@ class Classroom:
     cert: str = ""
     key: str = ""
 
-    def check_folder(self, folder: str | Path, what: str = "a dataset",
-                     others: str = "the built-in digits, a .zip you upload or photos you add in the browser") -> Path:
+    def check_folder(self, folder: str | Path, what: str = N_("a dataset"), others: str = DATASET_SOURCES) -> Path:
         """The folder, resolved; in a classroom only inside the teacher's ``--data`` folders.
 
         Resolving first (symlinks, ``..``) means no spelling of a path reaches
@@ -58,10 +61,10 @@ class Classroom:
         if any(real == root or root in real.parents for root in self.data_roots):
             return real
         names = ", ".join(f"'{root.name}'" for root in self.data_roots)
-        allowed = (f"the teacher's folders ({names}) and their subfolders" if self.data_roots
-                   else "no folders of the teacher's computer (the teacher started it without --data)")
-        raise HubDemoError(f"In this classroom, {what} can only come from {allowed}, {others}. '{folder}' is not "
-                           "one of them.")
+        allowed = (_("the teacher's folders ({names}) and their subfolders").format(names=names) if self.data_roots
+                   else _("no folders of the teacher's computer (the teacher started it without --data)"))
+        raise HubDemoError(_("In this classroom, {what} can only come from {allowed}, {others}. '{folder}' is not "
+                             "one of them.").format(what=_(what), allowed=allowed, others=_(others), folder=folder))
 
     def check_handle(self, handle: str) -> str:
         """A model handle typed by a student: in a classroom only a SavedModel inside the teacher's folders.
@@ -73,16 +76,16 @@ class Classroom:
         if not self.on:
             return handle
         if "://" in handle:
-            raise HubDemoError("In this classroom, models come from the list (or your own trained ones); a "
-                               "model from the internet must be downloaded by the teacher into a --data folder.")
-        return str(self.check_folder(handle, "models", MODEL_SOURCES))
+            raise HubDemoError(_("In this classroom, models come from the list (or your own trained ones); a "
+                                 "model from the internet must be downloaded by the teacher into a --data folder."))
+        return str(self.check_folder(handle, N_("models"), MODEL_SOURCES))
 
     def safe_default_folder(self) -> str:
         return str(self.data_roots[0]) if self.data_roots else ""
 
 
 OPEN = Classroom()
-MODEL_SOURCES = "the models in the list, your trained models and export .zip files you upload"
+MODEL_SOURCES = N_("the models in the list, your trained models and export .zip files you upload")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -109,8 +112,8 @@ def from_args(argv: list[str]) -> tuple[argparse.Namespace, Classroom]:
     if not args.classroom:
         return args, OPEN
     if bool(args.cert) != bool(args.key):
-        raise HubDemoError("Pass both --cert and --key (your certificate and its private key), or neither for "
-                           "a self-signed certificate.")
+        raise HubDemoError(_("Pass both --cert and --key (your certificate and its private key), or neither for "
+                             "a self-signed certificate."))
     return args, Classroom(
         on=True, data_roots=tuple(Path(os.path.realpath(Path(d).expanduser())) for d in args.data),
         passphrase=args.passphrase or _env_passphrase(), session_quota=args.session_quota_mb * MB,

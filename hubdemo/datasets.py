@@ -22,15 +22,16 @@ from PIL import Image, UnidentifiedImageError
 
 from hubdemo import archives, paths
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
 MIN_PER_CLASS = 2
 # Warn when the largest class has this many times the images of the smallest.
 IMBALANCE_RATIO = 3.0
 
 FLOWERS_URL = "https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz"
-FLOWERS_CREDIT = ("TF Flowers: 3,670 photos of 5 kinds of flowers from Flickr, CC-BY 2.0; the "
+FLOWERS_CREDIT = N_("TF Flowers: 3,670 photos of 5 kinds of flowers from Flickr, CC-BY 2.0; the "
                   "photographers are credited in the archive's LICENSE.txt.")
-DIGITS_CREDIT = ("Handwritten digits: 1,797 scans (8×8 pixels) from the UCI *Optical Recognition of "
+DIGITS_CREDIT = N_("Handwritten digits: 1,797 scans (8×8 pixels) from the UCI *Optical Recognition of "
                  "Handwritten Digits* set (E. Alpaydin, C. Kaynak, 1998, CC BY 4.0), shipped with "
                  "scikit-learn. Shown upscaled, dark ink on light paper.")
 
@@ -75,13 +76,13 @@ def _is_image_file(path: Path) -> str | None:
     """None for a file Pillow can identify as an image, else why it is skipped."""
     try:
         if path.stat().st_size == 0:
-            return "empty file"
+            return _("empty file")
         with Image.open(path) as image:
             image.size  # noqa: B018  (the header is read; the pixels are not)
     except UnidentifiedImageError:
-        return "not an image"
+        return _("not an image")
     except (OSError, SyntaxError, ValueError) as err:
-        return f"unreadable ({err.__class__.__name__})"
+        return _("unreadable ({error})").format(error=err.__class__.__name__)
     return None
 
 
@@ -109,13 +110,14 @@ def load_folder(folder: str | Path, *, name: str | None = None, credit: str = ""
     """
     folder = Path(folder).expanduser()
     if not folder.is_dir():
-        raise HubDemoError(f"No folder at '{folder}'. Type the path of a folder that has one "
-                           "subfolder per class, e.g. flowers/daisy/*.jpg, flowers/roses/*.jpg.")
+        raise HubDemoError(_("No folder at '{folder}'. Type the path of a folder that has one "
+                             "subfolder per class, e.g. flowers/daisy/*.jpg, flowers/roses/*.jpg.").format(
+                                     folder=folder))
     root = _data_root(folder)
     class_dirs = _subfolders(root)
     files, labels, skipped = [], [], []
     for path in sorted(p for p in root.iterdir() if p.is_file() and not archives.is_junk(p.name)):
-        skipped.append(Skipped(str(path.relative_to(root)), "not inside a class folder"))
+        skipped.append(Skipped(str(path.relative_to(root)), _("not inside a class folder")))
     for label, class_dir in enumerate(class_dirs):
         for path in sorted(class_dir.rglob("*")):
             relative = path.relative_to(root)
@@ -155,8 +157,8 @@ def file_stamp(path: str | Path) -> tuple[int, int]:
 def _check_usable(dataset: Dataset) -> None:
     if not dataset.class_names:
         raise HubDemoError(
-            f"'{dataset.root}' has no class folders. Put each class's images in a subfolder named "
-            "after it, e.g. daisy/, roses/.")
+            _("'{root}' has no class folders. Put each class's images in a subfolder named "
+              "after it, e.g. daisy/, roses/.").format(root=dataset.root))
     _check_counts(dataset.counts)
 
 
@@ -164,14 +166,14 @@ def _check_counts(counts: dict[str, int]) -> None:
     """At least two classes, each with at least MIN_PER_CLASS images."""
     if len(counts) < 2:
         raise HubDemoError(
-            f"The dataset has only one class ('{next(iter(counts))}'). A classifier needs at least "
-            "two classes to tell apart: add another class." if counts else
-            "The dataset has no classes yet. Add at least two.")
+            _("The dataset has only one class ('{name}'). A classifier needs at least two classes to tell "
+              "apart: add another class.").format(name=next(iter(counts))) if counts else
+            _("The dataset has no classes yet. Add at least two."))
     small = [f"{c} ({n})" for c, n in counts.items() if n < MIN_PER_CLASS]
     if small:
         raise HubDemoError(
-            f"Every class needs at least {MIN_PER_CLASS} images (one to learn from, one to check). "
-            f"Too few in: {', '.join(small)}.")
+            _("Every class needs at least {minimum} images (one to learn from, one to check). "
+              "Too few in: {small}.").format(minimum=MIN_PER_CLASS, small=', '.join(small)))
 
 
 def _with_warnings(dataset: Dataset) -> Dataset:
@@ -180,9 +182,9 @@ def _with_warnings(dataset: Dataset) -> Dataset:
     warnings = []
     if counts[largest] >= IMBALANCE_RATIO * counts[smallest]:
         warnings.append(
-            f"The classes are unbalanced: '{largest}' has {counts[largest]} images and '{smallest}' "
-            f"only {counts[smallest]}. The model will lean towards the larger classes; add images to "
-            "the small ones if you can.")
+            _("The classes are unbalanced: '{largest}' has {most} images and '{smallest}' only {fewest}. The "
+              "model will lean towards the larger classes; add images to the small ones if you can.").format(
+                largest=largest, most=counts[largest], smallest=smallest, fewest=counts[smallest]))
     return dataclasses.replace(dataset, warnings=tuple(warnings))
 
 
@@ -202,7 +204,7 @@ def load_zip_file(path: str | Path) -> Dataset:
     try:
         data = path.read_bytes()
     except OSError as err:
-        raise HubDemoError(f"Cannot read {path}: {err.strerror or err}.") from err
+        raise HubDemoError(_("Cannot read {path}: {reason}.").format(path=path, reason=err.strerror or err)) from err
     return load_zip(data, name=path.name)
 
 
@@ -212,8 +214,8 @@ def load_source(path: str | Path) -> Dataset:
     if path.is_file() and zipfile.is_zipfile(path):
         return load_zip_file(path)
     if path.is_file():
-        raise HubDemoError(f"{path} is a file but not a .zip archive. Give a folder with one "
-                           "subfolder per class, or a .zip of one.")
+        raise HubDemoError(_("{path} is a file but not a .zip archive. Give a folder with one "
+                             "subfolder per class, or a .zip of one.").format(path=path))
     return load_folder(path)
 
 
@@ -227,7 +229,8 @@ def clean_class_name(name: str) -> str:
     """
     cleaned = "".join(c for c in name if c not in "/\\" and c.isprintable()).strip().lstrip(".").strip()
     if not cleaned or len(cleaned.encode()) > 200:
-        raise HubDemoError(f"'{name}' cannot be a class name: give a short name, e.g. 'cat' or '猫'.")
+        raise HubDemoError(_("'{name}' cannot be a class name: give a short name, e.g. 'cat' or '猫'.").format(
+                name=name))
     return cleaned
 
 
@@ -271,7 +274,7 @@ def build_zip(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def load_built(folder: Path, *, name: str = "my dataset") -> Dataset:
+def load_built(folder: Path, *, name: str = N_("my dataset")) -> Dataset:
     """The classes built in the browser (written by :func:`add_built_photo`), read like any folder."""
     _check_counts({c: len(p) for c, p in built_classes(folder).items()})
     return load_folder(folder, name=name)
@@ -304,7 +307,7 @@ def digits_folder() -> Path:
 
 
 def load_digits_dataset() -> Dataset:
-    return load_folder(digits_folder(), name="handwritten digits", credit=DIGITS_CREDIT)
+    return load_folder(digits_folder(), name=N_("handwritten digits"), credit=DIGITS_CREDIT)
 
 
 # --- Downloaded: TF Flowers ---------------------------------------------------------------
@@ -322,8 +325,8 @@ def load_flowers(progress=None, *, url: str | None = None) -> Dataset:
     from hubdemo import downloads
     url = url or FLOWERS_URL
     archive = downloads.download(url, paths.cache_dir() / "downloads" / Path(url).name, progress=progress,
-                                 offline_hint="Use the built-in handwritten digits, upload a .zip of "
-                                              "your photos, or type the path of a folder instead.")
+                                 offline_hint=_("Use the built-in handwritten digits, upload a .zip of "
+                                                "your photos, or type the path of a folder instead."))
     folder = archives.extract_tar(archive, paths.cache_dir() / "datasets" / "flower_photos")
     return load_folder(folder, name="TF Flowers", credit=FLOWERS_CREDIT)
 
@@ -340,11 +343,12 @@ def validation_warning(dataset: Dataset, validation_fraction: float, seed: int =
     per_class = np.bincount(np.asarray(dataset.labels)[held_back], minlength=len(dataset.class_names))
     if len(held_back) >= MIN_VALIDATION_PHOTOS and per_class.min() >= MIN_VALIDATION_PER_CLASS:
         return None
-    return (f"Only {len(held_back)} photos are held back for validation ({per_class.min()} in the smallest "
-            f"class), so one photo more or less right moves the accuracy by {1 / len(held_back):.0%}. Treat "
-            f"the accuracy as a rough guide; with at least {MIN_VALIDATION_PER_CLASS} photos per class "
-            f"and {MIN_VALIDATION_PHOTOS} in all it starts to mean something. Add photos, or raise the "
-            "validation share.")
+    return _("Only {held_back} photos are held back for validation ({smallest} in the smallest class), so one "
+             "photo more or less right moves the accuracy by {step:.0%}. Treat the accuracy as a rough guide; "
+             "with at least {per_class} photos per class and {total} in all it starts to mean something. Add "
+             "photos, or raise the validation share.").format(
+        held_back=len(held_back), smallest=per_class.min(), step=1 / len(held_back),
+        per_class=MIN_VALIDATION_PER_CLASS, total=MIN_VALIDATION_PHOTOS)
 
 
 @dataclass(frozen=True)
@@ -360,7 +364,8 @@ def split(dataset: Dataset, validation_fraction: float = 0.2, seed: int = 0) -> 
         HubDemoError: the fraction is not between 0.05 and 0.5.
     """
     if not 0.05 <= validation_fraction <= 0.5:
-        raise HubDemoError(f"The validation share must be between 5% and 50%, not {validation_fraction:.0%}.")
+        raise HubDemoError(_("The validation share must be between 5% and 50%, not {validation_fraction:.0%}.").format(
+                validation_fraction=validation_fraction))
     rng = np.random.default_rng(seed)
     labels = np.asarray(dataset.labels)
     train, validation = [], []

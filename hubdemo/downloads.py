@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 CHUNK = 1 << 20
 TIMEOUT_SECONDS = 30
@@ -44,12 +45,13 @@ def download(url: str, dest: Path, *, progress: Callable[[int, int], None] | Non
                 if progress:
                     progress(done, total)
             if total and done != total:
-                raise HubDemoError(f"The download of {url} stopped after {done:,} of {total:,} bytes. Try again.")
+                raise HubDemoError(_("The download of {url} stopped after {done:,} of {total:,} bytes. Try again.").format(
+                        url=url, done=done, total=total))
         shutil.move(tmp, dest)
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", None) or err
-        raise HubDemoError(f"Could not download {url} ({reason}). There may be no internet connection. "
-                           f"{offline_hint}".strip()) from err
+        raise HubDemoError((_("Could not download {url} ({reason}). There may be no internet connection.").format(
+            url=url, reason=reason) + " " + offline_hint).strip()) from err
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,10 @@ def evaluate_dataset(classifier, dataset, indices=None) -> tuple[Evaluation, np.
     position = {name: i for i, name in enumerate(names)}
     unknown = [c for c in dataset.class_names if c not in position]
     if unknown:
-        raise HubDemoError(f"The model does not know the dataset's classes {', '.join(unknown)}; it knows: "
-                           f"{', '.join(names)}. Classes are matched by name: pick the dataset it was "
-                           "trained on, or one with the same class folders.")
+        raise HubDemoError(_("The model does not know the dataset's classes {unknown}; it knows: "
+                             "{names}. Classes are matched by name: pick the dataset it was "
+                             "trained on, or one with the same class folders.").format(
+                                     unknown=', '.join(unknown), names=', '.join(names)))
     indices = np.arange(len(dataset)) if indices is None else np.asarray(indices, dtype=int)
     probs, skipped = classifier.file_probabilities([dataset.files[i] for i in indices])
     keep = np.array([k for k in range(len(indices)) if k not in skipped], dtype=int)

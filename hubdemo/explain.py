@@ -28,6 +28,7 @@ import numpy as np
 
 from hubdemo import bundled, models
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 METHODS = ("gradcam", "occlusion", "integrated-gradients")
 GREY = 0.5  # What "removed" looks like to the model: the middle of [0, 1].
@@ -123,7 +124,8 @@ def explain(classifier: models.ImageClassifier, images: np.ndarray, *, method: s
     """
     method = method or methods_for(classifier)[0]
     if method not in METHODS:
-        raise HubDemoError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")
+        raise HubDemoError(_("Unknown method '{method}'. Choose one of: {methods}.").format(
+                method=method, methods=', '.join(METHODS)))
     images = np.asarray(images, np.float32)
     started = time.perf_counter()
     probs = classifier.probabilities(images)
@@ -172,11 +174,11 @@ def faithfulness(classifier, image: np.ndarray, heat: np.ndarray, class_index: i
 
 def _gradcam(classifier, images, classes, network) -> np.ndarray:
     if not gradcam_ready(classifier):
-        raise HubDemoError("Grad-CAM reads the bundled EfficientNet-Lite0 from the inside, so it explains only "
-                           "models built on it with the backbone frozen. Use occlusion or integrated "
-                           "gradients for this model.")
+        raise HubDemoError(_("Grad-CAM reads the bundled EfficientNet-Lite0 from the inside, so it explains only "
+                             "models built on it with the backbone frozen. Use occlusion or integrated "
+                             "gradients for this model."))
     network = network or CamNetwork()
-    heats, _ = network.heats(images, *cam_head(classifier, network), classes)
+    heats, _logits = network.heats(images, *cam_head(classifier, network), classes)
     size = images.shape[1]
     return np.stack([sum(_normalise(_upsample(layer[i], size)) for layer in heats) for i in range(len(images))])
 

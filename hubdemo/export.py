@@ -25,14 +25,15 @@ import numpy as np
 
 from hubdemo import __version__, paths, pipeline, tflite
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
 LABELS_FILE = "labels.txt"
 METADATA_FILE = "metadata.json"
 TFLITE_FILES = {tflite.FLOAT: "model.tflite", tflite.QUANTISED: "model_quant.tflite"}
 FORMAT = "hubdemo-export"
 CHECK_IMAGES = 32  # Validation photos the reloaded and converted models are compared on.
-STEPS = ("Saving the SavedModel", "Reloading it and comparing", "Converting to TFLite (float)",
-         "Converting to TFLite (8-bit weights)")
+STEPS = (N_("Saving the SavedModel"), N_("Reloading it and comparing"), N_("Converting to TFLite (float)"),
+         N_("Converting to TFLite (8-bit weights)"))
 
 
 def exports_dir() -> Path:
@@ -87,11 +88,11 @@ def export_run(run, folder: Path, *, progress: Callable[[str, int, int], None] |
     """
     trained = run.model
     if trained is None or run.evaluation is None:
-        raise HubDemoError(f"Run {run.number} has no model in memory any more (only the newest few are kept). "
-                           "Train it again to export it.")
+        raise HubDemoError(_("Run {number} has no model in memory any more (only the newest few are kept). "
+                             "Train it again to export it.").format(number=run.number))
     folder = Path(folder).expanduser()
     if folder.exists():
-        raise HubDemoError(f"{folder} already exists; choose another folder for the export.")
+        raise HubDemoError(_("{folder} already exists; choose another folder for the export.").format(folder=folder))
     started = time.monotonic()
     say = progress or (lambda step, done, total: None)
     images = _check_images(run.evaluation.files, trained.input_size)
@@ -101,11 +102,13 @@ def export_run(run, folder: Path, *, progress: Callable[[str, int, int], None] |
         diff, checks, metadata = _write_checked(run, folder, images, expected, say)
     except (OSError, tf.errors.OpError) as err:  # TensorFlow reports a full disk as its own error.
         reason = paths.write_problem(err) if isinstance(err, OSError) else None
-        raise HubDemoError(f"The export could not be written to {folder.parent}: "
-                           f"{reason or getattr(err, 'strerror', None) or getattr(err, 'message', err)}. Free some "
-                           "space or choose another folder (HUBDEMO_EXPORTS_DIR); nothing was left half-written.") \
+        raise HubDemoError(_("The export could not be written to {parent}: "
+                             "{reason}. Free some "
+                             "space or choose another folder (HUBDEMO_EXPORTS_DIR); nothing was left half-written.").format(
+                                 parent=folder.parent,
+                                 reason=reason or getattr(err, 'strerror', None) or getattr(err, 'message', err))) \
             from err
-    say("Done", len(STEPS), len(STEPS))
+    say(N_("Done"), len(STEPS), len(STEPS))
     return ExportReport(folder, diff, len(images), tuple(checks), metadata, time.monotonic() - started)
 
 
@@ -131,9 +134,9 @@ def _write_checked(run, folder: Path, images: np.ndarray, expected: np.ndarray, 
 
 def _check_images(files, size: int) -> np.ndarray:
     batches = pipeline.image_batches(list(files[:CHECK_IMAGES]), size, batch_size=CHECK_IMAGES)
-    for images, _, _ in batches:
+    for images, _labels, _indices in batches:
         return images.numpy()
-    raise HubDemoError("None of the validation photos can be read any more, so the export cannot be checked.")
+    raise HubDemoError(_("None of the validation photos can be read any more, so the export cannot be checked."))
 
 
 def _metadata(run, diff: float, checks: list[TFLiteCheck]) -> dict:

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from hubdemo import bundled, models, paths, pipeline
+from hubdemo.i18n import _
 
 EXTRACT_BATCH_SIZE = 32
 
@@ -100,7 +101,7 @@ class FeatureExtractor:
             elif key:
                 todo.append(i)
             else:
-                skipped[i] = f"{Path(files[i]).name} cannot be read (missing or not a file)."
+                skipped[i] = _("{name} cannot be read (missing or not a file).").format(name=Path(files[i]).name)
         done = len(files) - len(todo)
         if progress:
             progress(done, len(files))

@@ -10,13 +10,14 @@ import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
 # Phones save HEIC by default; Pillow reads it once pillow-heif registers its opener.
 pillow_heif.register_heif_opener()
 
 # A photo from a 48-megapixel phone fits; a decompression bomb does not.
 MAX_PIXELS = 64_000_000
-FORMATS_HINT = "JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF"
+FORMATS_HINT = N_("JPEG, PNG, HEIC, WebP, GIF, BMP or TIFF")
 
 
 def read_image(data: bytes, name: str = "image", *, at_least: int | None = None) -> Image.Image:
@@ -35,7 +36,7 @@ def read_image(data: bytes, name: str = "image", *, at_least: int | None = None)
         HubDemoError: the data is empty, not an image, damaged, or too large.
     """
     if not data:
-        raise HubDemoError(f"{name} is empty (0 bytes). Choose a photo file.")
+        raise HubDemoError(_("{name} is empty (0 bytes). Choose a photo file.").format(name=name))
     try:
         image = Image.open(io.BytesIO(data))
         _check_size(image, name)  # From the header, before decoding any pixels.
@@ -44,12 +45,15 @@ def read_image(data: bytes, name: str = "image", *, at_least: int | None = None)
         image.load()
         ImageOps.exif_transpose(image, in_place=True)  # Not a copy: most photos need no turn.
     except UnidentifiedImageError as err:
-        raise HubDemoError(f"{name} is not an image that can be read. Use a {FORMATS_HINT} file.") from err
+        raise HubDemoError(_("{name} is not an image that can be read. Use a {formats} file.").format(
+                name=name, formats=_(FORMATS_HINT))) from err
     except Image.DecompressionBombError as err:
-        raise HubDemoError(f"{name} is too large to open safely (over {MAX_PIXELS / 1e6:.0f} "
-                           "megapixels, or a decompression bomb). Resize it and try again.") from err
+        raise HubDemoError(_("{name} is too large to open safely (over {limit:.0f} "
+                             "megapixels, or a decompression bomb). Resize it and try again.").format(
+                                     name=name, limit=MAX_PIXELS / 1e6)) from err
     except (OSError, SyntaxError, ValueError) as err:
-        raise HubDemoError(f"{name} is damaged or truncated and cannot be decoded ({err}).") from err
+        raise HubDemoError(_("{name} is damaged or truncated and cannot be decoded ({reason}).").format(
+                name=name, reason=err)) from err
     return to_rgb(image)
 
 
@@ -57,10 +61,11 @@ def _check_size(image: Image.Image, name: str) -> None:
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise HubDemoError(
-            f"{name} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), more than "
-            f"the {MAX_PIXELS / 1e6:.0f} megapixels allowed. Resize it and try again.")
+            _("{name} is {width}×{height} pixels ({megapixels:.0f} megapixels), more than "
+              "the {limit:.0f} megapixels allowed. Resize it and try again.").format(
+                      name=name, width=width, height=height, megapixels=width * height / 1e6, limit=MAX_PIXELS / 1e6))
     if width == 0 or height == 0:
-        raise HubDemoError(f"{name} has no pixels ({width}×{height}).")
+        raise HubDemoError(_("{name} has no pixels ({width}×{height}).").format(name=name, width=width, height=height))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -123,11 +128,11 @@ def read_file(path: str | Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as err:
-        raise HubDemoError(f"Cannot read {path}: {err.strerror or err}.") from err
+        raise HubDemoError(_("Cannot read {path}: {reason}.").format(path=path, reason=err.strerror or err)) from err
 
 
 SAMPLE_NAME = "grace_hopper.jpg"
-SAMPLE_CREDIT = ("Rear Admiral Grace Hopper, U.S. Navy photo (public domain), the tutorial's own "
+SAMPLE_CREDIT = N_("Rear Admiral Grace Hopper, U.S. Navy photo (public domain), the tutorial's own "
                  "sample, shipped with matplotlib.")
 
 

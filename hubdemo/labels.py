@@ -7,6 +7,7 @@ import json
 from importlib import resources
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 BACKGROUND = "background"
 
@@ -34,6 +35,6 @@ def imagenet_labels(num_outputs: int) -> tuple[str, ...]:
     if num_outputs == 1001:
         return (BACKGROUND,) + _imagenet_1k()
     raise HubDemoError(
-        f"This model outputs {num_outputs} values per image, not ImageNet's 1000 or 1001 class "
-        "scores, so it is not an ImageNet classifier. A feature-vector model (such as 1280 "
-        "outputs) is for training a new head; pick a classification model here.")
+        _("This model outputs {num_outputs} values per image, not ImageNet's 1000 or 1001 class "
+          "scores, so it is not an ImageNet classifier. A feature-vector model (such as 1280 "
+          "outputs) is for training a new head; pick a classification model here.").format(num_outputs=num_outputs))

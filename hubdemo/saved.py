@@ -25,6 +25,7 @@ import numpy as np
 from hubdemo import archives, bundled, model_safety, models, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.export import LABELS_FILE, METADATA_FILE
+from hubdemo.i18n import _
 
 KEEP_EXTRACTED = 8  # Uploaded exports kept in the workspace; older ones are deleted.
 SAVED_MODEL_FILE = "saved_model.pb"
@@ -49,7 +50,8 @@ class SavedExport:
             when = datetime.fromisoformat(created).astimezone().strftime("%d %b %H:%M") if created else ""
         except (TypeError, ValueError):
             when = ""
-        return f"{name} (saved {when})" if when else f"{name} (saved)"
+        return _("{name} (saved {when})").format(
+            name=name, when=when) if when else _("{name} (saved)").format(name=name)
 
     @property
     def feature_handle(self) -> str:
@@ -72,29 +74,36 @@ def open_folder(folder: str | Path) -> SavedExport:
     """
     folder = Path(str(folder).strip()).expanduser()
     if not folder.is_dir():
-        raise HubDemoError(f"No folder at '{folder}'. Type the path of an export folder (it holds "
-                           f"{SAVED_MODEL_FILE} and {LABELS_FILE}), or upload its .zip.")
+        raise HubDemoError(_("No folder at '{folder}'. Type the path of an export folder (it holds "
+                             "{saved_model_file} and {labels_file}), or upload its .zip.").format(
+                                     folder=folder, saved_model_file=SAVED_MODEL_FILE, labels_file=LABELS_FILE))
     if not (folder / SAVED_MODEL_FILE).is_file():
-        raise HubDemoError(f"'{folder}' is not an exported model: there is no {SAVED_MODEL_FILE} in it. "
-                           "Choose the folder the Train page or `python -m hubdemo train` wrote.")
+        raise HubDemoError(_("'{folder}' is not an exported model: there is no {saved_model_file} in it. "
+                             "Choose the folder the Train page or `python -m hubdemo train` wrote.").format(
+                                     folder=folder, saved_model_file=SAVED_MODEL_FILE))
     class_names = _read_labels(folder)
     metadata = _read_metadata(folder)
     if metadata.get("class_names") not in (None, list(class_names)):
-        raise HubDemoError(f"{LABELS_FILE} ({', '.join(class_names)}) and {METADATA_FILE} "
-                           f"({', '.join(map(str, metadata['class_names']))}) disagree about the classes, so "
-                           "the export's outputs cannot be named safely. Export the model again.")
+        raise HubDemoError(_("{labels_file} ({class_names}) and {metadata_file} "
+                             "({map}) disagree about the classes, so "
+                             "the export's outputs cannot be named safely. Export the model again.").format(
+                                 labels_file=LABELS_FILE, class_names=', '.join(class_names),
+                                 metadata_file=METADATA_FILE, map=', '.join(map(str, metadata['class_names']))))
     from hubdemo.tf import tf
     try:
         restored = tf.saved_model.load(str(folder))
     except Exception as err:  # TF raises many types for a damaged or foreign SavedModel.
-        raise HubDemoError(f"'{folder.name}' could not be loaded as a SavedModel ({err.__class__.__name__}). "
-                           "Its files may be incomplete: export or download it again.") from err
+        raise HubDemoError(_("'{name}' could not be loaded as a SavedModel ({error}). "
+                             "Its files may be incomplete: export or download it again.").format(
+                                     name=folder.name, error=err.__class__.__name__)) from err
     size = _image_size(restored, metadata)
     outputs = _probe(restored, size)
     if outputs.ndim != 2 or outputs.shape[1] != len(class_names):
-        raise HubDemoError(f"The model gives {outputs.shape[-1] if outputs.ndim else 'no'} outputs per photo, "
-                           f"but {LABELS_FILE} names {len(class_names)} classes, so its answers cannot be "
-                           "named. Use the labels.txt that was exported with this model.")
+        raise HubDemoError(_("The model gives {outputs} outputs per photo, "
+                             "but {labels_file} names {n_class_names} classes, so its answers cannot be "
+                             "named. Use the labels.txt that was exported with this model.").format(
+                                 outputs=outputs.shape[-1] if outputs.ndim else 0, labels_file=LABELS_FILE,
+                                 n_class_names=len(class_names)))
     # Exports from this app end in a softmax; a foreign model may give raw scores.
     logits = bool((outputs < 0).any() or not np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3))
     classifier = models.TransferClassifier(restored, class_names, size, logits=logits)
@@ -154,25 +163,30 @@ def _find_export(root: Path, name: str) -> Path:
     for folder in candidates:
         if (folder / SAVED_MODEL_FILE).is_file():
             return folder
-    raise HubDemoError(f"{name} holds no exported model (no {SAVED_MODEL_FILE} at its top or in its one "
-                       "folder). Upload the .zip from the Train page's \"Download the whole export\".")
+    raise HubDemoError(_("{name} holds no exported model (no {saved_model_file} at its top or in its one "
+                         "folder). Upload the .zip from the Train page's \"Download the whole export\".").format(
+                                 name=name, saved_model_file=SAVED_MODEL_FILE))
 
 
 def _read_labels(folder: Path) -> tuple[str, ...]:
     path = folder / LABELS_FILE
     if not path.is_file():
-        raise HubDemoError(f"'{folder.name}' has no {LABELS_FILE}, so its outputs cannot be named. Put the "
-                           f"{LABELS_FILE} that was exported with the model beside {SAVED_MODEL_FILE}.")
+        raise HubDemoError(_("'{name}' has no {labels_file}, so its outputs cannot be named. Put the "
+                             "{labels_file} that was exported with the model beside {saved_model_file}.").format(
+                                     name=folder.name, labels_file=LABELS_FILE, saved_model_file=SAVED_MODEL_FILE))
     try:
         names = tuple(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     except (OSError, UnicodeDecodeError) as err:
-        raise HubDemoError(f"{LABELS_FILE} in '{folder.name}' cannot be read as text ({err}).") from err
+        raise HubDemoError(_("{labels_file} in '{name}' cannot be read as text ({err}).").format(
+                labels_file=LABELS_FILE, name=folder.name, err=err)) from err
     if len(names) < 2:
-        raise HubDemoError(f"{LABELS_FILE} in '{folder.name}' names {len(names)} class(es); a classifier has "
-                           "at least two, one per line.")
+        raise HubDemoError(_("{labels_file} in '{name}' names {n_names} class(es); a classifier has "
+                             "at least two, one per line.").format(
+                                     labels_file=LABELS_FILE, name=folder.name, n_names=len(names)))
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
-        raise HubDemoError(f"{LABELS_FILE} in '{folder.name}' names {', '.join(twice)} more than once.")
+        raise HubDemoError(_("{labels_file} in '{name}' names {twice} more than once.").format(
+                labels_file=LABELS_FILE, name=folder.name, twice=', '.join(twice)))
     return names
 
 
@@ -184,10 +198,12 @@ def _read_metadata(folder: Path) -> dict:
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise HubDemoError(f"{METADATA_FILE} in '{folder.name}' is damaged ({err}). Export the model again.") \
+        raise HubDemoError(_("{metadata_file} in '{name}' is damaged ({err}). Export the model again.").format(
+                metadata_file=METADATA_FILE, name=folder.name, err=err)) \
             from err
     if not isinstance(metadata, dict):
-        raise HubDemoError(f"{METADATA_FILE} in '{folder.name}' is not a JSON object. Export the model again.")
+        raise HubDemoError(_("{metadata_file} in '{name}' is not a JSON object. Export the model again.").format(
+                metadata_file=METADATA_FILE, name=folder.name))
     return metadata
 
 
@@ -204,8 +220,8 @@ def _probe(restored, size: int) -> np.ndarray:
     try:
         return np.asarray(restored(grey, training=False))
     except Exception as err:  # A foreign signature, or a model that does not take images.
-        raise HubDemoError(f"The model does not take {size}×{size} colour images as an export of this app "
-                           f"does ({err.__class__.__name__}).") from err
+        raise HubDemoError(_("The model does not take {size}×{size} colour images as an export of this app "
+                             "does ({error}).").format(size=size, error=err.__class__.__name__)) from err
 
 
 def _prune(folder: Path, keep: int) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import N_, _
 
-FLOAT, QUANTISED = "float32", "dynamic-range quantised"
+FLOAT, QUANTISED = "float32", N_("dynamic-range quantised")
 
 
 def convert(folder: Path, *, quantize: bool = False) -> bytes:
@@ -25,7 +26,7 @@ def convert(folder: Path, *, quantize: bool = False) -> bytes:
     try:
         return converter.convert()
     except Exception as err:  # The converter raises ConverterError and others.
-        raise HubDemoError(f"TFLite conversion failed: {err}") from err
+        raise HubDemoError(_("TFLite conversion failed: {err}").format(err=err)) from err
 
 
 def predictions(model_bytes: bytes, images: np.ndarray) -> np.ndarray:

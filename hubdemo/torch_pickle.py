@@ -19,6 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 PROTOCOL_VERSION = 1001
@@ -75,15 +76,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
         if module == "torch" and name in _STORAGE_DTYPES:
             return _StorageType(_STORAGE_DTYPES[name])
         raise HubDemoError(
-            f"Refusing to load the weights file: it asks for '{module}.{name}', which a "
-            "plain PyTorch state dict never needs (a pickle can run code). Use a state "
-            "dict saved by torch.save(model.state_dict(), ...).")
+            _("Refusing to load the weights file: it asks for '{module}.{name}', which a "
+              "plain PyTorch state dict never needs (a pickle can run code). Use a state "
+              "dict saved by torch.save(model.state_dict(), ...).").format(module=module, name=name))
 
     def persistent_load(self, pid):
         # ('storage', storage_type, key, location, numel[, view_metadata])
         if not (isinstance(pid, tuple) and pid and pid[0] == "storage"
                 and isinstance(pid[1], _StorageType)):
-            raise HubDemoError(f"Unexpected persistent id in the weights file: {pid!r}.")
+            raise HubDemoError(_("Unexpected persistent id in the weights file: {pid!r}.").format(pid=pid))
         return _StorageRef(key=str(pid[2]), dtype=pid[1].dtype)
 
 
@@ -107,10 +108,12 @@ def load_state_dict(path) -> dict[str, np.ndarray]:
     try:
         with open(path, "rb") as f:
             if _load_pickle(f) != MAGIC_NUMBER:
-                raise HubDemoError(f"{path} is not a legacy-format PyTorch file (wrong magic number).")
+                raise HubDemoError(_("{path} is not a legacy-format PyTorch file (wrong magic number).").format(
+                        path=path))
             version = _load_pickle(f)
             if version != PROTOCOL_VERSION:
-                raise HubDemoError(f"{path}: unsupported PyTorch protocol version {version!r}.")
+                raise HubDemoError(_("{path}: unsupported PyTorch protocol version {version!r}.").format(
+                        path=path, version=version))
             _load_pickle(f)  # System info: endianness and type sizes.
             pending = _load_pickle(f)
             storage_keys = _load_pickle(f)
@@ -122,12 +125,14 @@ def load_state_dict(path) -> dict[str, np.ndarray]:
                 nbytes = numel * np.dtype(dtype).itemsize
                 data = f.read(nbytes)
                 if len(data) != nbytes:
-                    raise HubDemoError(f"{path} is truncated: storage {key} is incomplete.")
+                    raise HubDemoError(_("{path} is truncated: storage {key} is incomplete.").format(
+                            path=path, key=key))
                 storages[key] = np.frombuffer(data, dtype=dtype)
     except (pickle.UnpicklingError, EOFError, struct.error, ValueError) as err:
-        raise HubDemoError(f"{path} is not a readable PyTorch state dict: {err}") from err
+        raise HubDemoError(_("{path} is not a readable PyTorch state dict: {err}").format(path=path, err=err)) from err
     if not isinstance(pending, dict):
-        raise HubDemoError(f"{path} holds a {type(pending).__name__}, not a state dict.")
+        raise HubDemoError(_("{path} holds a {error}, not a state dict.").format(
+                path=path, error=type(pending).__name__))
     return collections.OrderedDict(
         (name, _materialise(t, storages)) for name, t in pending.items()
         if isinstance(t, _PendingTensor))

@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
+from hubdemo import i18n
+from hubdemo.i18n import _, ngettext
 from hubdemo.runs import Run
 
 NICE = 10  # Below the server's priority: a click is answered before a training step.
@@ -51,7 +53,7 @@ class TrainerPool:
 
     def submit(self, dataset, run: Run, extractor=None) -> Run:
         """Queue ``run``; it starts when a slot frees up. Returns at once."""
-        run.set_status("queued", "Waiting for a free trainer…")
+        run.set_status("queued", _("Waiting for a free trainer…"))
         with self._lock:
             self._queue.append(_Job(dataset, run, extractor))
         self._pump()
@@ -88,8 +90,12 @@ class TrainerPool:
                 self._busy.add(worker)
                 threading.Thread(target=self._train, args=(worker, job), name="hubdemo-trainer", daemon=True).start()
             for place, job in enumerate(self._queue, 1):
-                job.run.set_status("queued", f"Waiting for a free trainer: {place} of {len(self._queue)} in the "
-                                             f"queue ({self.slots} run{'s' * (self.slots > 1)} train at a time here).")
+                with i18n.speaking(job.run.language):
+                    job.run.set_status("queued", ngettext(
+                        "Waiting for a free trainer: {place} of {queued} in the queue ({slots} run trains at a "
+                        "time here).", "Waiting for a free trainer: {place} of {queued} in the queue ({slots} runs "
+                        "train at a time here).", self.slots).format(place=place, queued=len(self._queue),
+                                                                     slots=self.slots))
 
     def _train(self, worker: _Worker, job: _Job) -> None:
         try:
@@ -126,7 +132,7 @@ class _Worker:
         run = job.run
         run.set_status("starting")
         try:
-            self.conn.send(("train", job.dataset, run.config, run.feature_handle))
+            self.conn.send(("train", job.dataset, run.config, run.feature_handle, run.language))
             stop_sent = False
             while True:
                 if run.stop_event.is_set() and not stop_sent:
@@ -151,7 +157,8 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 code = self.process.wait()
-            run.set_status("error", _crash_message(code))
+            with i18n.speaking(run.language):
+                run.set_status("error", _crash_message(code))
 
     @staticmethod
     def _adopt(job: _Job, weights, evaluation, seconds, status, message) -> None:
@@ -164,12 +171,13 @@ class _Worker:
 
 def _crash_message(code: int | None) -> str:
     if code is not None and code < 0:
-        why = {signal.SIGKILL: "it was killed (most often: the computer ran out of memory)",
-               signal.SIGSEGV: "it crashed", signal.SIGTERM: "it was stopped"}.get(-code, f"signal {-code}")
+        why = {signal.SIGKILL: _("it was killed (most often: the computer ran out of memory)"),
+               signal.SIGSEGV: _("it crashed"), signal.SIGTERM: _("it was stopped")}.get(
+            -code, _("signal {number}").format(number=-code))
     else:
-        why = f"it ended with code {code}"
-    return (f"The training process stopped unexpectedly: {why}. Nothing else was affected. Try again, with "
-            "fewer photos or a smaller batch size if it happens again.")
+        why = _("it ended with code {code}").format(code=code)
+    return _("The training process stopped unexpectedly: {why}. Nothing else was affected. Try again, with "
+             "fewer photos or a smaller batch size if it happens again.").format(why=why)
 
 
 # --- In the worker process --------------------------------------------------------------------
@@ -239,7 +247,8 @@ def _serve(conn) -> None:
     from hubdemo import bundled
     extractors: dict = {bundled.FEATURES_HANDLE: training.FeatureExtractor(bundled.FEATURES_HANDLE)}  # The usual one, ready.
     while True:
-        _, dataset, config, handle = jobs.get()
+        _kind, dataset, config, handle, language = jobs.get()
+        i18n.set_language(language)
         run = _RelayRun(send, config, handle)
         current[:] = [run]
         try:
@@ -248,14 +257,15 @@ def _serve(conn) -> None:
                 extractors[handle] = training.FeatureExtractor(handle)
             trained = training.train(dataset, run, extractors.get(handle))
             if trained is None:
-                send(("end", "stopped", "Stopped before training began."))
+                send(("end", "stopped", _("Stopped before training began.")))
                 continue
             send(("result", training.learned_weights(trained), run.evaluation, run.seconds or time.monotonic() - started,
                   run.status, run.snapshot().message))
         except HubDemoError as err:
             send(("end", "error", str(err)))
         except Exception as err:  # noqa: BLE001 (the run says what failed; the worker lives on)
-            send(("end", "error", f"Training failed: {err.__class__.__name__}: {err}"))
+            send(("end", "error", _("Training failed: {error}: {message}").format(
+                error=err.__class__.__name__, message=err)))
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ import time
 
 import numpy as np
 
-from hubdemo import bundled, datasets, evaluation, models, pipeline
+from hubdemo import bundled, datasets, evaluation, i18n, models, pipeline
 from hubdemo.errors import HubDemoError
 from hubdemo.features import FeatureExtractor
+from hubdemo.i18n import _
 from hubdemo.runs import Run, TrainConfig
 from hubdemo.tf import tf, tf_keras
 
@@ -132,9 +133,9 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     config = run.config
     config.check()
     if config.from_scratch and run.feature_handle != bundled.FEATURES_HANDLE:
-        raise HubDemoError("Training from scratch rebuilds the network with random weights, so it needs the "
-                           "bundled EfficientNet-Lite0, whose layers the app knows. Pick it as the feature "
-                           "extractor.")
+        raise HubDemoError(_("Training from scratch rebuilds the network with random weights, so it needs the "
+                             "bundled EfficientNet-Lite0, whose layers the app knows. Pick it as the feature "
+                             "extractor."))
     started = time.monotonic()
     split = datasets.split(dataset, config.validation_split, config.seed)
     tf_keras.utils.set_random_seed(config.seed)
@@ -153,7 +154,7 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     run.seconds = time.monotonic() - started
     stopped = run.stop_event.is_set()
     run.set_status("stopped" if stopped else "done",
-                   "Stopped early; the model keeps what it learned so far." if stopped else "")
+                   _("Stopped early; the model keeps what it learned so far.") if stopped else "")
     return trained
 
 
@@ -162,11 +163,11 @@ def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtracto
     config, handle = run.config, run.feature_handle
     labels = np.asarray(dataset.labels, dtype=np.int32)
     extractor = extractor if extractor is not None and extractor.handle == handle else FeatureExtractor(handle)
-    run.set_status("extracting", "Computing each image's features once…")
+    run.set_status("extracting", _("Computing each image's features once…"))
     feats, skipped = extractor.extract(list(dataset.files), progress=run.set_extracted,
                                        should_stop=run.stop_event.is_set)
     if run.stop_event.is_set():
-        run.set_status("stopped", "Stopped before training began.")
+        run.set_status("stopped", _("Stopped before training began."))
         return None
     train_idx = np.array([i for i in split.train if i not in skipped], dtype=int)
     val_idx = np.array([i for i in split.validation if i not in skipped], dtype=int)
@@ -237,7 +238,7 @@ def _train_on_images(dataset, split, run: Run):
     files = np.asarray(dataset.files, dtype=object)
     labels = np.asarray(dataset.labels, dtype=np.int32)
     if config.from_scratch:
-        run.set_status("starting", "Building the network with random weights…")
+        run.set_status("starting", _("Building the network with random weights…"))
     backbone, size = _backbone(run)
     tf_keras.utils.set_random_seed(config.seed)  # As for the head on features: after loading, before building.
     head = build_head(int(backbone.compute_output_shape((None, size, size, 3))[-1]), len(dataset.class_names),
@@ -262,8 +263,8 @@ def _train_on_images(dataset, split, run: Run):
 
 def _check_left(train_idx, val_idx, skipped) -> None:
     if len(train_idx) == 0 or len(val_idx) == 0:
-        raise HubDemoError(f"Too few readable images left to train and check ({len(skipped)} could not be "
-                           "read). Add photos or fix the unreadable ones.")
+        raise HubDemoError(_("Too few readable images left to train and check ({n_skipped} could not be "
+                             "read). Add photos or fix the unreadable ones.").format(n_skipped=len(skipped)))
 
 
 def start(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | None = None) -> Run:
@@ -273,12 +274,14 @@ def start(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     message, so a page can show them.
     """
     def work():
-        try:
-            train(dataset, run, extractor)
-        except HubDemoError as err:
-            run.set_status("error", str(err))
-        except Exception as err:  # Shown on the page as one line; the thread must not die silently.
-            run.set_status("error", f"Training failed: {err.__class__.__name__}: {err}")
+        with i18n.speaking(run.language):  # Its messages in the language of whoever started it.
+            try:
+                train(dataset, run, extractor)
+            except HubDemoError as err:
+                run.set_status("error", str(err))
+            except Exception as err:  # Shown on the page as one line; the thread must not die silently.
+                run.set_status("error", _("Training failed: {error}: {message}").format(
+                    error=err.__class__.__name__, message=err))
 
     run.thread = threading.Thread(target=work, name="hubdemo-training", daemon=True)
     run.thread.start()
@@ -291,12 +294,11 @@ def parameter_summary(feature_layer, dim: int, num_classes: int, config: TrainCo
     backbone = int(sum(np.prod(v.shape) for v in module.variables))
     backbone_trainable = (int(sum(np.prod(v.shape) for v in module.trainable_variables))
                           if config.fine_tune or config.from_scratch else 0)
-    rows = [{"Layer": "hub.KerasLayer (feature extractor)", "Output": f"(None, {dim})",
-             "Parameters": backbone, "Trainable": backbone_trainable}]
+    layer, output, parameters, trainable = _("Layer"), _("Output"), _("Parameters"), _("Trainable")
+    rows = [{layer: _("hub.KerasLayer (feature extractor)"), output: f"(None, {dim})",
+             parameters: backbone, trainable: backbone_trainable}]
     if config.dropout:
-        rows.append({"Layer": f"Dropout({config.dropout})", "Output": f"(None, {dim})", "Parameters": 0,
-                     "Trainable": 0})
+        rows.append({layer: f"Dropout({config.dropout})", output: f"(None, {dim})", parameters: 0, trainable: 0})
     head = dim * num_classes + num_classes
-    rows.append({"Layer": "Dense (softmax)", "Output": f"(None, {num_classes})", "Parameters": head,
-                 "Trainable": head})
+    rows.append({layer: "Dense (softmax)", output: f"(None, {num_classes})", parameters: head, trainable: head})
     return rows

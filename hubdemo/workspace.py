@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 LOCAL = "local"
 MB = 1024 * 1024
@@ -30,7 +31,7 @@ _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 def folder_bytes(folder: Path) -> int:
     """Bytes of every file under ``folder`` (symlinks not followed)."""
     total = 0
-    for dirpath, _, files in os.walk(folder):
+    for dirpath, _dirs, files in os.walk(folder):
         for name in files:
             try:
                 total += os.lstat(os.path.join(dirpath, name)).st_size
@@ -60,8 +61,9 @@ class Workspace:
     def check_total(self, needed: int, what: str = "this") -> None:
         """Refuse ``needed`` more bytes that would not fit the class's total (for what no session owns)."""
         if self.used() + needed > self.total_quota:
-            raise HubDemoError(f"The class's workspace is full ({self.total_quota / MB:,.0f} MB in all), so "
-                               f"{what} cannot be kept. Ask the teacher to clear the workspace.")
+            raise HubDemoError(_("The class's workspace is full ({total_quota:,.0f} MB in all), so "
+                                 "{what} cannot be kept. Ask the teacher to clear the workspace.").format(
+                                         total_quota=self.total_quota / MB, what=what))
 
     def make_room(self, session: str, needed: int, *, active: set[str] | None = None, keep=(), what="this") -> None:
         """Make sure ``needed`` more bytes fit ``session``'s quota and the total, or refuse.
@@ -74,9 +76,11 @@ class Workspace:
             HubDemoError: ``needed`` does not fit even then; nothing was written.
         """
         if needed > self.session_quota:
-            raise HubDemoError(f"{what.capitalize()} needs {needed / MB:,.0f} MB, more than the "
-                               f"{self.session_quota / MB:,.0f} MB each person may keep on this computer. Use "
-                               "fewer or smaller photos.")
+            raise HubDemoError(_("{what} needs {needed:,.0f} MB, more than the "
+                                 "{session_quota:,.0f} MB each person may keep on this computer. Use "
+                                 "fewer or smaller photos.").format(
+                                     what=what[:1].upper() + what[1:], needed=needed / MB,
+                                     session_quota=self.session_quota / MB))
         if active is not None:
             self.forget_gone(active | {session})
         own = self.used(session)
@@ -86,9 +90,10 @@ class Workspace:
             own -= folder_bytes(item)
             shutil.rmtree(item, ignore_errors=True)
         if own + needed > self.session_quota:
-            raise HubDemoError(f"Your workspace is full: {what} needs {needed / MB:,.0f} MB and your "
-                               f"{self.session_quota / MB:,.0f} MB hold what you are using now. Remove some "
-                               "photos, or start again in a new tab.")
+            raise HubDemoError(_("Your workspace is full: {what} needs {needed:,.0f} MB and your "
+                                 "{session_quota:,.0f} MB hold what you are using now. Remove some "
+                                 "photos, or start again in a new tab.").format(
+                                         what=what, needed=needed / MB, session_quota=self.session_quota / MB))
         self.check_total(needed, what)
 
     def _items(self, session: str, keep) -> list[Path]:

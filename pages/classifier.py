@@ -7,38 +7,42 @@ import camera
 import model_picker
 import widgets
 from hubdemo import charts, explain, images, models, notebook
+from hubdemo.i18n import N_, _
 
-UPLOAD, LIVE, SNAPSHOT = "Upload photos", "Live camera", "Camera snapshot"
+UPLOAD, LIVE, SNAPSHOT = N_("Upload photos"), N_("Live camera"), N_("Camera snapshot")
 
 widgets.use_router()
 choice = model_picker.classifier_picker_ui("classifier")
-st.title("What does a model see in your photos?")
+st.title(_("What does a model see in your photos?"))
 if choice is None:
     st.stop()
 if choice.mine is None:
     st.markdown(
-        "Drop in photos and a neural network trained on **ImageNet** (1.2 million photos of 1,000 kinds "
-        "of things) says what it thinks is in each one, with how sure it is. This is step 1 of the "
-        "transfer-learning tutorial: a ready-made model from TensorFlow Hub, used as it is.")
+        _("Drop in photos and a neural network trained on **ImageNet** (1.2 million photos of 1,000 kinds "
+          "of things) says what it thinks is in each one, with how sure it is. This is step 1 of the "
+          "transfer-learning tutorial: a ready-made model from TensorFlow Hub, used as it is."))
 elif choice.from_scratch:
     st.markdown(
-        f"Your model **{widgets.plain(choice.label)}** was trained from scratch: the same network as the ImageNet "
-        "model beside it, but from random weights, so everything it knows comes from your photos. Compare what "
-        f"each says: {widgets.count(len(choice.mine.labels), 'class')} learnt from a few hundred photos, against "
-        "1,000 learnt from 1.2 million.")
+        _("Your model **{label}** was trained from scratch: the same network as the ImageNet "
+          "model beside it, but from random weights, so everything it knows comes from your photos. Compare what "
+          "each says: {count} learnt from a few hundred photos, against "
+          "1,000 learnt from 1.2 million.").format(
+                  label=widgets.plain(choice.label), count=widgets.count(len(choice.mine.labels), 'class')))
 else:
     st.markdown(
-        f"Your model **{widgets.plain(choice.label)}** beside the ImageNet model it was built on. Both look "
-        "at a photo through the same network and get the same features; only the last layer differs. "
-        "ImageNet's last layer knows 1,000 everyday things, yours knows "
-        f"{widgets.count(len(choice.mine.labels), 'class')}: **{widgets.plain(', '.join(choice.mine.labels))}**.")
+        _("Your model **{label}** beside the ImageNet model it was built on. Both look "
+          "at a photo through the same network and get the same features; only the last layer differs. "
+          "ImageNet's last layer knows 1,000 everyday things, yours knows "
+          "{count}: **{labels}**.").format(
+              label=widgets.plain(choice.label), count=widgets.count(len(choice.mine.labels), 'class'),
+              labels=widgets.plain(', '.join(choice.mine.labels))))
 model_picker.suggest_yours_ui("classifier", choice)
 
 imagenet = widgets.classifier_ui(choice.imagenet_handle)
 if imagenet is None and choice.mine is None:
     st.stop()
 if imagenet is None:  # Your model carries its own weights: it still answers, alone.
-    st.info("Your model answers alone: the ImageNet model it was built on could not be loaded here.",
+    st.info(_("Your model answers alone: the ImageNet model it was built on could not be loaded here."),
             icon=":material/info:")
 
 
@@ -47,11 +51,11 @@ def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
     if mode == SNAPSHOT:
         shot = camera.snapshot_ui("classifier")
         return [shot] if shot else []
-    uploads = st.file_uploader("Drop photos here", accept_multiple_files=True, key="uploads",
-                               help="JPEG, PNG, HEIC (iPhone), WebP, GIF, BMP, TIFF… as many as you like.")
+    uploads = st.file_uploader(_("Drop photos here"), accept_multiple_files=True, key="uploads",
+                               help=_("JPEG, PNG, HEIC (iPhone), WebP, GIF, BMP, TIFF… as many as you like."))
     files = [(f.name, f.getvalue()) for f in uploads or []]
     if not files:
-        st.caption(f"No photo yet, so here is the tutorial's sample: {images.SAMPLE_CREDIT}")
+        st.caption(_("No photo yet, so here is the tutorial's sample: {credit}").format(credit=_(images.SAMPLE_CREDIT)))
         files = [(images.SAMPLE_NAME, images.sample_photo())]
     return files
 
@@ -62,11 +66,11 @@ def guess_ui(where, result: models.ImageResult, who: str, heat=None) -> None:
     where.caption(who)
     where.markdown(f"### {top.probability:.0%} · {widgets.plain(top.label)}")
     where.altair_chart(charts.top_k_bars(result.predictions))
-    where.caption(f"{result.seconds * 1000:.0f} ms for this photo.")
+    where.caption(_("{seconds:.0f} ms for this photo.").format(seconds=result.seconds * 1000))
     if heat is not None:
         picture, found = heat
-        where.image(picture, width=320, caption=f"Where it looks for “{found.label}” · {widgets.METHOD_TITLES[found.method]}"
-                                                f" · {found.seconds:.2f} s")
+        where.image(picture, width=320, caption=_("Where it looks for “{label}” · {method} · {seconds:.2f} s").format(
+            label=found.label, method=widgets.method_title(found.method), seconds=found.seconds))
 
 
 def heat_for(model: models.ImageClassifier, uid: str, name: str, data: bytes):
@@ -74,7 +78,7 @@ def heat_for(model: models.ImageClassifier, uid: str, name: str, data: bytes):
     if not look:
         return None
     allowed = explain.methods_for(model)
-    with st.spinner("Working out where it looks…"):
+    with st.spinner(_("Working out where it looks…")):
         return cached.heatmap(uid, name, data, method if method in allowed else allowed[0], model)
 
 
@@ -82,11 +86,11 @@ def result_ui(name: str, data: bytes) -> None:
     """One photo beside ImageNet's guess and, when one is chosen, your model's; or the photo's error."""
     answers = []  # (who, their result, the model)
     if imagenet is not None:
-        who = (f"ImageNet's **{widgets.plain(models.short_name(choice.imagenet_handle))}** says" if choice.mine
-               else f"**{widgets.plain(choice.label)}** says")
+        who = (_("ImageNet's **{model}** says").format(model=widgets.plain(models.short_name(choice.imagenet_handle)))
+               if choice.mine else _("**{model}** says").format(model=widgets.plain(choice.label)))
         answers.append((who, cached.classify(choice.imagenet_handle, name, data), imagenet))
     if choice.mine is not None:
-        answers.append((f"Your model **{widgets.plain(choice.label)}** says",
+        answers.append((_("Your model **{model}** says").format(model=widgets.plain(choice.label)),
                         cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine), choice.mine))
     with st.container(border=True):
         error = next((result.error for _, result, _ in answers if result.error), None)
@@ -100,23 +104,23 @@ def result_ui(name: str, data: bytes) -> None:
 
 
 source, lens = st.columns([3, 2], vertical_alignment="bottom")
-mode = source.radio("Photos from", (UPLOAD, LIVE, SNAPSHOT), horizontal=True, key="classifier_input",
-                    help="Live camera classifies the video continuously; a snapshot is one photo at a time.")
-look = mode != LIVE and lens.toggle("Where is it looking?", key="classifier_heat",
-                                    help="A heatmap over each photo: red where the model found the evidence "
-                                         "for its answer, blue where it did not look.")
-method = lens.selectbox("Heatmap method", explain.METHODS, format_func=widgets.METHOD_TITLES.get,
-                        key="classifier_heat_method", help=widgets.METHODS_HELP) if look else None
+mode = source.radio(_("Photos from"), (UPLOAD, LIVE, SNAPSHOT), horizontal=True, key="classifier_input", format_func=_,
+                    help=_("Live camera classifies the video continuously; a snapshot is one photo at a time."))
+look = mode != LIVE and lens.toggle(_("Where is it looking?"), key="classifier_heat",
+                                    help=_("A heatmap over each photo: red where the model found the evidence "
+                                           "for its answer, blue where it did not look."))
+method = lens.selectbox(_("Heatmap method"), explain.METHODS, format_func=widgets.method_title,
+                        key="classifier_heat_method", help=_(widgets.METHODS_HELP)) if look else None
 if mode == LIVE:
     camera.live_ui(choice.mine or imagenet, choice.label, "classifier")
 else:
     for name, data in inputs_ui(mode):
         result_ui(name, data)
 
-with st.expander("How does this work, and how would I write it in Keras?"):
+with st.expander(_("How does this work, and how would I write it in Keras?")):
     size, outputs = (imagenet.input_size, len(imagenet.labels)) if imagenet else (choice.mine.input_size, 1000)
     st.markdown(
-        f"""
+        _("""
 The model is a **convolutional neural network**. Each photo is resized to {size}×{size} pixels with
 values between 0 and 1, and the network returns one score (a *logit*) for each of its
 {outputs} classes. The *softmax* turns the scores into probabilities that add up to 100%.
@@ -125,5 +129,5 @@ uniform"), so a photo of something not among them gets the closest guess it know
 keeps every layer of the network but the last, and its new last layer scores *your* classes instead.
 
 The same thing in a few lines of Python, as in the tutorial:
-""")
+""").format(size=size, outputs=outputs))
     st.code(notebook.classify_code(choice.imagenet_handle, size), language="python")

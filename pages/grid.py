@@ -8,18 +8,19 @@ import model_picker
 import widgets
 from hubdemo import datasets, evaluation, grid, notebook
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 widgets.use_router()
 choice = model_picker.classifier_picker_ui("grid")
 if choice is not None and choice.mine is not None:
-    st.title(f"Dataset grid: how right is {widgets.plain(choice.label)}?")
-    st.markdown("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
-                "your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
-                "see the true class.")
+    st.title(_("Dataset grid: how right is {label}?").format(label=widgets.plain(choice.label)))
+    st.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
+                  "your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
+                  "see the true class."))
 else:
-    st.title("Dataset grid: what does ImageNet make of your classes?")
-    st.markdown("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with the "
-                "ImageNet model's best guess, as in the tutorial. Click a title to see the top 5.")
+    st.title(_("Dataset grid: what does ImageNet make of your classes?"))
+    st.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with the "
+                  "ImageNet model's best guess, as in the tutorial. Click a title to see the top 5."))
 
 
 def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:
@@ -29,15 +30,16 @@ def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:
         state.grid_view, state.grid_batch, state.grid_seed = view, 0, None
     total = grid.num_batches(n_images)
     back, forward, shuffle, where = st.columns([1, 1, 1, 3], vertical_alignment="center")
-    if back.button("Previous", icon=":material/arrow_back:", width="stretch"):
+    if back.button(_("Previous"), icon=":material/arrow_back:", width="stretch"):
         state.grid_batch = (state.grid_batch - 1) % total
-    if forward.button("Next batch", icon=":material/arrow_forward:", width="stretch", key="next_batch"):
+    if forward.button(_("Next batch"), icon=":material/arrow_forward:", width="stretch", key="next_batch"):
         state.grid_batch = (state.grid_batch + 1) % total
-    if shuffle.button("Shuffle", icon=":material/shuffle:", width="stretch", key="shuffle"):
+    if shuffle.button(_("Shuffle"), icon=":material/shuffle:", width="stretch", key="shuffle"):
         state.grid_seed = (state.grid_seed or 0) + 1
         state.grid_batch = 0
-    where.caption(f"Batch {state.grid_batch % total + 1} of {total} · "
-                  + ("shuffled" if state.grid_seed else "in folder order"))
+    where.caption((_("Batch {number} of {total} · shuffled") if state.grid_seed
+                   else _("Batch {number} of {total} · in folder order")).format(
+        number=state.grid_batch % total + 1, total=total))
     return state.grid_batch, state.grid_seed
 
 
@@ -45,7 +47,7 @@ def grid_ui(cells: list[dict], heat_of=None) -> None:
     """Rows of six: each photo (or where ``heat_of`` looked in it) with its title, which opens the top guesses."""
     heats = None
     if heat_of is not None:
-        with st.spinner("Working out where the model looks…"):
+        with st.spinner(_("Working out where the model looks…")):
             heats = cached.file_heatmaps(heat_of, [c["path"] for c in cells])
     for start in range(0, len(cells), grid.COLUMNS):
         for offset, (column, cell) in enumerate(zip(st.columns(grid.COLUMNS), cells[start:start + grid.COLUMNS])):
@@ -56,7 +58,7 @@ def grid_ui(cells: list[dict], heat_of=None) -> None:
             if thumb is not None:
                 column.image(thumb, width="stretch")
             with column.popover(cell["title"], width="stretch"):
-                st.caption(f"True class: {cell['true']}")
+                st.caption(_("True class: {true}").format(true=cell['true']))
                 for label, probability in cell["bars"]:
                     st.progress(probability, f"{label}: {probability:.0%}")
 
@@ -65,9 +67,9 @@ def judged_pool(dataset: datasets.Dataset, choice: model_picker.Choice) -> tuple
     """Which photos your model is judged on, and a sentence saying why those."""
     if choice.dataset_key == dataset.fingerprint and choice.validation_split:
         held_back = datasets.split(dataset, choice.validation_split, choice.seed).validation
-        return held_back, (f"Showing the {widgets.count(len(held_back), 'validation photo')} of this dataset, "
-                           f"which {widgets.plain(choice.label)} never trained on.")
-    return np.arange(len(dataset)), (
+        return held_back, _("Showing the {photos} of this dataset, which {model} never trained on.").format(
+            photos=widgets.count(len(held_back), "validation photo"), model=widgets.plain(choice.label))
+    return np.arange(len(dataset)), _(
         "Showing every photo of this dataset. If the model trained on some of them, it will look better "
         "here than it is: judge it on photos it has not seen.")
 
@@ -78,7 +80,7 @@ def evaluation_for(dataset: datasets.Dataset, choice: model_picker.Choice, pool:
     key = (choice.mine.uid, dataset.fingerprint, hash(pool.tobytes()), stamps)
     kept = st.session_state.get("grid_evaluation")
     if kept is None or kept[0] != key:
-        with st.spinner(f"{choice.label} is looking at the photos…"):
+        with st.spinner(_("{label} is looking at the photos…").format(label=choice.label)):
             kept = st.session_state["grid_evaluation"] = (key, *evaluation.evaluate_dataset(choice.mine, dataset, pool))
     return kept[1], kept[2]
 
@@ -93,24 +95,26 @@ def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
         widgets.show_error(err)
         return
     verdicts = dict(zip(indices.tolist(), ev.verdicts))
-    st.metric(f"Accuracy of {choice.label} on these photos", f"{ev.accuracy:.1%}")
-    with st.expander("Per class, the confusion matrix and the mistakes"):
+    st.metric(_("Accuracy of {label} on these photos").format(label=choice.label), f"{ev.accuracy:.1%}")
+    with st.expander(_("Per class, the confusion matrix and the mistakes")):
         widgets.evaluation_ui(ev, key="grid", what=f"{choice.label} on {widgets.count(len(ev.files), 'photo')}",
                               model=choice.mine)
-    mistakes_only = st.toggle("Mistakes only", key="grid_mistakes_only")
+    mistakes_only = st.toggle(_("Mistakes only"), key="grid_mistakes_only")
     candidates = np.array([i for i, v in verdicts.items() if not (mistakes_only and v.correct)], dtype=int)
     if mistakes_only:
-        st.metric("Mistakes", f"{len(candidates)} of {widgets.count(len(verdicts), 'photo')}")
+        st.metric(_("Mistakes"), _("{n_candidates} of {count}").format(
+                n_candidates=len(candidates), count=widgets.count(len(verdicts), 'photo')))
     if not len(candidates):
-        st.success("No mistakes on these photos.")
+        st.success(_("No mistakes on these photos."))
         return
     number, seed = navigation_ui(len(candidates), f"mine:{choice.mine.uid}:{mistakes_only}")
     batch = candidates[grid.batch(grid.order(len(candidates), seed), number)]
     shown = [verdicts[i] for i in batch]
     if not mistakes_only:
         right = sum(v.correct for v in shown)
-        st.metric("Right in this batch", f"{right} of {len(shown)} ({right / len(shown):.0%})")
-    heat_of = widgets.heat_toggle_ui(choice.mine, "grid_heat", "Show where the model looks")
+        st.metric(_("Right in this batch"), _("{right} of {n_shown} ({share:.0%})").format(
+                right=right, n_shown=len(shown), share=right / len(shown)))
+    heat_of = widgets.heat_toggle_ui(choice.mine, "grid_heat", _("Show where the model looks"))
     grid_ui([{"path": str(v.file), "true": v.true, "bars": [(v.predicted, v.probability)],
               "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"} for v in shown],
             heat_of)
@@ -121,9 +125,9 @@ def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
     number, seed = navigation_ui(len(dataset), f"imagenet:{handle}")
     indices = grid.batch(grid.order(len(dataset), seed), number)
     files = tuple(str(dataset.files[i]) for i in indices)
-    with st.spinner("The model is looking at this batch…"):
+    with st.spinner(_("The model is looking at this batch…")):
         results = cached.imagenet_batch(handle, files)
-    heat_of = widgets.heat_toggle_ui(cached.classifier(handle), "grid_heat", "Show where the model looks")
+    heat_of = widgets.heat_toggle_ui(cached.classifier(handle), "grid_heat", _("Show where the model looks"))
     grid_ui([{"path": path, "error": r.error, "true": dataset.class_names[dataset.labels[i]],
               "title": r.predictions[0].label if r.predictions else "",
               "bars": [(p.label, p.probability) for p in r.predictions]}
@@ -141,15 +145,15 @@ elif widgets.classifier_ui(choice.imagenet_handle) is not None:
     imagenet_ui(dataset, choice.imagenet_handle)
 
 if choice.mine is None:
-    with st.expander("The code: a batch of this dataset with the model's guesses, as in the tutorial"):
+    with st.expander(_("The code: a batch of this dataset with the model's guesses, as in the tutorial")):
         st.code(notebook.grid_code(dataset.root, choice.imagenet_handle, cached.classifier(choice.imagenet_handle).input_size),
                 language="python")
 
-with st.expander("Why are ImageNet's guesses reasonable but not perfect?"):
+with st.expander(_("Why are ImageNet's guesses reasonable but not perfect?")):
     st.markdown(
-        "The model knows only ImageNet's 1,000 classes. Some of your classes are among them "
-        "(ImageNet has *daisy*), most are not (it has no *tulip*, no *dandelion*, no digits), so it "
-        "names the closest thing it knows: a sunflower becomes a *daisy*, a handwritten 7 a *nail*. "
-        "The guesses are still useful: photos of one class get similar guesses, which means the "
-        "model's internal features already tell your classes apart. Training a new last layer on "
-        "those features (the **Train** page) is transfer learning.")
+        _("The model knows only ImageNet's 1,000 classes. Some of your classes are among them "
+          "(ImageNet has *daisy*), most are not (it has no *tulip*, no *dandelion*, no digits), so it "
+          "names the closest thing it knows: a sunflower becomes a *daisy*, a handwritten 7 a *nail*. "
+          "The guesses are still useful: photos of one class get similar guesses, which means the "
+          "model's internal features already tell your classes apart. Training a new last layer on "
+          "those features (the **Train** page) is transfer learning."))

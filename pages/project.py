@@ -7,24 +7,25 @@ import room
 import widgets
 from hubdemo import class_project
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 
 widgets.use_router()
-st.title("Class project")
-st.markdown("The whole class builds one dataset together: add photos of each class with your phone's camera. "
-            "The teacher then trains a model on everyone's photos, and you try it on your phone.")
+st.title(_("Class project"))
+st.markdown(_("The whole class builds one dataset together: add photos of each class with your phone's camera. "
+              "The teacher then trains a model on everyone's photos, and you try it on your phone."))
 
 
 def join_ui(project) -> bool:
     """The join code (from the QR code's link, or typed); once per session."""
     if st.session_state.get("joined") == project.code:
         return True
-    code = st.text_input("Join code (on the teacher's screen)", value=st.query_params.get("join", ""),
+    code = st.text_input(_("Join code (on the teacher's screen)"), value=st.query_params.get("join", ""),
                          max_chars=4, key="join_code").strip().upper()
-    name = st.text_input("Your name (the teacher sees it beside your photos)", max_chars=30,
+    name = st.text_input(_("Your name (the teacher sees it beside your photos)"), max_chars=30,
                          **widgets.remembered("student_name"))
     if code and code != project.code:
-        st.error(f"'{code}' is not this class's code: check the teacher's screen.")
-    if st.button("Join", icon=":material/group_add:", type="primary", disabled=code != project.code):
+        st.error(_("'{code}' is not this class's code: check the teacher's screen.").format(code=code))
+    if st.button(_("Join"), icon=":material/group_add:", type="primary", disabled=code != project.code):
         st.session_state["joined"] = project.code
         room.set_name(name)
         st.rerun()
@@ -35,18 +36,18 @@ def add_ui(project) -> None:
     """One camera (phones: the back camera via the browser's picker) and an uploader, for the class picked."""
     if st.session_state.get("project_added"):
         st.success(st.session_state.pop("project_added"), icon=":material/check:")
-    name = st.segmented_control("Add a photo of", project.class_names, key="project_class",
+    name = st.segmented_control(_("Add a photo of"), project.class_names, key="project_class",
                                 default=project.class_names[0])
     if not name:
         return
     batch = st.session_state.setdefault("project_batch", 0)  # A new key empties the camera and uploader.
-    shot = st.camera_input(f"A photo of {name}", key=f"project_camera_{batch}")
-    uploads = st.file_uploader(f"Or photos of {name} from your gallery", accept_multiple_files=True,
+    shot = st.camera_input(_("A photo of {name}").format(name=name), key=f"project_camera_{batch}")
+    uploads = st.file_uploader(_("Or photos of {name} from your gallery").format(name=name), accept_multiple_files=True,
                                type=None, key=f"project_uploads_{batch}")
     added = [*([shot] if shot is not None else []), *(uploads or [])]
     try:
         for upload in added:
-            room.workspace().check_total(upload.size, "this photo")
+            room.workspace().check_total(upload.size, _("this photo"))
             project.add_photo(name, upload.file_id, upload.name or "camera.jpg", upload.getvalue(), room.session_id())
     except HubDemoError as err:
         widgets.show_error(err)
@@ -54,7 +55,8 @@ def add_ui(project) -> None:
     if added:  # On disk now: Streamlit lets go of the bytes, and the camera and uploader start empty again.
         room.release(added)
         st.session_state["project_batch"] = batch + 1
-        st.session_state["project_added"] = f"Added {widgets.count(len(added), 'photo')} to {name}. Take another!"
+        st.session_state["project_added"] = _("Added {photos} to {name}. Take another!").format(
+            photos=widgets.count(len(added), "photo"), name=name)
         st.rerun()
 
 
@@ -66,29 +68,31 @@ def counts_ui() -> None:
     photos = widgets.project_counts_ui(project)
     mine = [(path, name) for name, files in photos.items() for path in files
             if project.added_by(path) == class_project.owner(room.session_id())]
-    st.caption(f"You added {widgets.count(len(mine), 'photo')}.")
-    widgets.removable_photos_ui(project, mine, "Take back", ":material/undo:")
+    st.caption(_("You added {count}.").format(count=widgets.count(len(mine), 'photo')))
+    widgets.removable_photos_ui(project, mine, _("Take back"), ":material/undo:")
 
 
 def try_ui() -> None:
     """Once the teacher has trained on the class's photos: try that model here, on the camera."""
     runs = room.class_runs()
     if not runs:
-        st.info("When the teacher has trained on everyone's photos, the class model appears here.",
+        st.info(_("When the teacher has trained on everyone's photos, the class model appears here."),
                 icon=":material/hourglass:")
         return
     run = runs[-1]
-    if st.button(f"Try the class model ({run.label}) on your camera", icon=":material/photo_camera:", type="primary"):
+    if st.button(_("Try the class model ({label}) on your camera").format(
+            label=run.label), icon=":material/photo_camera:", type="primary"):
         st.session_state["kept_classifier_model"] = model_picker.class_option(run)
         st.switch_page("pages/classifier.py")
 
 
 project = room.project()
 if project is None:
-    st.info("The teacher has not started a class project yet. It appears here when they do.", icon=":material/school:")
+    st.info(_("The teacher has not started a class project yet. It appears here when they do."), icon=":material/school:")
     st.stop()
 if join_ui(project):
-    st.success(f"You are in class project **{project.code}**: {', '.join(project.class_names)}.")
+    st.success(_("You are in class project **{code}**: {class_names}.").format(
+            code=project.code, class_names=', '.join(project.class_names)))
     add_ui(project)
     st.fragment(counts_ui, run_every=2.0)()
     try_ui()

@@ -8,28 +8,29 @@ import streamlit as st
 import model_picker
 import room
 import widgets
-from hubdemo import charts, classroom
+from hubdemo import charts, classroom, runs
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 from hubdemo.workspace import MB
 
 widgets.use_router()
-st.title("Teacher")
+st.title(_("Teacher"))
 
 
 def unlock_ui() -> bool:
     """The passphrase printed in the terminal when the class started; once per session."""
     if st.session_state.get("teacher"):
         return True
-    st.markdown("This page is for the teacher: type the passphrase shown in the terminal where the class was started.")
+    st.markdown(_("This page is for the teacher: type the passphrase shown in the terminal where the class was started."))
     with st.form("unlock", border=False):
-        typed = st.text_input("Passphrase", type="password", key="passphrase")
-        if st.form_submit_button("Open the teacher's page", icon=":material/lock_open:"):
+        typed = st.text_input(_("Passphrase"), type="password", key="passphrase")
+        if st.form_submit_button(_("Open the teacher's page"), icon=":material/lock_open:"):
             if hmac.compare_digest(typed.strip().encode(), room.policy().passphrase.encode()):
                 st.session_state["teacher"] = True
                 room.register(model_picker.runs())
                 st.rerun()
             time.sleep(1)  # Guessing it takes a second a try.
-            st.error("That is not the passphrase.")
+            st.error(_("That is not the passphrase."))
     return False
 
 
@@ -41,21 +42,22 @@ def join_ui() -> None:
         url = f"{url}project?join={project.code}"
     qr, text = st.columns([1, 2], vertical_alignment="center")
     qr.image(classroom.qr_png(url, scale=10), width=320)
-    text.markdown(f"### Join at\n## {url}")
+    text.markdown(_("### Join at\n## {url}").format(url=url))
     if project is not None:
-        text.markdown(f"### Class project code: `{project.code}`")
-    text.caption("Students on the same network scan the code or type the address. Their browser warns once that "
-                 "the connection is not private: this laptop made its own certificate. Fingerprint: "
-                 + (classroom.fingerprint(st.get_option("server.sslCertFile")) if room.https() else "(no HTTPS)"))
+        text.markdown(_("### Class project code: `{code}`").format(code=project.code))
+    text.caption(_("Students on the same network scan the code or type the address. Their browser warns once that "
+                   "the connection is not private: this laptop made its own certificate. Fingerprint: {fingerprint}").format(
+        fingerprint=classroom.fingerprint(st.get_option("server.sslCertFile")) if room.https() else _("(no HTTPS)")))
 
 
 def project_ui() -> None:
     """Create the class project; watch the counts grow; remove bad photos; train on it."""
-    st.subheader("Class project")
+    st.subheader(_("Class project"))
     project = room.project()
     with st.form("new_project", border=False):
-        names = st.text_input("Classes, separated by commas", placeholder="pen, cup, phone", key="project_classes")
-        label = "Start a new class project" if project is None else "Start again with these classes (deletes the photos)"
+        names = st.text_input(_("Classes, separated by commas"), placeholder=_("pen, cup, phone"), key="project_classes")
+        label = (_("Start a new class project") if project is None
+                 else _("Start again with these classes (deletes the photos)"))
         if st.form_submit_button(label, icon=":material/add_a_photo:"):
             try:
                 room.new_project([n for n in names.split(",") if n.strip()])
@@ -64,7 +66,7 @@ def project_ui() -> None:
                 widgets.show_error(err)
     if project is not None:
         st.fragment(project_photos_ui, run_every=2.0)()
-        if st.button("Train on the class's photos", icon=":material/model_training:", type="primary"):
+        if st.button(_("Train on the class's photos"), icon=":material/model_training:", type="primary"):
             st.session_state["kept_dataset_source"] = widgets.PROJECT
             st.switch_page("pages/train.py")
 
@@ -78,12 +80,12 @@ def project_photos_ui() -> None:
     for name, files in photos.items():
         with st.expander(f"{name}: {widgets.count(len(files), 'photo')}"):
             widgets.removable_photos_ui(project, [(p, room.student_name(project.added_by(p))) for p in files],
-                                        "Remove", ":material/delete:")
+                                        _("Remove"), ":material/delete:")
 
 
 def runs_ui() -> None:
     """Every session's runs; pick one to show its curves and results to the class."""
-    st.subheader("Every student's runs")
+    st.subheader(_("Every student's runs"))
     sessions = room.live_sessions()
     rows, by_key = [], {}
     for sid, entry in sessions.items():
@@ -91,16 +93,16 @@ def runs_ui() -> None:
             key = f"{room.student_name(sid)} · {run.label}"
             by_key[key] = run
             snap = run.snapshot()
-            rows.append({"Who": room.student_name(sid), "Run": run.label, "Status": snap.status,
-                         "Validation accuracy": run.evaluation.accuracy * 100 if run.evaluation else None})
-    st.caption(f"{widgets.count(len(sessions), 'session')} connected.")
+            rows.append({_("Who"): room.student_name(sid), _("Run"): run.label, _("Status"): runs.status_words(snap.status),
+                         _("Validation accuracy"): run.evaluation.accuracy * 100 if run.evaluation else None})
+    st.caption(_("{count} connected.").format(count=widgets.count(len(sessions), 'session')))
     if not rows:
-        st.info("No runs yet. Runs appear here as students train.")
+        st.info(_("No runs yet. Runs appear here as students train."))
         return
     st.dataframe(rows, hide_index=True, column_config={
-        "Validation accuracy": st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
+        _("Validation accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
     # Buttons, not a drop-down: the class project's counts refresh every two seconds and would close one.
-    chosen = st.pills("Show one to the class", list(by_key), key="projected_run")
+    chosen = st.pills(_("Show one to the class"), list(by_key), key="projected_run")
     if chosen:
         run = by_key[chosen]
         snap = run.snapshot()
@@ -114,20 +116,22 @@ def runs_ui() -> None:
 
 
 def workspace_ui() -> None:
-    st.subheader("Workspace and trainers")
+    st.subheader(_("Workspace and trainers"))
     space, pool = room.workspace(), room.trainers()
     used, total = space.used(), space.total_quota
-    st.progress(min(1.0, used / total), f"Workspace: {used / MB:,.0f} MB of {total / MB:,.0f} MB "
-                                         f"({space.session_quota / MB:,.0f} MB per student)")
-    st.caption(f"Training: {pool.slots} run(s) at a time, in worker processes at low priority; "
-               f"{pool.queued} waiting.")
-    if st.button("Clear the workspace (every student's uploads, photos and exports, and the class project)",
+    st.progress(min(1.0, used / total), _("Workspace: {used:,.0f} MB of {total:,.0f} MB "
+                                           "({session_quota:,.0f} MB per student)").format(
+                                               used=used / MB, total=total / MB,
+                                               session_quota=space.session_quota / MB))
+    st.caption(_("Training: {slots} run(s) at a time, in worker processes at low priority; "
+                 "{queued} waiting.").format(slots=pool.slots, queued=pool.queued))
+    if st.button(_("Clear the workspace (every student's uploads, photos and exports, and the class project)"),
                  icon=":material/delete_sweep:", key="clear_workspace"):
         st.session_state["cleared"] = space.clear()
         room.project_box().project = None
         st.rerun()  # The whole page again, without the project it showed above.
     if "cleared" in st.session_state:
-        st.success(f"Cleared {st.session_state.pop('cleared') / MB:,.1f} MB.")
+        st.success(_("Cleared {megabytes:,.1f} MB.").format(megabytes=st.session_state.pop('cleared') / MB))
 
 
 if unlock_ui():

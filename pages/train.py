@@ -10,14 +10,15 @@ import room
 import widgets
 from hubdemo import bundled, charts, datasets, export, models, notebook, runs, training
 from hubdemo.errors import HubDemoError
+from hubdemo.i18n import _
 from hubdemo.runs import Run, RunBook, TrainConfig
 
 widgets.use_router()
-st.title("Teach the model your own classes")
+st.title(_("Teach the model your own classes"))
 st.markdown(
-    "**Transfer learning**: keep the ImageNet network's knowledge of shapes and textures (its *features*, "
-    "1,280 numbers per photo), and train only a new last layer that maps those features to *your* classes. "
-    "It needs a few hundred photos and a minute on a laptop, not a million photos and a data centre.")
+    _("**Transfer learning**: keep the ImageNet network's knowledge of shapes and textures (its *features*, "
+      "1,280 numbers per photo), and train only a new last layer that maps those features to *your* classes. "
+      "It needs a few hundred photos and a minute on a laptop, not a million photos and a data centre."))
 
 
 def settings_ui(locked: bool, handle: str) -> TrainConfig:
@@ -25,39 +26,39 @@ def settings_ui(locked: bool, handle: str) -> TrainConfig:
     d = TrainConfig()
     keep = widgets.remembered
     a, b, c, e, f = st.columns(5)
-    epochs = a.number_input("Epochs", 1, 200, disabled=locked, **keep("epochs", d.epochs),
-                            help="How many times the model sees every training photo.")
-    batch = b.number_input("Batch size", 1, 512, disabled=locked, **keep("batch_size", d.batch_size),
-                           help="Photos per training step.")
-    rate = c.number_input("Learning rate", 1e-6, 1.0, step=0.0005, format="%.4f", disabled=locked,
+    epochs = a.number_input(_("Epochs"), 1, 200, disabled=locked, **keep("epochs", d.epochs),
+                            help=_("How many times the model sees every training photo."))
+    batch = b.number_input(_("Batch size"), 1, 512, disabled=locked, **keep("batch_size", d.batch_size),
+                           help=_("Photos per training step."))
+    rate = c.number_input(_("Learning rate"), 1e-6, 1.0, step=0.0005, format="%.4f", disabled=locked,
                           **keep("learning_rate", d.learning_rate),
-                          help="How big each step is. Too big: the loss jumps around. Too small: slow. "
-                               "Try 0.02, 0.002 and 0.0002 and compare the runs below.")
-    split = e.slider("Validation share", 0.05, 0.5, step=0.05, disabled=locked,
+                          help=_("How big each step is. Too big: the loss jumps around. Too small: slow. "
+                                 "Try 0.02, 0.002 and 0.0002 and compare the runs below."))
+    split = e.slider(_("Validation share"), 0.05, 0.5, step=0.05, disabled=locked,
                      **keep("validation_split", d.validation_split),
-                     help="Photos held back to check the model on images it never trained on.")
-    seed = f.number_input("Seed", 0, 2**31 - 1, disabled=locked, **keep("seed", d.seed),
-                          help="Same seed, same split, same result.")
-    with st.expander("Advanced"):
-        augment = st.toggle("Data augmentation (random flip, rotation, zoom)", disabled=locked,
+                     help=_("Photos held back to check the model on images it never trained on."))
+    seed = f.number_input(_("Seed"), 0, 2**31 - 1, disabled=locked, **keep("seed", d.seed),
+                          help=_("Same seed, same split, same result."))
+    with st.expander(_("Advanced")):
+        augment = st.toggle(_("Data augmentation (random flip, rotation, zoom)"), disabled=locked,
                             **keep("augment", d.augment),
-                            help="Shows the model varied copies of the training photos. Slower: every "
-                                 "epoch must run the whole network again.")
-        dropout = st.slider("Dropout before the new layer", 0.0, 0.9, step=0.05, disabled=locked,
+                            help=_("Shows the model varied copies of the training photos. Slower: every "
+                                   "epoch must run the whole network again."))
+        dropout = st.slider(_("Dropout before the new layer"), 0.0, 0.9, step=0.05, disabled=locked,
                             **keep("dropout", d.dropout),
-                            help="Randomly hides features while training, so the layer cannot lean on a few.")
-        fine_tune = st.toggle("Fine-tune the whole network", disabled=locked, **keep("fine_tune", d.fine_tune),
-                              help="Trains every layer, not just the new one. Much slower; use a learning "
-                                   "rate near 0.00001.")
-        scratch = st.toggle("Train from scratch: the same network, random weights, no ImageNet",
+                            help=_("Randomly hides features while training, so the layer cannot lean on a few."))
+        fine_tune = st.toggle(_("Fine-tune the whole network"), disabled=locked, **keep("fine_tune", d.fine_tune),
+                              help=_("Trains every layer, not just the new one. Much slower; use a learning "
+                                     "rate near 0.00001."))
+        scratch = st.toggle(_("Train from scratch: the same network, random weights, no ImageNet"),
                             disabled=locked or handle != bundled.FEATURES_HANDLE, **keep("from_scratch", d.from_scratch),
-                            help="What transfer learning saves you: the network starts knowing nothing and "
-                                 "must learn shapes and textures from your photos alone. Needs the bundled "
-                                 "EfficientNet-Lite0.")
+                            help=_("What transfer learning saves you: the network starts knowing nothing and "
+                                   "must learn shapes and textures from your photos alone. Needs the bundled "
+                                   "EfficientNet-Lite0."))
         if fine_tune:
-            st.caption("Fine-tuning also updates the network's BatchNormalization statistics from your "
-                       "batches; with small batches they get noisy, so keep the batch size at 32 or more "
-                       "and the learning rate low.")
+            st.caption(_("Fine-tuning also updates the network's BatchNormalization statistics from your "
+                         "batches; with small batches they get noisy, so keep the batch size at 32 or more "
+                         "and the learning rate low."))
     return TrainConfig(epochs=int(epochs), batch_size=int(batch), learning_rate=float(rate),
                        validation_split=float(split), seed=int(seed), augment=augment,
                        dropout=float(dropout), fine_tune=fine_tune,
@@ -71,7 +72,7 @@ def live_ui(run: Run) -> None:
         bar, stop = st.columns([5, 1], vertical_alignment="center")
         bar.progress(snap.fraction_done, snap.progress_text())
         queued = snap.status == "queued"
-        if stop.button("Cancel" if queued else "Stop", icon=":material/stop_circle:", key="stop_training",
+        if stop.button(_("Cancel") if queued else _("Stop"), icon=":material/stop_circle:", key="stop_training",
                        width="stretch"):
             run.stop()
     elif snap.status == "error":
@@ -90,26 +91,28 @@ def live_ui(run: Run) -> None:
 
 def run_ui(run: Run, dataset: datasets.Dataset) -> None:
     """One run: its settings, live progress, then how good it is, and its export."""
-    st.subheader(f"Run {run.number} · {widgets.plain(run.dataset_name)}")
+    st.subheader(_("Run {number} · {dataset_name}").format(
+            number=run.number, dataset_name=widgets.plain(_(run.dataset_name))))
     st.caption(run.describe(models.short_name(run.feature_handle)))
     st.fragment(live_ui, run_every=1.0 if run.running else None)(run)
     if run.running or run.evaluation is None:
         return
     ev = run.evaluation
-    what = f"{run.label} on its {widgets.count(len(ev.files), 'validation photo')}"
-    st.markdown(f"#### How good is it? · {widgets.plain(run.label)}")
+    what = _("{label} on its {photos}").format(label=run.label, photos=widgets.count(len(ev.files), "validation photo"))
+    st.markdown(_("#### How good is it? · {label}").format(label=widgets.plain(run.label)))
     acc, photos, seconds = st.columns(3)
-    acc.metric("Validation accuracy", f"{ev.accuracy:.1%}")
-    photos.metric("Validation photos", len(ev.files))
-    seconds.metric("Training time", f"{run.seconds:.1f} s")
+    acc.metric(_("Validation accuracy"), f"{ev.accuracy:.1%}")
+    photos.metric(_("Validation photos"), len(ev.files))
+    seconds.metric(_("Training time"), f"{run.seconds:.1f} s")
     if run.dataset_key == dataset.fingerprint:
         warning = datasets.validation_warning(dataset, run.config.validation_split, run.config.seed)
         if warning:
             st.warning(widgets.plain(warning), icon=":material/straighten:")
     widgets.evaluation_ui(ev, key=f"run{run.number}", what=what, model=run.model)
     if run.model is None:
-        st.caption(f"The model of run {run.number} is no longer in memory (only the newest "
-                   f"{model_picker.runs().keep_models} runs keep theirs); its numbers and curves are kept.")
+        st.caption(_("The model of run {number} is no longer in memory (only the newest "
+                     "{keep_models} runs keep theirs); its numbers and curves are kept.").format(
+                             number=run.number, keep_models=model_picker.runs().keep_models))
         return
     try_ui(run)
     scratch_ui(run, dataset)
@@ -119,14 +122,14 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
 
 def try_ui(run: Run) -> None:
     """Buttons to use this run's model on the other pages."""
-    st.markdown(f"#### Try {widgets.plain(run.label)}")
+    st.markdown(_("#### Try {label}").format(label=widgets.plain(run.label)))
     photos, grid = st.columns(2)
     option = model_picker.YOURS + run.label
-    if photos.button("On your photos and the live camera", icon=":material/photo_camera:", key="try_classifier",
+    if photos.button(_("On your photos and the live camera"), icon=":material/photo_camera:", key="try_classifier",
                      width="stretch"):
         st.session_state["kept_classifier_model"] = option
         st.switch_page("pages/classifier.py")
-    if grid.button("On the dataset grid (green right, red wrong)", icon=":material/grid_view:", key="try_grid",
+    if grid.button(_("On the dataset grid (green right, red wrong)"), icon=":material/grid_view:", key="try_grid",
                    width="stretch"):
         st.session_state["kept_grid_model"] = option
         st.switch_page("pages/grid.py")
@@ -137,13 +140,14 @@ def scratch_ui(run: Run, dataset: datasets.Dataset) -> None:
     if run.config.from_scratch or run.feature_handle != bundled.FEATURES_HANDLE or not run.config.uses_cached_features:
         return
     expected = widgets.duration(training.whole_network_seconds(len(dataset), run.config.epochs))
-    st.markdown("#### Would a network trained from nothing do as well?")
-    st.markdown(f"Train the same EfficientNet-Lite0 from random weights, on the same photos, split and "
-                f"{run.config.epochs} epochs. With ImageNet's features this took {run.seconds:.0f} s; from "
-                f"scratch the whole network must run and learn on every photo, every epoch: **{expected}** "
-                f"on this computer's CPU. Stop it whenever you have seen enough: the "
-                "curves of both runs are drawn together below.")
-    if st.button("Train the same from scratch", icon=":material/restart_alt:", key="from_scratch_run"):
+    st.markdown(_("#### Would a network trained from nothing do as well?"))
+    st.markdown(_("Train the same EfficientNet-Lite0 from random weights, on the same photos, split and "
+                  "{epochs} epochs. With ImageNet's features this took {seconds:.0f} s; from "
+                  "scratch the whole network must run and learn on every photo, every epoch: **{expected}** "
+                  "on this computer's CPU. Stop it whenever you have seen enough: the "
+                  "curves of both runs are drawn together below.").format(
+                          epochs=run.config.epochs, seconds=run.seconds, expected=expected))
+    if st.button(_("Train the same from scratch"), icon=":material/restart_alt:", key="from_scratch_run"):
         st.session_state["kept_from_scratch"] = True
         scratch = model_picker.runs().new(dataclasses.replace(run.config, from_scratch=True),
                                           feature_handle=run.feature_handle, dataset_name=dataset.name,
@@ -155,62 +159,70 @@ def scratch_ui(run: Run, dataset: datasets.Dataset) -> None:
 def code_ui(run: Run, dataset: datasets.Dataset) -> None:
     """The tutorial-style code for exactly this run, and the same as a notebook that runs without this app."""
     if run.config.from_scratch:
-        st.caption("Runs from scratch build the network with this app's own code, so they have no notebook.")
+        st.caption(_("Runs from scratch build the network with this app's own code, so they have no notebook."))
         return
     size = run.model.input_size
-    with st.expander(f"The code for {run.label}: TensorFlow Hub and tf_keras, no hubdemo"):
+    with st.expander(_("The code for {label}: TensorFlow Hub and tf_keras, no hubdemo").format(label=run.label)):
         st.code(notebook.training_code(dataset.root, run.feature_handle, run.config, size), language="python")
     st.download_button(
-        "Download as a notebook (.ipynb)", icon=":material/description:", key=f"notebook_{run.number}",
+        _("Download as a notebook (.ipynb)"), icon=":material/description:", key=f"notebook_{run.number}",
         data=lambda: notebook.training_notebook(dataset.root, run.feature_handle, run.config, size,
-                                                title=f"{run.label}: transfer learning with TensorFlow Hub"),
+                                                title=_("{label}: transfer learning with TensorFlow Hub").format(
+                                                    label=run.label)),
         file_name=f"{export.export_name(run.label)}.ipynb", mime="application/x-ipynb+json", on_click="ignore",
-        help="Reproduces this run in Jupyter or Colab: the same photos, split, settings and validation accuracy.")
+        help=_("Reproduces this run in Jupyter or Colab: the same photos, split, settings and validation accuracy."))
 
 
 def export_ui(run: Run) -> None:
     """One button writes the whole export and checks it; then downloads and the proof."""
-    st.markdown(f"#### Export {widgets.plain(run.label)}")
-    st.markdown("The export is a TensorFlow **SavedModel** with the hub layer's weights inside, `labels.txt`, "
-                "TensorFlow Lite versions for phones (float, and 4× smaller with 8-bit weights) and "
-                "`metadata.json`. It works on any computer with TensorFlow, without this app or TF Hub, and "
-                "this app can open it again (pick *Open a saved model* on the classifier page).")
+    st.markdown(_("#### Export {label}").format(label=widgets.plain(run.label)))
+    st.markdown(_("The export is a TensorFlow **SavedModel** with the hub layer's weights inside, `labels.txt`, "
+                  "TensorFlow Lite versions for phones (float, and 4× smaller with 8-bit weights) and "
+                  "`metadata.json`. It works on any computer with TensorFlow, without this app or TF Hub, and "
+                  "this app can open it again (pick *Open a saved model* on the classifier page)."))
     reports = st.session_state.setdefault("exports", {})
     report = reports.get(run.number)
     if report is None:
         slot = st.empty()
-        if not slot.button(f"Export run {run.number}", icon=":material/save:", key="export", type="primary"):
+        if not slot.button(_("Export run {number}").format(
+                number=run.number), icon=":material/save:", key="export", type="primary"):
             return
         slot.empty()  # The button goes once it has done its work.
-        with st.status(f"Exporting {run.label}…", expanded=True) as status:
+        with st.status(_("Exporting {label}…").format(label=run.label), expanded=True) as status:
             bar = st.progress(0.0)
             try:
                 report = export.export_run(
                     run, room.exports_dir() / export.export_name(run.label),
-                    progress=lambda step, done, total: bar.progress(done / total, f"{step}…"))
+                    progress=lambda step, done, total: bar.progress(done / total, _(step) + "…"))
             except HubDemoError as err:
-                status.update(label="The export failed", state="error")
+                status.update(label=_("The export failed"), state="error")
                 widgets.show_error(err)
                 return
-            status.update(label=f"Exported in {report.seconds:.0f} s", state="complete", expanded=False)
+            status.update(label=_("Exported in {seconds:.0f} s").format(
+                    seconds=report.seconds), state="complete", expanded=False)
         reports[run.number] = report
     export_result_ui(report, run)
 
 
 def export_result_ui(report: export.ExportReport, run: Run) -> None:
     folder = report.folder
-    where = "Saved for you (download it below)" if room.policy().on else f"Saved to `{folder}`"
-    st.success(f"{where}. Reloaded and compared on {widgets.count(report.checked, 'validation photo')}: "
-               f"largest difference in predictions **{report.reload_max_abs_diff:.1e}**"
-               + (" (identical)." if report.reload_max_abs_diff == 0 else "."), icon=":material/verified:")
-    st.table([{"File": c.file, "TFLite model": c.kind, "Size": f"{c.size_bytes / 1e6:.1f} MB",
-               "Agrees with Keras": f"{c.agree} of {c.checked}"} for c in report.tflite])
+    where = _("Saved for you (download it below)") if room.policy().on else _("Saved to `{folder}`").format(
+        folder=folder)
+    proof = (_("Reloaded and compared on {photos}: largest difference in predictions **{diff:.1e}** (identical).")
+             if report.reload_max_abs_diff == 0 else
+             _("Reloaded and compared on {photos}: largest difference in predictions **{diff:.1e}**."))
+    st.success(f"{where}. " + proof.format(photos=widgets.count(report.checked, "validation photo"),
+                                           diff=report.reload_max_abs_diff), icon=":material/verified:")
+    st.table([{_("File"): c.file, _("TFLite model"): _(c.kind), _("Size"): f"{c.size_bytes / 1e6:.1f} MB",
+               _("Agrees with Keras"): _("{agree} of {checked}").format(agree=c.agree, checked=c.checked)}
+              for c in report.tflite])
     whole, *lites = st.columns(1 + len(report.tflite))
-    whole.download_button("The whole export (.zip)", lambda: export.zip_bytes(folder), file_name=f"{folder.name}.zip",
+    whole.download_button(_("The whole export (.zip)"), lambda: export.zip_bytes(folder), file_name=f"{folder.name}.zip",
                           mime="application/zip", icon=":material/download:", key="download_export",
                           width="stretch", on_click="ignore")
     for column, check in zip(lites, report.tflite):
-        column.download_button(f"{check.file} + labels.txt", lambda name=check.file: export.tflite_zip_bytes(folder, name),
+        column.download_button(_("{file} + labels.txt").format(
+                file=check.file), lambda name=check.file: export.tflite_zip_bytes(folder, name),
                                file_name=f"{folder.name}-{check.file.replace('.tflite', '')}.zip",
                                mime="application/zip", icon=":material/smartphone:", width="stretch",
                                key=f"download_{check.file}", on_click="ignore")
@@ -220,13 +232,14 @@ def export_result_ui(report: export.ExportReport, run: Run) -> None:
 
 def runs_ui(book: RunBook) -> None:
     """Every run of this session in a table, and the curves of chosen runs on one chart."""
-    st.subheader(f"All runs this session ({len(book.runs)})")
+    st.subheader(_("All runs this session ({n_runs})").format(n_runs=len(book.runs)))
     rows = [run.summary(models.short_name(run.feature_handle)) for run in reversed(book.runs)]
+    accuracy = _("Validation accuracy")
     for row in rows:  # As a percentage with one decimal, the same for every run.
-        row["Validation accuracy"] = None if row["Validation accuracy"] is None else 100 * row["Validation accuracy"]
+        row[accuracy] = None if row[accuracy] is None else 100 * row[accuracy]
     st.dataframe(rows, hide_index=True, column_config={
-        "Validation accuracy": st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0),
-        "Learning rate": st.column_config.NumberColumn(format="%g")})
+        accuracy: st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0),
+        _("Learning rate"): st.column_config.NumberColumn(format="%g")})
     labels = {run.label: run for run in book.runs}
     state = st.session_state
     new = [label for label in labels if label not in state.setdefault("compare_seen", set())]
@@ -234,47 +247,50 @@ def runs_ui(book: RunBook) -> None:
         state["kept_compare_runs"] = [*state.get("kept_compare_runs", []), *new]
         state["compare_seen"].update(new)
     picked, metric = st.columns([3, 1])
-    chosen = picked.multiselect("Runs to compare", list(labels), **widgets.remembered("compare_runs"))
-    metric = metric.selectbox("Curve", list(charts.RUN_METRICS), format_func=charts.RUN_METRICS.get,
+    chosen = picked.multiselect(_("Runs to compare"), list(labels), **widgets.remembered("compare_runs"))
+    metric = metric.selectbox(_("Curve"), list(charts.RUN_METRICS), format_func=lambda m: _(charts.RUN_METRICS[m]),
                               **widgets.remembered("compare_metric"))
     if chosen:
         names = runs.compare_names([labels[label] for label in chosen])
         st.altair_chart(charts.runs_overlay({names[label]: labels[label].snapshot().epochs for label in chosen},
                                             metric))
         if {labels[label].config.from_scratch for label in chosen} == {True, False}:
-            st.caption("Transfer against from scratch: ImageNet's features know shapes and textures already, so "
-                       "a new last layer is right within an epoch or two; from random weights the same photos "
-                       "stay near chance (one class in however many you have) for a long time.")
+            st.caption(_("Transfer against from scratch: ImageNet's features know shapes and textures already, so "
+                         "a new last layer is right within an epoch or two; from random weights the same photos "
+                         "stay near chance (one class in however many you have) for a long time."))
         else:
-            st.caption("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
-                       "jumps about, too small crawls.")
+            st.caption(_("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
+                         "jumps about, too small crawls."))
 
 
 dataset, handle, extractor = model_picker.dataset_and_extractor_ui("train")
 
 book = model_picker.runs()
 running = book.running
-st.subheader("Settings")
+st.subheader(_("Settings"))
 config = settings_ui(locked=running is not None, handle=handle)
 if running is not None:
-    st.caption(f"The settings are locked while run {running.number} trains. Stop it to change them.")
+    st.caption(_("The settings are locked while run {number} trains. Stop it to change them.").format(
+            number=running.number))
 elif config.from_scratch:
-    st.warning(f"From scratch, the whole network trains on every photo, every epoch: "
-               f"{widgets.duration(training.whole_network_seconds(len(dataset), config.epochs))} on this computer's "
-               "CPU for these settings, against seconds for a head on ImageNet's features.",
+    st.warning(_("From scratch, the whole network trains on every photo, every epoch: "
+                 "{duration} on this computer's "
+                 "CPU for these settings, against seconds for a head on ImageNet's features.").format(
+                         duration=widgets.duration(training.whole_network_seconds(len(dataset), config.epochs))),
                icon=":material/hourglass:")
 latest = book.latest
 current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))
 warning = datasets.validation_warning(dataset, config.validation_split, config.seed)
 if warning and not current:  # With current results, the warning stands beside their accuracy instead.
     st.warning(widgets.plain(warning), icon=":material/straighten:")
-with st.expander("The model: the hub layer, then a new Dense layer"):
+with st.expander(_("The model: the hub layer, then a new Dense layer")):
     rows = training.parameter_summary(extractor.layer, extractor.dim, len(dataset.class_names), config)
     st.dataframe(rows, hide_index=True)
-    trainable = sum(r["Trainable"] for r in rows)
-    st.caption(f"Trainable parameters: {trainable:,} · frozen: {sum(r['Parameters'] for r in rows) - trainable:,}")
+    trainable = sum(r[_("Trainable")] for r in rows)
+    st.caption(_("Trainable parameters: {trainable:,} · frozen: {frozen:,}").format(
+        trainable=trainable, frozen=sum(r[_("Parameters")] for r in rows) - trainable))
 
-if st.button("Train", icon=":material/play_arrow:", type="primary", key="train", disabled=running is not None):
+if st.button(_("Train"), icon=":material/play_arrow:", type="primary", key="train", disabled=running is not None):
     try:
         config.check()
         run = book.new(config, feature_handle=handle, dataset_name=dataset.name, dataset_key=dataset.fingerprint)
@@ -288,9 +304,11 @@ if latest is not None:
         run_ui(latest, dataset)
     else:
         changes = latest.changes_since(dataset, config, handle, models.short_name(handle))
-        st.warning(f"The results of **{widgets.plain(latest.label)}** below were made with other data or settings: "
-                   f"you have since changed {widgets.plain('; '.join(changes))}. Press "
-                   f"**Train** for run {latest.number + 1} with what you see above.", icon=":material/history:")
-        with st.expander(f"Results of {latest.label} (earlier data or settings)", expanded=False):
+        st.warning(_("The results of **{label}** below were made with other data or settings: "
+                     "you have since changed {changes}. Press "
+                     "**Train** for run {number} with what you see above.").format(
+                         label=widgets.plain(latest.label), changes=widgets.plain('; '.join(changes)),
+                         number=latest.number + 1), icon=":material/history:")
+        with st.expander(_("Results of {label} (earlier data or settings)").format(label=latest.label), expanded=False):
             run_ui(latest, dataset)
     runs_ui(book)

@@ -82,3 +82,23 @@ def colours_export(colours_run, tmp_path_factory):
     from hubdemo import export
     report = export.export_run(colours_run, tmp_path_factory.mktemp("exports") / "colours-run-1")
     return report.folder, report
+
+
+@pytest.fixture
+def classroom(colours_dir, monkeypatch):
+    """The app as ``streamlit run streamlit_app.py -- --classroom --data COLOURS --passphrase tulip`` serves it."""
+    import room
+
+    def reset():
+        room.policy.cache_clear()
+        for shared in (room.sessions, room.project_box, room.workspace, room.trainers):
+            shared.clear()
+
+    monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--classroom", "--data", str(colours_dir),
+                                      "--passphrase", "tulip"])
+    reset()
+    yield room
+    if room.project() is not None:
+        room.project_box().project = None
+    monkeypatch.undo()
+    reset()

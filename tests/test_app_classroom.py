@@ -1,8 +1,6 @@
 """AppTest of classroom mode's pages: the teacher's page behind its passphrase, the class project, the rules."""
 
-import sys
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
@@ -10,25 +8,6 @@ from make_images import jpeg
 
 TIMEOUT = 180
 
-
-@pytest.fixture
-def classroom(colours_dir, monkeypatch):
-    """The app as ``streamlit run streamlit_app.py -- --classroom --data COLOURS --passphrase tulip`` serves it."""
-    import room
-
-    def reset():
-        room.policy.cache_clear()
-        for shared in (room.sessions, room.project_box, room.workspace, room.trainers):
-            shared.clear()
-
-    monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--classroom", "--data", str(colours_dir),
-                                      "--passphrase", "tulip"])
-    reset()
-    yield room
-    if room.project() is not None:
-        room.project_box().project = None
-    monkeypatch.undo()
-    reset()
 
 
 def open_page(page: str) -> AppTest:
@@ -88,7 +67,6 @@ def test_folders_and_handles_outside_the_teachers_folders_are_refused(classroom,
     at.text_input(key="dataset_folder").input(str(tmp_path)).run()
     assert "In this classroom, a dataset can only come from the teacher's folders ('colours')" in at.error[0].value
     at.switch_page("pages/classifier.py").run()
-    options = at.sidebar.selectbox[0].options
-    at.sidebar.selectbox[0].set_value(next(o for o in options if o.startswith("Other"))).run()
+    at.selectbox(key="classifier_model").set_value("Other: a TF Hub URL or a SavedModel folder…").run()
     at.sidebar.text_input[0].input("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5").run()
     assert "must be downloaded by the teacher" in at.sidebar.error[0].value and not at.exception

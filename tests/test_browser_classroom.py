@@ -68,7 +68,7 @@ def test_https_and_each_student_in_their_own_room(classroom, colours_dir, tmp_pa
         expect(ben.get_by_text("All runs this session")).to_have_count(0)  # Anna's run is not Ben's.
         ben.goto(f"{classroom}/")
         wait_for_app_run(ben)
-        ben.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+        ben.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Model").click()
         options = ben.get_by_role("option").all_inner_texts()
         assert not any("run 1" in o for o in options), options
         assert any("Open a saved model" in o for o in options)

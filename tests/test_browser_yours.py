@@ -105,7 +105,7 @@ def test_an_export_zip_reopened_on_a_fresh_server_classifies_a_photo(trained, bu
         with browser_page() as page:
             page.goto(fresh)
             wait_for_app_run(page)
-            page.get_by_test_id("stSelectbox").first.click()
+            page.get_by_test_id("stSelectbox").filter(has_text="Model").click()
             page.get_by_role("option", name="Open a saved model (an export folder or .zip)…").click()
             wait_for_app_run(page)
             page.get_by_text("Upload its .zip").click()

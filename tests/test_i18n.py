@@ -1,0 +1,128 @@
+"""Languages: the catalogues cover every string in the code, the language is chosen per session and per run,
+and class names typed in any language survive training, export and reopening."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from conftest import ROOT
+from hubdemo import i18n, runs
+from hubdemo.i18n import _
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def source_messages() -> set[str]:
+    """Every translatable string in the app and the library, found as ``pybabel extract -F babel.cfg`` finds them."""
+    method_map = [("tests/**.py", "ignore"), ("bench/**.py", "ignore"), ("**.py", "python")]
+    found = extract_from_dir(str(ROOT), method_map=method_map, keywords={"_": None, "N_": None, "ngettext": (1, 2)})
+    return {msg if isinstance(msg, str) else msg[0] for _fn, _line, msg, _c, _ctx in found}
+
+
+def catalogues():
+    return [(code, read_po(open(i18n.LOCALE_DIR / code / "LC_MESSAGES" / "hubdemo.po", "rb"), locale=code))
+            for code in i18n.languages() if code != i18n.SOURCE]
+
+
+def test_simplified_chinese_is_offered_with_its_own_name():
+    assert i18n.languages() == {"en": "English", "zh_CN": "简体中文"}
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh_CN"), ("zh", "zh_CN"), ("zh-TW,en;q=0.5", "zh_CN"),
+    ("en-US,en;q=0.9,zh-CN;q=0.8", "en"), ("fr-FR,fr;q=0.9", None), ("", None), (None, None),
+    ("en;q=0.2,zh-CN;q=0.9", "zh_CN"), ("zh-CN;q=0,en", "en"), ("*", None)])
+def test_the_browsers_accept_language_picks_the_catalogue(header, expected):
+    assert i18n.from_accept_language(header) == expected
+
+
+def test_every_string_in_the_code_is_translated_in_every_catalogue_with_the_same_placeholders():
+    wanted = source_messages()
+    assert len(wanted) > 400
+    for code, catalogue in catalogues():
+        entries = {m.id if isinstance(m.id, str) else m.id[0]: m for m in catalogue if m.id}
+        missing = sorted(wanted - entries.keys())
+        assert not missing, f"{code}: {len(missing)} strings have no translation, e.g. {missing[:5]}"
+        stale = sorted(entries.keys() - wanted)
+        assert not stale, f"{code}: translations of strings no longer in the code: {stale[:5]}"
+        for msgid, entry in entries.items():
+            strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+            assert all(strings) and not entry.fuzzy, f"{code}: '{msgid[:60]}' is untranslated or fuzzy"
+            for text in strings:
+                assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (code, msgid, text)
+
+
+def test_the_template_a_new_language_starts_from_lists_every_string():
+    template = read_po(open(i18n.LOCALE_DIR / "hubdemo.pot", "rb"))
+    assert {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id} == source_messages()
+
+
+def test_each_context_speaks_its_own_language():
+    heard = {}
+
+    def session(name, code):
+        i18n.set_language(code)
+        heard[name] = (_("Train"), runs.setting_words("learning_rate", 0.002), runs.status_words("training"))
+
+    threads = [threading.Thread(target=session, args=("anna", "zh-CN")), threading.Thread(target=session, args=("bob", "en"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert heard["anna"] == ("训练", "学习率 0.002", "训练中")
+    assert heard["bob"] == ("Train", "learning rate 0.002", "training")
+
+
+def test_a_run_speaks_the_language_of_whoever_started_it():
+    with i18n.speaking("zh_CN"):
+        run = runs.RunBook().new(runs.TrainConfig(), feature_handle="h", dataset_name="handwritten digits",
+                                 dataset_key="k")
+    assert run.language == "zh_CN"
+    run.set_status("queued")
+    with i18n.speaking(run.language):  # As its training thread, its queue place and its worker do.
+        run.stop()
+        assert run.label == "手写数字 · 第 1 次运行"
+    assert run.snapshot().message == "在等待训练进程时已取消：没有进行任何训练。"
+    assert run.label == "handwritten digits · run 1", "read in English, it is named in English"
+
+
+def test_an_untranslated_name_stays_as_typed():
+    with i18n.speaking("zh_CN"):
+        assert _("cup 杯子 ☕") == "cup 杯子 ☕" and _("") == ""
+
+
+def test_the_command_line_speaks_the_terminals_language(tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_bytes(b"not a photo")
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": ""}
+    out = subprocess.run([sys.executable, "-m", "hubdemo", "train", str(tmp_path / "nowhere"), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert out.returncode != 0 and "没有文件夹" in out.stderr, out.stderr
+    env["LANG"] = "C.UTF-8"
+    out = subprocess.run([sys.executable, "-m", "hubdemo", "train", str(tmp_path / "nowhere"), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert "No folder at" in out.stderr, out.stderr
+
+
+def test_class_names_in_any_language_survive_training_export_and_reopening(extractor, tmp_path):
+    from hubdemo import datasets, export, saved, training
+    from make_images import colour_dataset
+    names = {"猫 cat": (220, 40, 40), "dog 🐶": (40, 60, 220), "très bien": (40, 200, 60)}
+    data = datasets.load_folder(colour_dataset(tmp_path / "我的 数据", per_class=8, classes=names))
+    assert sorted(data.class_names) == sorted(names)
+    run = runs.RunBook().new(runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01),
+                             feature_handle=extractor.handle, dataset_name=data.name, dataset_key=data.fingerprint)
+    training.train(data, run, extractor)
+    folder = export.export_run(run, tmp_path / "exports" / export.export_name(run.label)).folder
+    assert (folder / "labels.txt").read_text(encoding="utf-8").splitlines() == list(data.class_names)
+    assert json.loads((folder / "metadata.json").read_text(encoding="utf-8"))["class_names"] == list(data.class_names)
+    reopened = saved.open_folder(folder)
+    assert list(reopened.classifier.labels) == list(data.class_names)
+    assert reopened.metadata["dataset"] == "我的 数据"
