@@ -157,8 +157,9 @@ def extractor_ui(handle: str):
 
 
 def _load_ui(load, handle: str, loading: str):
-    message = (_("Building EfficientNet-Lite0 from its bundled weights. This happens once, on first "
-                 "launch, and takes about 15 seconds…") if models.needs_build(handle)
+    message = (_("Building {model} from its bundled weights. This happens once, the first time it is "
+                 "used, and takes about 15 seconds…").format(model=models.short_name(handle))
+               if models.needs_build(handle)
                else loading.format(handle=handle))
     try:
         with st.spinner(plain(message), show_time=True):

@@ -29,7 +29,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "flower
 
 def last_map_model():
     """Lite0 up to its last 7×7 map, for plain Grad-CAM."""
-    from hubdemo.lite0 import build_efficientnet_lite0
+    from hubdemo.lite import build_efficientnet_lite0
     from hubdemo.tf import tf_keras
     full = build_efficientnet_lite0(fold_batch_norm=True)
     return tf_keras.Model(full.input, full.get_layer(explain.LAST_LAYER).output)

@@ -1,8 +1,9 @@
-"""The offline default model: EfficientNet-Lite0 built once into the cache as two TF Hub SavedModels.
+"""The offline models: EfficientNet-Lite0, Lite1 and Lite2, each built once into the cache as two TF Hub SavedModels.
 
-A handle ``bundled:efficientnet_lite0/classification`` (or ``/feature_vector``)
-resolves to a local folder here, so the bundled model then loads through
-``hub.KerasLayer`` exactly like a downloaded one.
+A handle ``bundled:efficientnet_lite1/classification`` (or ``/feature_vector``)
+resolves to a local folder here, so a bundled model then loads through
+``hub.KerasLayer`` exactly like a downloaded one. Lite0 is the default; the
+others are built the first time someone picks them (about 15 seconds each).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from pathlib import Path
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
-from hubdemo.lite0 import DEFAULT_SIZE
+from hubdemo.lite import LITE0
+from hubdemo.lite import VARIANTS as NETWORKS
 
 SCHEME = "bundled:"
-NAME = "efficientnet_lite0"
+NAME = LITE0  # The default network.
+NAMES = tuple(NETWORKS)
 VARIANTS = ("classification", "feature_vector")
 CLASSIFIER_HANDLE = f"{SCHEME}{NAME}/classification"
 FEATURES_HANDLE = f"{SCHEME}{NAME}/feature_vector"
@@ -31,49 +34,65 @@ def is_bundled(handle: str) -> bool:
     return handle.startswith(SCHEME)
 
 
-def build_dir() -> Path:
-    return paths.cache_dir() / f"{NAME}-v{BUILD_VERSION}"
+def handle(name: str, variant: str) -> str:
+    """``bundled:efficientnet_lite2/feature_vector``."""
+    return f"{SCHEME}{name}/{variant}"
 
 
-def is_built() -> bool:
-    return all((build_dir() / v / "saved_model.pb").is_file() for v in VARIANTS)
+def network(handle_: str) -> str:
+    """The network a bundled handle names (``efficientnet_lite2``); HubDemoError for anything else."""
+    return _parse(handle_)[0]
 
 
-def resolve(handle: str) -> str:
-    """Turn ``bundled:efficientnet_lite0/<variant>`` into its local SavedModel folder, building it if needed."""
-    name, _sep, variant = handle[len(SCHEME):].partition("/")
-    if name != NAME or variant not in VARIANTS:
-        choices = ", ".join(f"{SCHEME}{NAME}/{v}" for v in VARIANTS)
+def _parse(handle_: str) -> tuple[str, str]:
+    name, _sep, variant = handle_[len(SCHEME):].partition("/") if is_bundled(handle_) else ("", "", "")
+    if name not in NAMES or variant not in VARIANTS:
+        choices = ", ".join(handle(n, v) for n in NAMES for v in VARIANTS)
         raise HubDemoError(_("Unknown bundled model '{handle}'. Choose one of: {choices}.").format(
-                handle=handle, choices=choices))
-    ensure_built()
-    return str(build_dir() / variant)
+            handle=handle_, choices=choices))
+    return name, variant
 
 
-def ensure_built() -> Path:
-    """Build both SavedModels into the cache once; a crash mid-build leaves nothing that later loads.
+def build_dir(name: str = NAME) -> Path:
+    return paths.cache_dir() / f"{name}-v{BUILD_VERSION}"
+
+
+def is_built(name: str = NAME) -> bool:
+    return all((build_dir(name) / v / "saved_model.pb").is_file() for v in VARIANTS)
+
+
+def resolve(handle_: str) -> str:
+    """Turn ``bundled:<network>/<variant>`` into its local SavedModel folder, building it if needed."""
+    name, variant = _parse(handle_)
+    ensure_built(name)
+    return str(build_dir(name) / variant)
+
+
+def ensure_built(name: str = NAME) -> Path:
+    """Build the network's two SavedModels into the cache once; a crash mid-build leaves nothing that later loads.
 
     The build goes to a temporary folder beside the final one and is renamed
     into place only when complete (see ``paths.atomic_folder``).
     """
     with _build_lock:
-        final = build_dir()
-        if is_built():
+        final = build_dir(name)
+        if is_built(name):
             return final
         if final.exists():  # Incomplete: left by a version of this code without atomic builds.
             shutil.rmtree(final)
         with paths.atomic_folder(final) as tmp:
-            _build_into(tmp)
+            _build_into(tmp, name)
         return final
 
 
-def _build_into(folder: Path) -> None:
+def _build_into(folder: Path, name: str) -> None:
     from hubdemo.hub_format import save_hub_module
-    from hubdemo.lite0 import build_efficientnet_lite0
+    from hubdemo.lite import build_efficientnet_lite
 
     # The classifier is for inference: BatchNorm folded into the convolutions (about 1.5x faster on
     # a CPU, logits within 2e-5). The feature vector keeps its BatchNorm layers for fine-tuning.
-    classifier = build_efficientnet_lite0(fold_batch_norm=True)
-    features = build_efficientnet_lite0(include_top=False)
-    save_hub_module(classifier, folder / "classification", image_size=DEFAULT_SIZE)
-    save_hub_module(features, folder / "feature_vector", image_size=DEFAULT_SIZE)
+    size = NETWORKS[name].size
+    classifier = build_efficientnet_lite(name, fold_batch_norm=True)
+    features = build_efficientnet_lite(name, include_top=False)
+    save_hub_module(classifier, folder / "classification", image_size=size)
+    save_hub_module(features, folder / "feature_vector", image_size=size)

@@ -61,7 +61,7 @@ class CamNetwork:
     """
 
     def __init__(self):
-        from hubdemo.lite0 import build_efficientnet_lite0
+        from hubdemo.lite import build_efficientnet_lite0
         from hubdemo.tf import tf, tf_keras
         full = build_efficientnet_lite0(fold_batch_norm=True)
         self.imagenet_head = tuple(w.astype(np.float32) for w in full.get_layer("logits").get_weights())

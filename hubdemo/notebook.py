@@ -13,20 +13,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hubdemo import archives, bundled
+from hubdemo import archives, bundled, models
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import TrainConfig
 
 # The same EfficientNet-Lite0 on TF Hub, for a notebook run where the app's built copy is absent (Colab).
-TFHUB_TWINS = {bundled.FEATURES_HANDLE: "https://tfhub.dev/tensorflow/efficientnet/lite0/feature-vector/2",
-               bundled.CLASSIFIER_HANDLE: "https://tfhub.dev/tensorflow/efficientnet/lite0/classification/2"}
+# Each bundled model's published twin on TF Hub: the same network and ImageNet weights, for Colab.
+TFHUB_TWINS = {bundled.handle(name, variant): f"https://tfhub.dev/tensorflow/efficientnet/lite{name[-1]}/{path}/2"
+               for name in bundled.NAMES
+               for variant, path in (("feature_vector", "feature-vector"), ("classification", "classification"))}
 
 
 def handle_lines(handle: str) -> str:
     """Python that sets ``HANDLE``: the model's folder on this computer where it exists, its TF Hub URL otherwise."""
     if bundled.is_bundled(handle):
         variant = handle.rpartition("/")[2]
-        folder = bundled.build_dir() / variant
+        folder = bundled.build_dir(bundled.network(handle)) / variant
         return (f'LOCAL_MODEL = "{folder}"  # Built by hubdemo from the bundled weights.\n'
                 f'HANDLE = LOCAL_MODEL if os.path.isdir(LOCAL_MODEL) else "{TFHUB_TWINS[handle]}"')
     return f"HANDLE = {handle!r}"
@@ -196,13 +198,14 @@ difference = np.abs(reloaded(check, training=False).numpy() - export(check, trai
 print(f"saved to {OUT_DIR}; reloaded, largest difference in predictions: {difference}")'''
 
 
-def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size: int = 224,
+def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size: int | None = None,
                    title: str = "") -> list[tuple[str, str]]:
     """The cells of the training notebook: ``("markdown" | "code", source)``, in order.
 
     Raises:
         HubDemoError: a run from scratch, whose network is the app's own builder, not a TF Hub model.
     """
+    image_size = image_size or models.declared_input_size(handle)
     if config.from_scratch:
         raise HubDemoError(_("A run from scratch builds EfficientNet-Lite0 with the app's own code, so its notebook "
                              "would need hubdemo. Notebooks reproduce transfer-learning runs."))
@@ -228,13 +231,13 @@ def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size:
     ]
 
 
-def training_code(data_dir: Path, handle: str, config: TrainConfig, image_size: int = 224) -> str:
+def training_code(data_dir: Path, handle: str, config: TrainConfig, image_size: int | None = None) -> str:
     """The notebook's code as one script, for a page's "The code" expander."""
     return "\n\n".join(source for kind, source in training_cells(data_dir, handle, config, image_size)
                        if kind == "code")
 
 
-def training_notebook(data_dir: Path, handle: str, config: TrainConfig, image_size: int = 224,
+def training_notebook(data_dir: Path, handle: str, config: TrainConfig, image_size: int | None = None,
                       title: str = "") -> str:
     """The training notebook as .ipynb text (nbformat 4)."""
     import nbformat
@@ -286,8 +289,9 @@ for n, (image, label) in enumerate(zip(batch, best)):
 plt.show()'''
 
 
-def feature_map_code(data_dir: Path, handle: str, method: str, image_size: int = 224) -> str:
+def feature_map_code(data_dir: Path, handle: str, method: str, image_size: int | None = None) -> str:
     """Every photo's features, laid out in 2-D (PCA or t-SNE), coloured by class."""
+    image_size = image_size or models.declared_input_size(handle)
     layout = ('''from sklearn.manifold import TSNE
 xy = TSNE(2, init="pca", perplexity=min(30, (len(features) - 1) / 3), random_state=0).fit_transform(features)'''
               if method == "tsne" else '''import umap  # pip install umap-learn

