@@ -25,7 +25,7 @@ def classifier(handle: str) -> models.ImageNetClassifier:
     return models.ImageNetClassifier(handle)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+@st.cache_resource(show_spinner=False, max_entries=4)  # A comparison holds up to four.
 def extractor(handle: str) -> features.FeatureExtractor:
     """The frozen feature extractor and its feature cache, shared by every session (thread-safe)."""
     return features.FeatureExtractor(handle)

@@ -9,6 +9,7 @@
     python -m hubdemo notebook DATA_DIR --out RUN.ipynb [the train options]
     python -m hubdemo map DATA [--model M] [--method pca|tsne|umap] [--json]
     python -m hubdemo learning-curve DATA [--model M] [--validation-split F] [--seed S] [--json]
+    python -m hubdemo compare DATA --models M1,M2[,...] [the train options] [--json]
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     curve.add_argument("--seed", type=int, default=defaults.seed)
     curve.add_argument("--json", action="store_true", help="print one JSON list")
 
+    compare = commands.add_parser("compare", help="train the same head on several feature extractors and "
+                                                  "compare accuracy, speed, size and parameters")
+    compare.add_argument("data", metavar="DATA", help="a folder with one subfolder per class, or a .zip")
+    compare.add_argument("--models", required=True, metavar="M1,M2",
+                         help="two to four feature-vector models, comma-separated: catalogue names, URLs or folders")
+    _train_options(compare, defaults, model=False)
+    compare.add_argument("--json", action="store_true", help="print one JSON list")
+
     evaluate = commands.add_parser("evaluate", help="accuracy of an exported model on a labelled dataset")
     evaluate.add_argument("model_dir", metavar="EXPORT_DIR")
     evaluate.add_argument("data", metavar="DATA_DIR")
@@ -85,15 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _train_options(command, defaults) -> None:
-    """The settings of a training run, shared by `train` and `notebook`."""
+def _train_options(command, defaults, model: bool = True) -> None:
+    """The settings of a training run, shared by `train`, `notebook` and `compare`."""
     command.add_argument("--epochs", type=int, default=defaults.epochs)
     command.add_argument("--batch-size", type=int, default=defaults.batch_size)
     command.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     command.add_argument("--validation-split", type=float, default=defaults.validation_split)
     command.add_argument("--seed", type=int, default=defaults.seed)
-    command.add_argument("--model", default="efficientnet_lite0_features",
-                         help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+    if model:
+        command.add_argument("--model", default="efficientnet_lite0_features",
+                             help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
 
 
 def _config(args):
@@ -299,12 +309,29 @@ def _record(result) -> dict:
                             for p in result.predictions]}
 
 
+def compare(args) -> int:
+    from hubdemo import compare as comparison
+    from hubdemo import datasets
+    data = datasets.load_source(args.data)
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
+    entries = comparison.compare(data, names, _config(args), progress=lambda model, done, total: print(
+        f"{model}: training a head on its features ({done + 1} of {total})", file=sys.stderr, flush=True))
+    rows = [entry.as_dict() for entry in entries]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['model']}: {row['val_accuracy']:.1%} right, {row['ms_per_image']:.1f} ms a photo, "
+                  f"{row['export_mb']:.1f} MB, {row['parameters']:,} parameters")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"classify": classify, "dataset": dataset, "train": train, "evaluate": evaluate,
                 "explain": explain, "map": feature_map, "learning-curve": learning_curve,
-                "notebook": notebook}[args.command](args)
+                "notebook": notebook, "compare": compare}[args.command](args)
     except HubDemoError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -282,14 +282,19 @@ def status_words(status: str) -> str:
     return _(STATUS_WORDS.get(status, status))
 
 
-def compare_names(runs: list[Run]) -> dict[str, str]:
-    """Each run's label with the settings that tell it apart from the others: ``flowers · run 2 (learning rate 0.02)``."""
+def compare_names(runs: list[Run], feature_name: Callable[[str], str] = str) -> dict[str, str]:
+    """Each run's label with what tells it apart from the others: ``flowers · run 2 (learning rate 0.02)``.
+
+    The feature extractor counts too, named by ``feature_name(handle)``: ``flowers · run 3 (EfficientNet-Lite2)``.
+    """
     differing = [f.name for f in dataclasses.fields(TrainConfig)
                  if len({getattr(run.config, f.name) for run in runs}) > 1]
+    other_models = len({run.feature_handle for run in runs}) > 1
     names = {}
     for run in runs:
-        settings = ", ".join(setting_words(name, getattr(run.config, name)) for name in differing)
-        names[run.label] = f"{run.label} ({settings})" if settings else run.label
+        settings = [feature_name(run.feature_handle)] if other_models else []
+        settings += [setting_words(name, getattr(run.config, name)) for name in differing]
+        names[run.label] = f"{run.label} ({', '.join(settings)})" if settings else run.label
     return names
 
 

@@ -5,10 +5,11 @@ from pathlib import Path
 
 import streamlit as st
 
+import cached
 import model_picker
 import room
 import widgets
-from hubdemo import bundled, charts, datasets, export, models, notebook, runs, training
+from hubdemo import bundled, charts, compare, datasets, export, models, notebook, runs, training
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 from hubdemo.runs import Run, RunBook, TrainConfig
@@ -251,7 +252,7 @@ def runs_ui(book: RunBook) -> None:
     metric = metric.selectbox(_("Curve"), list(charts.RUN_METRICS), format_func=lambda m: _(charts.RUN_METRICS[m]),
                               **widgets.remembered("compare_metric"))
     if chosen:
-        names = runs.compare_names([labels[label] for label in chosen])
+        names = runs.compare_names([labels[label] for label in chosen], models.short_name)
         st.altair_chart(charts.runs_overlay({names[label]: labels[label].snapshot().epochs for label in chosen},
                                             metric))
         if {labels[label].config.from_scratch for label in chosen} == {True, False}:
@@ -261,6 +262,66 @@ def runs_ui(book: RunBook) -> None:
         else:
             st.caption(_("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
                          "jumps about, too small crawls."))
+
+
+def compare_ui(dataset: datasets.Dataset, config: TrainConfig, handle: str, book: RunBook) -> None:
+    """Which model should I use? The same head on two to four feature extractors, measured side by side."""
+    st.subheader(_("Which model should I use?"))
+    st.markdown(_("Train the same new last layer on two or three feature extractors, with the settings above and "
+                  "the same split, and compare how right, how fast and how big each one is. Each model computes "
+                  "its features once per photo; a second comparison takes seconds."))
+    offered = [spec.handle for spec in models.catalogue("feature_vector")]
+    chosen = st.multiselect(_("Feature extractors"), offered, format_func=models.short_name,
+                            max_selections=compare.MAX_MODELS,
+                            **widgets.remembered("compare_models", [h for h in offered if bundled.is_bundled(h)][::2]))
+    key = (dataset.fingerprint, config, tuple(chosen))
+    if not config.uses_cached_features:
+        st.info(_("A comparison trains only a new last layer: turn off augmentation, fine-tuning and training "
+                  "from scratch above."), icon=":material/info:")
+    elif st.button(_("Compare"), icon=":material/compare_arrows:", key="compare_button",
+                   disabled=len(chosen) < 2 or book.running is not None):
+        bar = st.progress(0.0)
+        # The sidebar's model goes last: its run is then the newest, and the page's results stay current.
+        order = sorted(chosen, key=lambda h: h == handle)
+        try:
+            entries = compare.compare(dataset, order, config, book=book, extractor_for=cached.extractor,
+                                      progress=lambda model, done, total: bar.progress(done / total, _(
+                                          "Training a new last layer on {model} ({number} of {total})…").format(
+                                          model=model, number=done + 1, total=total)))
+        except HubDemoError as err:
+            widgets.show_error(err)
+            return
+        finally:
+            bar.empty()
+        st.session_state["comparison"] = (key, sorted(entries, key=lambda e: chosen.index(e.model)))
+        st.rerun()  # The runs table above gains the comparison's runs.
+    kept = st.session_state.get("comparison")
+    if kept is None:
+        return
+    if kept[0] == key:
+        comparison_result_ui(kept[1])
+    else:
+        with st.expander(_("The last comparison (made with other data, settings or models)")):
+            comparison_result_ui(kept[1])
+
+
+def comparison_result_ui(entries: list[compare.Entry]) -> None:
+    """The models side by side: a table, their validation curves together, and what it means."""
+    accuracy = _("Validation accuracy")
+    st.dataframe([{_("Model"): models.short_name(e.run.feature_handle), accuracy: 100 * e.val_accuracy,
+                   _("ms per photo"): round(e.ms_per_image, 1), _("Export (MB)"): round(e.export_mb, 1),
+                   _("Parameters"): e.parameters, _("Run"): e.run.label} for e in entries],
+                 hide_index=True, column_config={
+                     accuracy: st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0),
+                     _("Parameters"): st.column_config.NumberColumn(format="localized")})
+    names = compare.names(entries)
+    st.altair_chart(charts.runs_overlay({names[e.run.label]: e.run.snapshot().epochs for e in entries}))
+    fastest, best = compare.fastest_and_best(entries)
+    st.caption(_("{best} was the most accurate ({accuracy:.1%}); {fastest} the fastest ({ms:.1f} ms a photo). A "
+                 "bigger network sees more detail, and costs time and memory: on a phone, or on a camera's live "
+                 "video, every millisecond counts.").format(
+        best=names[best.run.label], accuracy=best.val_accuracy, fastest=names[fastest.run.label],
+        ms=fastest.ms_per_image))
 
 
 dataset, handle, extractor = model_picker.dataset_and_extractor_ui("train")
@@ -312,3 +373,4 @@ if latest is not None:
         with st.expander(_("Results of {label} (earlier data or settings)").format(label=latest.label), expanded=False):
             run_ui(latest, dataset)
     runs_ui(book)
+compare_ui(dataset, config, handle, book)

@@ -124,9 +124,8 @@ def screenshot(page, path) -> None:
     page.set_viewport_size(size)
 
 
-def start_training(page, app_url: str, epochs: int, batch_size: int) -> None:
-    """Open the Train page (its --data dataset), set the epochs and batch size, press Train."""
-    from playwright.sync_api import expect
+def open_train_page(page, app_url: str, epochs: int, batch_size: int) -> None:
+    """Open the Train page (its --data dataset) and set the epochs and batch size."""
     page.goto(f"{app_url}/train")
     wait_for_app_run(page)
     for label, value in (("Epochs", epochs), ("Batch size", batch_size)):
@@ -135,6 +134,12 @@ def start_training(page, app_url: str, epochs: int, batch_size: int) -> None:
         box.press("Enter")
         page.wait_for_timeout(300)  # The rerun the new value starts, before waiting for it to end.
         wait_for_app_run(page)
+
+
+def start_training(page, app_url: str, epochs: int, batch_size: int) -> None:
+    """Open the Train page (its --data dataset), set the epochs and batch size, press Train."""
+    from playwright.sync_api import expect
+    open_train_page(page, app_url, epochs, batch_size)
     page.get_by_role("button", name="Train").click()
     # The run says the settings it took: a value typed but not yet sent would train with the old one.
     expect(page.get_by_text(f"{epochs} epochs · batch size {batch_size} ·").first).to_be_visible(timeout=60_000)

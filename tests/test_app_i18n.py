@@ -173,6 +173,9 @@ def test_a_lesson_in_chinese_dataset_training_results_export_grid_and_a_look_ins
     at.button(key="export").click().run()
     assert any("已重新加载并在" in s.value for s in at.success), [s.value for s in at.success]
     assert_all_chinese(at, *colours)
+    at.button(key="compare_button").click().run()  # Lite0 against Lite2, side by side.
+    assert any("最准确" in c.value for c in at.caption)
+    assert_all_chinese(at, *colours)
     at.number_input(key="learning_rate").set_value(0.02).run()  # The results now belong to an earlier run.
     assert any("之后修改了" in w.value for w in at.warning)
     assert_all_chinese(at, *colours)

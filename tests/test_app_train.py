@@ -224,3 +224,25 @@ def test_one_click_trains_the_same_from_scratch_and_draws_both_curves(bundled_di
     assert any(c.value.startswith("Transfer against from scratch") for c in at.caption)
     assert not any(m.value == "#### Would a network trained from nothing do as well?" for m in at.markdown)
     assert not at.exception
+
+
+def test_comparing_two_feature_extractors_shows_them_side_by_side(colours_dir):
+    at = open_train(colours_dir)
+    assert at.multiselect(key="compare_models").value == ["bundled:efficientnet_lite0/feature_vector",
+                                                         "bundled:efficientnet_lite2/feature_vector"]
+    for key, value in {"epochs": 3, "batch_size": 8}.items():
+        at.number_input(key=key).set_value(value)
+    at.button(key="compare_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = at.dataframe[-1].value
+    assert list(table["Model"]) == ["EfficientNet-Lite0 feature vector", "EfficientNet-Lite2 feature vector"]
+    assert list(table["Validation accuracy"]) == [100.0, 100.0]
+    assert (table["ms per photo"] > 0).all() and (table["Export (MB)"] > 10).all()
+    assert table["Parameters"].iloc[1] > table["Parameters"].iloc[0]
+    assert any("was the most accurate" in c.value for c in at.caption)
+    book = at.session_state["runs"]
+    assert {r.feature_handle for r in book.runs} == set(at.multiselect(key="compare_models").value)
+    assert book.latest.feature_handle == "bundled:efficientnet_lite0/feature_vector", "the sidebar's model, last"
+    assert not any("were made with other data or settings" in w.value for w in at.warning)
+    at.number_input(key="learning_rate").set_value(0.02).run()  # Other settings: the comparison is folded away.
+    assert any(e.label.startswith("The last comparison") for e in at.expander)

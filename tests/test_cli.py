@@ -133,3 +133,23 @@ def test_train_from_scratch_reports_and_exports_like_any_run(colours_dir, tmp_pa
     assert 0 <= summary["val_accuracy"] <= 1 and summary["reload_max_abs_diff"] <= 1e-5
     meta = json.loads((tmp_path / "scratch" / "metadata.json").read_text())
     assert meta["settings"]["from_scratch"] is True
+
+
+def test_compare_trains_the_same_head_on_each_model_and_prints_one_json_row_each(colours_dir):
+    result = run_cli("compare", str(colours_dir), "--models", "efficientnet_lite0_features,efficientnet_lite1_features",
+                     "--epochs", "3", "--batch-size", "8", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["model"] for r in rows] == ["efficientnet_lite0_features", "efficientnet_lite1_features"]
+    for row in rows:
+        assert set(row) == {"model", "val_accuracy", "ms_per_image", "export_mb", "parameters"}
+        assert row["val_accuracy"] == 1.0 and row["ms_per_image"] > 0 and 10 < row["export_mb"] < 40
+    assert rows[1]["parameters"] > rows[0]["parameters"] > 3_000_000
+    assert "EfficientNet-Lite1 feature vector: training a head on its features (2 of 2)" in result.stderr
+
+
+def test_compare_refuses_fewer_than_two_different_models(colours_dir):
+    one = run_cli("compare", str(colours_dir), "--models", "efficientnet_lite0_features")
+    assert one.returncode == 1 and "Compare two to 4 different models" in one.stderr
+    same = run_cli("compare", str(colours_dir), "--models", "efficientnet_lite0_features,efficientnet_lite0_features")
+    assert same.returncode == 1 and "different models" in same.stderr

@@ -124,3 +124,12 @@ def test_transfer_and_scratch_runs_are_named_as_such():
     assert list(compare_names(both).values()) == ["flowers · run 1 (transfer from ImageNet)",
                                                   "flowers · run 2 (from scratch)"]
     assert both[1].describe("EfficientNet-Lite0").endswith("seed 0 · from scratch · EfficientNet-Lite0")
+
+
+def test_runs_on_different_models_are_told_apart_by_their_model():
+    from hubdemo.runs import compare_names
+    book = RunBook()
+    lite0, lite2 = (book.new(TrainConfig(), feature_handle=h, dataset_name="flowers", dataset_key="k")
+                    for h in ("bundled:efficientnet_lite0/feature_vector", "bundled:efficientnet_lite2/feature_vector"))
+    assert list(compare_names([lite0, lite2], lambda h: h.split(":")[1].split("/")[0]).values()) == [
+        "flowers · run 1 (efficientnet_lite0)", "flowers · run 2 (efficientnet_lite2)"]
