@@ -4,6 +4,7 @@
     python -m hubdemo dataset PATH [--json]
     python -m hubdemo train DATA_DIR --out DIR [--epochs N] [--batch-size B] [--learning-rate LR]
                                     [--validation-split F] [--seed S] [--model HANDLE] [--from-scratch]
+                                    [--fine-tune] [--strategy mirrored|multi-worker]
     python -m hubdemo evaluate EXPORT_DIR DATA_DIR [--json]
     python -m hubdemo explain IMAGE... [--model M] [--method gradcam|occlusion|integrated-gradients] --out DIR [--json]
     python -m hubdemo notebook DATA_DIR --out RUN.ipynb [the train options]
@@ -49,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     _train_options(train, defaults)
     train.add_argument("--from-scratch", action="store_true",
                        help="train the same network from random weights (no ImageNet): slow, and the lesson")
+    train.add_argument("--fine-tune", action="store_true", help="train the whole network, not only the new layer")
+    train.add_argument("--strategy", choices=("mirrored", "multi-worker"),
+                       help="tf.distribute: every GPU (or HUBDEMO_CPU_DEVICES logical CPUs) of this machine, "
+                            "or the machines TF_CONFIG lists")
 
     explain = commands.add_parser("explain", help="heatmaps: where in each photo the model looks")
     explain.add_argument("images", nargs="+", metavar="IMAGE")
@@ -110,7 +115,8 @@ def _config(args):
     from hubdemo import runs
     return runs.TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
                             validation_split=args.validation_split, seed=args.seed,
-                            from_scratch=getattr(args, "from_scratch", False))
+                            from_scratch=getattr(args, "from_scratch", False),
+                            fine_tune=getattr(args, "fine_tune", False))
 
 
 def classify(args) -> int:
@@ -269,19 +275,25 @@ def _print_epoch(e: dict) -> None:
 
 
 def train(args) -> int:
-    from hubdemo import datasets, export, models, runs, training
+    from hubdemo import datasets, distribute, export, models, runs, training
+    strategy = distribute.make(args.strategy)  # First: a multi-worker strategy must start before any other op.
     data = datasets.load_source(args.data)
     config = _config(args)
     run = runs.Run(config, feature_handle=models.resolve_handle(args.model), dataset_name=data.name,
                    dataset_key=data.fingerprint, on_epoch_end=_print_epoch)
-    print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}", flush=True)
-    training.train(data, run)
+    replicas = distribute.replicas(strategy)
+    print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}"
+          + (f", {replicas} replicas ({args.strategy})" if strategy else ""), flush=True)
+    training.train(data, run, strategy=strategy)
+    if not distribute.is_chief(strategy):  # Another worker of a cluster: worker 0 writes the export.
+        print(json.dumps({"val_accuracy": run.evaluation.accuracy, "replicas": replicas, "chief": False}))
+        return 0
     report = export.export_run(run, Path(args.out),
                                progress=lambda step, done, total: print(f"export: {step}", flush=True))
     print(json.dumps({"val_accuracy": run.evaluation.accuracy, "reload_max_abs_diff": report.reload_max_abs_diff,
                       "tflite_agreement": {c.file: c.agree / c.checked for c in report.tflite},
                       "seconds": round(run.seconds, 2), "out": str(report.folder),
-                      "classes": list(run.model.labels)}))
+                      "classes": list(run.model.labels), "replicas": replicas}))
     return 0
 
 

@@ -20,6 +20,7 @@ from hubdemo import bundled, models, paths, pipeline
 from hubdemo.i18n import _
 
 EXTRACT_BATCH_SIZE = 32
+MEMORY_VECTORS = 20_000  # The newest vectors kept in memory (about 100 MB for 1280 numbers); the rest on disk.
 
 
 def content_key(path: Path) -> str:
@@ -62,15 +63,20 @@ class FeatureExtractor:
                 vector = np.load(path)
             except (OSError, ValueError):
                 return None  # A damaged cache entry is recomputed.
-            with self._lock:
-                self._memory[key] = vector
+            self._remember(key, vector)
             return vector
         return None
 
-    def _store(self, key: str, vector: np.ndarray) -> None:
-        """Keep one vector; a disk cache that cannot be written (disk full) only costs speed later."""
+    def _remember(self, key: str, vector: np.ndarray) -> None:
+        """In memory, the newest :data:`MEMORY_VECTORS` only: a dataset of any size reads the rest from disk."""
         with self._lock:
             self._memory[key] = vector
+            while len(self._memory) > MEMORY_VECTORS:
+                del self._memory[next(iter(self._memory))]
+
+    def _store(self, key: str, vector: np.ndarray) -> None:
+        """Keep one vector; a disk cache that cannot be written (disk full) only costs speed later."""
+        self._remember(key, vector)
         path = self._disk_path(key)
         tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
         try:

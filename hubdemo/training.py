@@ -11,6 +11,7 @@ exported model is the same Sequential either way. Training reports through a
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -117,10 +118,12 @@ def whole_network_seconds(photos: int, epochs: int) -> float:
     return photos * epochs * SCRATCH_SECONDS_PER_PHOTO
 
 
-def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | None = None) -> TrainedModel | None:
+def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | None = None,
+          strategy=None) -> TrainedModel | None:
     """Train ``run``'s model on ``dataset`` with its settings: a new head, fine-tuning, or from scratch.
 
-    Progress goes to ``run``.
+    Progress goes to ``run``. With a ``tf.distribute`` strategy (:mod:`hubdemo.distribute`), the model's
+    variables are made in its scope and each batch is split between its replicas.
 
     Returns:
         The trained model (also kept as ``run.model``, with ``run.evaluation``
@@ -140,12 +143,17 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     split = datasets.split(dataset, config.validation_split, config.seed)
     tf_keras.utils.set_random_seed(config.seed)
     if config.uses_cached_features:
-        done = _train_head_on_features(dataset, split, run, extractor)
+        done = _train_head_on_features(dataset, split, run, extractor, strategy)
         if done is None:
             return None
     else:
-        done = _train_on_images(dataset, split, run)
+        done = _train_on_images(dataset, split, run, strategy)
     trained, val_idx, val_probs = done
+    if strategy is not None:
+        # Made again outside the strategy from its weights: one copy of each variable (a replica's batch-norm
+        # statistics are averaged), so the app, the checks and the export all use the same model.
+        trained = rebuild(run, dataset.class_names, learned_weights(trained), trained.extractor)
+        val_probs = trained.file_probabilities([dataset.files[i] for i in val_idx])[0]
     _set_cam_weights(trained, run)
     labels = np.asarray(dataset.labels, dtype=np.int32)
     run.model = trained
@@ -158,7 +166,11 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     return trained
 
 
-def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtractor | None):
+def _scope(strategy):
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtractor | None, strategy=None):
     """The fast path: each photo's features once (cached), then only the head trains on them."""
     config, handle = run.config, run.feature_handle
     labels = np.asarray(dataset.labels, dtype=np.int32)
@@ -175,8 +187,9 @@ def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtracto
     # Seeded just before the head is made: loading a model can draw random numbers too, and then the result
     # would depend on whether the feature extractor was loaded already (the notebook's code does the same).
     tf_keras.utils.set_random_seed(config.seed)
-    head = build_head(extractor.dim, len(dataset.class_names), config.dropout, config.seed)
-    head.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
+    with _scope(strategy):
+        head = build_head(extractor.dim, len(dataset.class_names), config.dropout, config.seed)
+        head.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
     run.set_status("training")
     # Shuffled by a seeded dataset, not fit(shuffle=True): its order then depends on this run's seed alone.
     train_ds = (tf.data.Dataset.from_tensor_slices((feats[train_idx], labels[train_idx]))
@@ -232,19 +245,21 @@ def rebuild(run: Run, class_names, weights: list[np.ndarray], extractor: Feature
     return trained
 
 
-def _train_on_images(dataset, split, run: Run):
+def _train_on_images(dataset, split, run: Run, strategy=None):
     """The whole network runs on every photo, every epoch: augmentation, fine-tuning, or from scratch."""
     config, handle = run.config, run.feature_handle
     files = np.asarray(dataset.files, dtype=object)
     labels = np.asarray(dataset.labels, dtype=np.int32)
     if config.from_scratch:
         run.set_status("starting", _("Building the network with random weights…"))
-    backbone, size = _backbone(run)
-    tf_keras.utils.set_random_seed(config.seed)  # As for the head on features: after loading, before building.
-    head = build_head(int(backbone.compute_output_shape((None, size, size, 3))[-1]), len(dataset.class_names),
-                      config.dropout, config.seed)
-    model = assemble(backbone, head, size)
-    model.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
+    with _scope(strategy):
+        backbone, size = _backbone(run)
+        tf_keras.utils.set_random_seed(config.seed)  # As for the head on features: after loading, before building.
+        head = build_head(int(backbone.compute_output_shape((None, size, size, 3))[-1]), len(dataset.class_names),
+                          config.dropout, config.seed)
+        model = assemble(backbone, head, size)
+        model.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy",
+                      ["accuracy"])
     skip_log = pipeline.SkipLog()
     train_ds = pipeline.image_batches(
         files[split.train], size, labels=labels[split.train], batch_size=config.batch_size, skipped=skip_log,

@@ -65,7 +65,8 @@ def test_shows_the_models_parameters_before_training(bundled_dir, colours_dir):
 def test_training_shows_curves_accuracy_and_the_confusion_matrix_labelled_with_the_run(trained_app):
     at = trained_app
     assert metrics(at)["Validation accuracy"] == "100.0%" and metrics(at)["Validation photos"] == "6"
-    assert [s.value for s in at.subheader][-2:] == ["Run 1 · colours", "All runs this session (1)"]
+    assert [s.value for s in at.subheader][-3:] == ["Run 1 · colours", "All runs this session (1)",
+                                                   "Which model should I use?"]
     assert any(m.value == "#### How good is it? · colours · run 1" for m in at.markdown)
     charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
     assert len(charts) >= 5  # Loss, accuracy, per class, confusion, runs compared.
@@ -154,7 +155,8 @@ def test_changed_settings_fold_the_old_results_away_and_every_run_is_kept(traine
     assert "**colours · run 1**" in stale and "learning rate 0.01 → 0.002" in stale and "run 2" in stale
     assert "Results of colours · run 1 (earlier data or settings)" in [e.label for e in at.expander]
     train(at)
-    assert [s.value for s in at.subheader][-2:] == ["Run 2 · colours", "All runs this session (2)"]
+    assert [s.value for s in at.subheader][-3:] == ["Run 2 · colours", "All runs this session (2)",
+                                                   "Which model should I use?"]
     assert not any("made with other data or settings" in w.value for w in at.warning)
     table = at.dataframe[-1].value
     assert list(table["Run"]) == [2, 1] and list(table["Learning rate"]) == [0.002, 0.01]
@@ -218,7 +220,8 @@ def test_one_click_trains_the_same_from_scratch_and_draws_both_curves(bundled_di
     assert scratch.number == 2 and scratch.config.from_scratch and scratch.config.epochs == 2
     assert at.toggle(key="from_scratch").value and at.toggle(key="from_scratch").disabled, "shown, and locked"
     poll_until_trained(at)
-    assert [s.value for s in at.subheader][-2:] == ["Run 2 · colours", "All runs this session (2)"]
+    assert [s.value for s in at.subheader][-3:] == ["Run 2 · colours", "All runs this session (2)",
+                                                   "Which model should I use?"]
     assert not any("made with other data or settings" in w.value for w in at.warning), "run 2 is current"
     assert at.multiselect(key="compare_runs").value == ["colours · run 1", "colours · run 2"]
     assert any(c.value.startswith("Transfer against from scratch") for c in at.caption)
