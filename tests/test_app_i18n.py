@@ -147,13 +147,17 @@ def test_the_classifier_page_with_imagenets_answer_and_its_heatmap(bundled_dir):
 def test_building_a_dataset_in_the_browser(bundled_dir):
     at = open_app("pages/grid.py")
     at.radio(key="dataset_source").set_value("Build your own (photos or camera)").run()
-    assert_all_chinese(at)
+    assert_all_chinese(at, *typed_classes(at))
     for name in ("猫", "dog 🐶"):
         at.text_input(key="new_class_name").input(name)
         at.button[0].click().run()
     assert {"猫: 0 张照片", "dog 🐶: 0 张照片"} <= {e.label for e in at.expander}
-    typed = [e.label.rsplit(":", 1)[0] for e in at.expander if ":" in e.label]  # Every class name typed, as typed.
-    assert_all_chinese(at, *typed)
+    assert_all_chinese(at, *typed_classes(at))
+
+
+def typed_classes(at) -> list[str]:
+    """The class names people typed in the builder (this session's, and what earlier tests left), as typed."""
+    return [e.label.rsplit(":", 1)[0] for e in at.expander if ":" in e.label]
 
 
 def test_a_lesson_in_chinese_dataset_training_results_export_grid_and_a_look_inside(colours_dir):
