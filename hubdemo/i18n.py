@@ -41,8 +41,12 @@ def N_(message: str) -> str:
     return message
 
 
+@functools.cache
 def languages() -> dict[str, str]:
-    """Every language there is a catalogue for, by code, each named in itself: ``{"en": "English", "zh_CN": "简体中文"}``."""
+    """Every language there is a catalogue for, by code, each named in itself: ``{"en": "English", "zh_CN": "简体中文"}``.
+
+    Read once per process (every page asks): a catalogue added later is offered at the next start.
+    """
     codes = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
     return {SOURCE: "English", **{code: _own_name(code) for code in codes}}
 
@@ -131,11 +135,11 @@ def best_match(tags: list[str]) -> str | None:
     (a ``zh-TW`` reader gets Simplified Chinese rather than English).
     """
     available = list(languages())
+    lowered = {code.lower(): code for code in available}
     for tag in tags:
         tag = tag.strip().replace("-", "_")
         if not tag:
             continue
-        lowered = {code.lower(): code for code in available}
         if tag.lower() in lowered:
             return lowered[tag.lower()]
         base = tag.split("_")[0].lower()
