@@ -14,7 +14,7 @@ from PIL import Image
 
 import numpy as np
 
-from hubdemo import datasets, explain, features, i18n, images, models
+from hubdemo import datasets, explain, features, first_answer, i18n, images, models
 from hubdemo.errors import HubDemoError
 
 DISPLAY_SIZE = 640
@@ -22,7 +22,20 @@ DISPLAY_SIZE = 640
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def classifier(handle: str) -> models.ImageNetClassifier:
-    return models.ImageNetClassifier(handle)
+    loaded = models.ImageNetClassifier(handle)
+    _loaded.add(handle)
+    return loaded
+
+
+_loaded: set[str] = set()  # Handles whose classifier has loaded in this process.
+
+
+def sample_answer(handle: str) -> models.ImageResult | None:
+    """The sample photo's answer kept from this model build's last launch, while the model itself is still loading.
+
+    None once the model has loaded here (it answers itself, from the cache), or when nothing was kept.
+    """
+    return None if handle in _loaded else first_answer.recall(handle)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # A comparison holds up to four.
@@ -41,6 +54,7 @@ def classify(handle: str, name: str, data: bytes, k: int = 5) -> models.ImageRes
 @st.cache_data(show_spinner=False, max_entries=500)
 def _classify(handle: str, name: str, data: bytes, k: int, lang: str) -> models.ImageResult:
     (result,) = classifier(handle).classify_files([(name, data)], k=k)
+    first_answer.remember(handle, name, data, result)
     return result
 
 
@@ -143,9 +157,9 @@ def _thumbnail(path: str, size: int, stamp: tuple) -> Image.Image | None:
 # --- Heatmaps (hubdemo.explain) -----------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def cam_network() -> explain.CamNetwork:
-    """The bundled network rebuilt for Grad-CAM, once per process (a few seconds)."""
-    return explain.CamNetwork()
+def cam_network(name: str) -> explain.CamNetwork:
+    """A bundled network rebuilt for Grad-CAM, once per network and process (a few seconds)."""
+    return explain.CamNetwork(name)
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
@@ -154,7 +168,8 @@ def heatmap(model_uid: str, name: str, data: bytes, method: str,
     """Where the model looks in one photo: the photo (as displayed) under its heat, and the heatmap itself."""
     batch = images.load_for_model(data, _classifier.input_size, name)[None]
     (found,) = explain.explain(_classifier, batch, method=method,
-                               network=cam_network() if method == "gradcam" else None)
+                               network=cam_network(explain.gradcam_network(_classifier)) if method == "gradcam"
+                               else None)
     return explain.overlay(np.asarray(display_image(data)), found.heat), found
 
 
@@ -174,7 +189,8 @@ def _file_heatmaps(model_uid: str, files: tuple[str, ...], stamps: tuple, size: 
     out: list[np.ndarray | None] = [None] * len(files)
     if readable:
         batch = np.stack([inputs[i] for i in readable])
-        found = explain.explain(_classifier, batch, method="gradcam", network=cam_network())
+        found = explain.explain(_classifier, batch, method="gradcam",
+                                network=cam_network(explain.gradcam_network(_classifier)))
         for i, image, heat in zip(readable, batch, found):
             small = images.from_array((image * 255).round().astype(np.uint8), size)
             out[i] = explain.overlay(small, heat.heat)

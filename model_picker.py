@@ -25,6 +25,7 @@ OPEN = N_("Open a saved model (an export folder or .zip)…")
 YOURS = "Yours: "
 FROM_FOLDER, FROM_ZIP = N_("A folder on this computer"), N_("Upload its .zip")
 CLASS_MODEL = N_("{label} (the class's)")
+CLASS_SUFFIX = CLASS_MODEL.format(label="")  # How a class model's option ends, in the code's own words.
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,8 @@ def option_title(option: str) -> str:
     """A picker option as the reader sees it: catalogue titles and fixed choices translated, run labels as they are."""
     if option.startswith(YOURS):
         own = option[len(YOURS):]
-        if own.endswith(" (the class's)"):
-            own = _(CLASS_MODEL).format(label=own[:-len(" (the class's)")])
+        if own.endswith(CLASS_SUFFIX):
+            own = _(CLASS_MODEL).format(label=own[:-len(CLASS_SUFFIX)])
         return _("Yours: {model}").format(model=own)
     return _(option)
 

@@ -7,13 +7,13 @@ this module only knows which session is asking.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import shutil
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 from streamlit.runtime import get_instance
@@ -21,8 +21,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from hubdemo import archives, class_project, classroom, i18n
 from hubdemo.class_project import ClassProject
+from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
-from hubdemo.runs import RunBook
+from hubdemo.runs import Run, RunBook
 from hubdemo.trainers import TrainerPool
 from hubdemo.workspace import LOCAL, Workspace
 
@@ -76,7 +77,7 @@ def zip_destination(data: bytes, kind: str, what: str) -> tuple[Path, int]:
 
     Once per content: the same archive again reuses its folder.
     """
-    dest = folder(kind) / hashlib.sha256(data).hexdigest()[:16]
+    dest = folder(kind) / archives.content_folder_name(data)
     if dest.exists():
         dest.touch()  # Newest: cleaned last.
         return dest, archives.MAX_TOTAL_BYTES
@@ -109,6 +110,28 @@ def start_training(dataset, run, extractor=None):
         return trainers().submit(dataset, run, extractor)
     from hubdemo import training
     return training.start(dataset, run, extractor)
+
+
+def train_and_wait(dataset, run, extractor=None, *, waiting: Callable[[Run], None] = lambda run: None):
+    """Train ``run`` and return its model, or None if it was stopped: as :func:`start_training`, but this thread waits.
+
+    For a comparison, which trains several runs one after the other. In a classroom the runs still go through
+    the class's queue to a worker process; ``waiting(run)`` is called while they wait or train.
+
+    Raises:
+        HubDemoError: the run failed (its message says why).
+    """
+    if not policy().on:
+        from hubdemo import training
+        return training.train(dataset, run, extractor)
+    trainers().submit(dataset, run, extractor)
+    while run.running:
+        waiting(run)
+        time.sleep(0.25)
+    snap = run.snapshot()
+    if snap.status == "error":
+        raise HubDemoError(snap.message)
+    return run.model  # None when stopped before training began.
 
 
 # --- Every session, for the teacher --------------------------------------------------------

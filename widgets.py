@@ -7,6 +7,7 @@ training page and back keeps the dataset.
 
 from __future__ import annotations
 
+import json
 import re
 import runpy
 import shutil
@@ -43,6 +44,32 @@ def language_ui() -> None:
     chosen = st.sidebar.selectbox("Language · 语言", list(names), format_func=names.get,
                                   **remembered("language", browser, options=list(names)))
     i18n.set_language(chosen)
+    streamlit_words_ui()
+
+
+def streamlit_words_ui() -> None:
+    """Streamlit's own words on its uploader and camera, in the page's language.
+
+    Those controls take no text from the app (their button says "Upload", the
+    camera's "Take Photo"), so in a language other than English a style sheet
+    hides each word and shows the translation in its place (CSS generated
+    content, which screen readers read too). The words come from the catalogues
+    like every other; English pages are left as Streamlit draws them.
+    """
+    if i18n.language() == i18n.SOURCE:
+        return
+    limit = _("{mb} MB per file").format(mb=st.get_option("server.maxUploadSize"))
+    words = [  # (where, the translation, its size in pixels: Streamlit's own for that text)
+        ('[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p', _("Upload"), 14),
+        ('[data-testid="stFileUploaderDropzoneInstructions"] span', limit, 14),
+        ('[data-testid="stCameraInputButton"]', _("Clear photo"), 16),  # The camera's button once a photo is taken…
+        ('[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]', _("Take Photo"), 16),
+        ('[data-testid="stCameraInputWebcamComponent"] p', _("This app would like to use your camera."), 16),
+        ('[data-testid="stCameraInputWebcamComponent"] p a', _("Learn how to allow access."), 16),
+    ]
+    rules = "".join(f"{where}{{font-size:0}}{where}::after{{content:{json.dumps(text, ensure_ascii=False)};"
+                    f"font-size:{size}px}}" for where, text, size in words)
+    st.html(f"<style>{rules}</style>")
 
 
 def _session_language() -> str | None:
@@ -102,8 +129,8 @@ def _keep(key: str) -> None:
 
 METHOD_TITLES = {"gradcam": N_("Grad-CAM"), "occlusion": N_("Occlusion"),
                  "integrated-gradients": N_("Integrated gradients")}
-METHODS_HELP = N_("**Grad-CAM** reads the network's own 28×28 and 14×14 maps: instant, for the bundled "
-                  "EfficientNet-Lite0 and models trained on it. **Occlusion** greys one patch at a time and "
+METHODS_HELP = N_("**Grad-CAM** reads the network's own inner maps: instant, for the bundled "
+                  "EfficientNet-Lite networks and models trained on them. **Occlusion** greys one patch at a time and "
                   "watches the answer drop: any model, about a second. **Integrated gradients** follows the "
                   "gradient from a grey picture to the photo: any model, under a second.")
 
@@ -162,7 +189,7 @@ def _load_ui(load, handle: str, loading: str):
                if models.needs_build(handle)
                else loading.format(handle=handle))
     try:
-        with st.spinner(plain(message), show_time=True):
+        with st.spinner(plain(message), show_time=i18n.language() == i18n.SOURCE):  # Its clock speaks English.
             return load(handle)
     except HubDemoError as err:
         show_error(err)

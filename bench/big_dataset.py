@@ -5,7 +5,8 @@ cache), then runs the app's training path twice, each in its own process so
 each has its own peak resident memory:
 
   1. cold: every photo's features computed (streamed in batches, written to the disk cache), a head
-     trained for 3 epochs, the 10,000 validation photos evaluated          goal: peak RSS < 3 GiB
+     trained for 3 epochs on them read back from the cache a batch at a time, the 10,000 validation
+     photos evaluated                                                       goal: peak RSS < 3 GiB
   2. warm: the same with new settings: no feature computed again, the cache read from disk
 
     python bench/big_dataset.py [--images 50000] [--epochs 3]

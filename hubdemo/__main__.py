@@ -155,7 +155,9 @@ def explain(args) -> int:
     classifier = _classifier(args.model)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    network = lenses.CamNetwork() if (args.method or lenses.methods_for(classifier)[0]) == "gradcam" else None
+    gradcam = (args.method or lenses.methods_for(classifier)[0]) == "gradcam"
+    network = lenses.CamNetwork(lenses.gradcam_network(classifier)) if gradcam and lenses.gradcam_ready(classifier) \
+        else None
     records, stems = [], set()
     for path in args.images:
         try:

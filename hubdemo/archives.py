@@ -9,6 +9,7 @@ place only when complete.
 
 from __future__ import annotations
 
+import hashlib
 import stat
 import tarfile
 import zipfile
@@ -26,6 +27,11 @@ MAX_FILES = 50_000
 # Operating-system clutter, never a photo: ignored silently.
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
 JUNK_DIRS = {"__MACOSX", ".git", ".ipynb_checkpoints", "@eaDir"}
+
+
+def content_folder_name(data: bytes) -> str:
+    """The folder an archive's bytes are extracted to, named by its content: the same upload again reuses it."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def is_junk(relative: str | PurePosixPath) -> bool:

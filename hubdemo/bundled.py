@@ -44,6 +44,25 @@ def network(handle_: str) -> str:
     return _parse(handle_)[0]
 
 
+def features_network(handle_: str) -> str | None:
+    """The network of a bundled feature-vector handle (``efficientnet_lite1``), None for any other handle.
+
+    What decides whether the app can rebuild a model's backbone itself: for
+    Grad-CAM, which looks inside it, and for training it from scratch.
+    """
+    return _known(handle_, "feature_vector")
+
+
+def classifier_network(handle_: str) -> str | None:
+    """The network of a bundled classification handle, None for any other handle."""
+    return _known(handle_, "classification")
+
+
+def _known(handle_: str, variant: str) -> str | None:
+    name, _sep, kind = handle_[len(SCHEME):].partition("/") if is_bundled(handle_) else ("", "", "")
+    return name if name in NAMES and kind == variant else None
+
+
 def _parse(handle_: str) -> tuple[str, str]:
     name, _sep, variant = handle_[len(SCHEME):].partition("/") if is_bundled(handle_) else ("", "", "")
     if name not in NAMES or variant not in VARIANTS:

@@ -24,6 +24,7 @@ from pathlib import Path
 from hubdemo import paths
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import N_, _
+from hubdemo.trainers import DEFAULT_SLOTS
 
 MB = 1024 * 1024
 PORT = 8501
@@ -41,7 +42,7 @@ class Classroom:
     passphrase: str = ""
     session_quota: int = 500 * MB
     total_quota: int = 5 * 1024 * MB
-    trainers: int = max(1, (os.cpu_count() or 2) // 2)  # Training runs at once: one per two cores.
+    trainers: int = DEFAULT_SLOTS  # Training runs at once: one per two cores.
     cert: str = ""
     key: str = ""
 

@@ -43,7 +43,7 @@ class Entry:
 
 def compare(dataset: datasets.Dataset, model_names: list[str], config: TrainConfig, *,
             book: RunBook | None = None, extractor_for: Callable | None = None,
-            progress: Callable[[str, int, int], None] | None = None) -> list[Entry]:
+            progress: Callable[[str, int, int], None] | None = None, train: Callable | None = None) -> list[Entry]:
     """Train a head on each feature extractor with the same split and settings; measure each.
 
     Args:
@@ -52,6 +52,9 @@ def compare(dataset: datasets.Dataset, model_names: list[str], config: TrainConf
         extractor_for: ``handle -> FeatureExtractor``, to share loaded models and their caches
             (default: a new one each).
         progress: ``progress(model, done, total)`` before each model.
+        train: ``train(dataset, run, extractor) -> TrainedModel | None``: here by default
+            (:func:`hubdemo.training.train`); a classroom passes one that queues the run for a worker
+            process and waits, so a comparison costs the server no more than any run.
 
     Raises:
         HubDemoError: fewer than two or more than four models, a model twice, settings that need the
@@ -67,13 +70,14 @@ def compare(dataset: datasets.Dataset, model_names: list[str], config: TrainConf
                              "augmentation, fine-tuning and training from scratch."))
     book = book or RunBook(keep_models=len(handles))
     extractor_for = extractor_for or features.FeatureExtractor
+    train = train or training.train
     entries = []
     for done, (name, handle) in enumerate(zip(model_names, handles)):
         if progress:
             progress(models.short_name(handle), done, len(handles))
         extractor = extractor_for(handle)
         run = book.new(config, feature_handle=handle, dataset_name=dataset.name, dataset_key=dataset.fingerprint)
-        trained = training.train(dataset, run, extractor)
+        trained = train(dataset, run, extractor)
         if trained is None:
             raise HubDemoError(_("The comparison was stopped."))
         entries.append(Entry(name, run, run.evaluation.accuracy, _ms_per_image(trained, run.evaluation.files),

@@ -194,7 +194,7 @@ def load_zip(data: bytes, *, name: str = "upload.zip", dest: Path | None = None,
 
     Into ``dest`` (a session's folder, see :mod:`hubdemo.workspace`), else the shared workspace.
     """
-    dest = dest or paths.workspace_dir() / "uploads" / hashlib.sha256(data).hexdigest()[:16]
+    dest = dest or paths.workspace_dir() / "uploads" / archives.content_folder_name(data)
     folder = archives.extract_zip(io.BytesIO(data), dest, max_total_bytes=max_bytes)
     return load_folder(folder, name=Path(name).stem)
 

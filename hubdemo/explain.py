@@ -4,13 +4,13 @@ Every heatmap is an (H, W) float array of the model's input size, values in
 [0, 1] with 1 the most important, aligned with the whole photo squeezed to
 that size (as the model sees it).
 
-- Grad-CAM (Selvaraju et al., 2017) reads the bundled EfficientNet-Lite0 from
-  the inside, so it needs the network rebuilt in Keras (:class:`CamNetwork`)
+- Grad-CAM (Selvaraju et al., 2017) reads a bundled EfficientNet-Lite network
+  from the inside, so it needs the network rebuilt in Keras (:class:`CamNetwork`)
   and a model made of its features with a linear last layer: the ImageNet
   classifier, or your head on its frozen features. Plain Grad-CAM weighs a
   map's channels by their average gradient; here each position is weighed by
-  its own positive gradients (LayerCAM, Jiang et al., 2021), on the 28×28 and
-  14×14 maps, which finds what matters far more often (``bench/heatmap_faithfulness.py``:
+  its own positive gradients (LayerCAM, Jiang et al., 2021), on the maps at an
+  eighth and a sixteenth of the input (28×28 and 14×14 for Lite0), which finds what matters far more often (``bench/heatmap_faithfulness.py``:
   about 88% of flower photos against about 68% for plain Grad-CAM).
 - Occlusion sensitivity (Zeiler & Fergus, 2014) greys one patch at a time and
   measures how much the class's log-probability drops: any model, forward
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hubdemo import bundled, models
+from hubdemo import lite, models
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 
@@ -34,9 +34,8 @@ METHODS = ("gradcam", "occlusion", "integrated-gradients")
 GREY = 0.5  # What "removed" looks like to the model: the middle of [0, 1].
 OCCLUSION_GRID = 14  # Patches per side: 16 px on a 224-pixel input.
 IG_STEPS = 24
-CAM_LAYERS = ("block4_add", "block10_add")  # Lite0's last 28×28 and 14×14 blocks (stages 3 and 5).
+CAM_STAGES = (2, 4)  # The stages whose last block Grad-CAM reads: at 1/8 and 1/16 of the input (28×28, 14×14).
 LAST_LAYER = "head_relu6"  # The 7×7×1280 map that is averaged into the features.
-CAM_SIZE = 224
 IG_SIGMA = 3.0  # Pixels: integrated gradients are speckled; a light blur makes regions of them.
 
 
@@ -52,23 +51,33 @@ class Heatmap:
     seconds: float
 
 
+def cam_layers(name: str = lite.LITE0) -> tuple[str, ...]:
+    """The blocks Grad-CAM reads in a member of the family: the last of each of :data:`CAM_STAGES`.
+
+    Each is a residual block (``blockN_add``): deeper members repeat every middle stage, so the index moves
+    (Lite0's are blocks 4 and 10).
+    """
+    ends = np.cumsum([stage["repeats"] for stage in lite.stages(name)]) - 1
+    return tuple(f"block{ends[stage]}_add" for stage in CAM_STAGES)
+
+
 class CamNetwork:
-    """The bundled EfficientNet-Lite0, rebuilt in Keras so Grad-CAM can read its last blocks (thread-safe).
+    """A bundled EfficientNet-Lite network, rebuilt in Keras so Grad-CAM can read its last blocks (thread-safe).
 
     Built from the same weights as the bundled SavedModels (BatchNorm folded),
     so it sees exactly what they see. Building takes a few seconds: the app
-    keeps one per process.
+    keeps one per network and process.
     """
 
-    def __init__(self):
-        from hubdemo.lite import build_efficientnet_lite0
+    def __init__(self, name: str = lite.LITE0):
         from hubdemo.tf import tf, tf_keras
-        full = build_efficientnet_lite0(fold_batch_norm=True)
+        self.name, self.size = name, lite.variant(name).size
+        full = lite.build_efficientnet_lite(name, fold_batch_norm=True)
         self.imagenet_head = tuple(w.astype(np.float32) for w in full.get_layer("logits").get_weights())
-        maps = tf_keras.Model(full.input, [full.get_layer(name).output for name in (*CAM_LAYERS, LAST_LAYER)])
+        maps = tf_keras.Model(full.input, [full.get_layer(layer).output for layer in (*cam_layers(name), LAST_LAYER)])
         width = full.get_layer(LAST_LAYER).output.shape[-1]
 
-        @tf.function(input_signature=[tf.TensorSpec([None, CAM_SIZE, CAM_SIZE, 3]), tf.TensorSpec([width, None]),
+        @tf.function(input_signature=[tf.TensorSpec([None, self.size, self.size, 3]), tf.TensorSpec([width, None]),
                                       tf.TensorSpec([None]), tf.TensorSpec([None], tf.int32)])
         def read(images, kernel, bias, classes):
             with tf.GradientTape() as tape:
@@ -82,21 +91,25 @@ class CamNetwork:
         self._read = read
 
     def heats(self, images: np.ndarray, kernel: np.ndarray, bias: np.ndarray, classes: np.ndarray):
-        """``([28×28 heat, 14×14 heat], probabilities)`` for a batch, each image for its class."""
+        """``([heat at 1/8, heat at 1/16 of the input], probabilities)`` for a batch, each image for its class."""
         heats, probs = self._read(images, kernel, bias, np.asarray(classes, np.int32))
         return [h.numpy() for h in heats], probs.numpy()
 
 
-def gradcam_ready(classifier: models.ImageClassifier) -> bool:
-    """True when ``classifier`` is the bundled network plus a linear layer, which Grad-CAM can read.
+def gradcam_network(classifier: models.ImageClassifier) -> str:
+    """The bundled network whose insides Grad-CAM reads to explain ``classifier``; "" when it cannot.
 
-    The ImageNet classifier built from the bundled weights qualifies, and so
-    does any model of yours trained on the bundled features with the backbone
-    frozen (it carries ``cam_weights``); a fine-tuned backbone or another
-    network does not.
+    A bundled network plus a linear layer qualifies: the ImageNet classifier
+    built from bundled weights, and any model of yours trained on bundled
+    features with the backbone frozen (it carries ``cam_weights``). A
+    fine-tuned backbone or another network does not.
     """
-    return getattr(classifier, "cam_weights", None) is not None or (
-        isinstance(classifier, models.ImageNetClassifier) and classifier.handle == bundled.CLASSIFIER_HANDLE)
+    return getattr(classifier, "cam_network", "") or ""
+
+
+def gradcam_ready(classifier: models.ImageClassifier) -> bool:
+    """True when Grad-CAM can read ``classifier`` (:func:`gradcam_network`)."""
+    return bool(gradcam_network(classifier))
 
 
 def cam_head(classifier: models.ImageClassifier, network: CamNetwork) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +129,8 @@ def explain(classifier: models.ImageClassifier, images: np.ndarray, *, method: s
 
     Args:
         method: one of :data:`METHODS`; by default the first of :func:`methods_for`.
-        network: the :class:`CamNetwork` (Grad-CAM only; built here if None).
+        network: the :class:`CamNetwork` of :func:`gradcam_network` (Grad-CAM only; built here if None
+            or another network's).
         classes: the class index to explain for each image; by default the model's top class.
 
     Raises:
@@ -174,10 +188,11 @@ def faithfulness(classifier, image: np.ndarray, heat: np.ndarray, class_index: i
 
 def _gradcam(classifier, images, classes, network) -> np.ndarray:
     if not gradcam_ready(classifier):
-        raise HubDemoError(_("Grad-CAM reads the bundled EfficientNet-Lite0 from the inside, so it explains only "
-                             "models built on it with the backbone frozen. Use occlusion or integrated "
+        raise HubDemoError(_("Grad-CAM reads the bundled EfficientNet-Lite networks from the inside, so it explains "
+                             "only models built on them with the backbone frozen. Use occlusion or integrated "
                              "gradients for this model."))
-    network = network or CamNetwork()
+    if network is None or network.name != gradcam_network(classifier):
+        network = CamNetwork(gradcam_network(classifier))
     heats, _logits = network.heats(images, *cam_head(classifier, network), classes)
     size = images.shape[1]
     return np.stack([sum(_normalise(_upsample(layer[i], size)) for layer in heats) for i in range(len(images))])

@@ -97,16 +97,33 @@ class FeatureExtractor:
             skipped files are zeros) and ``{file index: reason}`` for files that
             could not be decoded.
         """
-        keys = [content_key(f) if Path(f).is_file() else "" for f in files]
         out = np.zeros((len(files), self.dim), np.float32)
+        _keys, skipped = self.cache(files, progress=progress, should_stop=should_stop, into=out)
+        return out, skipped
+
+    def cache(self, files: Sequence[Path], *, progress: Callable[[int, int], None] | None = None,
+              should_stop: Callable[[], bool] = lambda: False,
+              into: np.ndarray | None = None) -> tuple[list[str], dict[int, str]]:
+        """Compute and store the features of those of ``files`` not cached yet.
+
+        With ``into`` (an array of ``len(files)`` rows) every file's vector is
+        also gathered there; without it nothing is, so a dataset bigger than
+        memory goes through with bounded memory and is read back a batch at a
+        time with :meth:`gather`.
+
+        Returns:
+            ``(keys, skipped)``: each file's cache key ("" where it cannot be
+            read) and ``{file index: reason}`` for the files that could not be decoded.
+        """
+        keys = [content_key(f) if Path(f).is_file() else "" for f in files]
         todo, skipped = [], {}
         for i, key in enumerate(keys):
-            vector = self._lookup(key) if key else None
+            vector = self._lookup(key) if key and into is not None else None
             if vector is not None:
-                out[i] = vector
-            elif key:
+                into[i] = vector
+            elif key and (into is not None or not self._cached(key)):
                 todo.append(i)
-            else:
+            elif not key:
                 skipped[i] = _("{name} cannot be read (missing or not a file).").format(name=Path(files[i]).name)
         done = len(files) - len(todo)
         if progress:
@@ -121,10 +138,35 @@ class FeatureExtractor:
                 vectors = self._features(images).numpy()
                 for row, position in enumerate(positions):
                     index = todo[position]
-                    out[index] = vectors[row]
+                    if into is not None:
+                        into[index] = vectors[row]
                     self._store(keys[index], vectors[row])
                 done += len(vectors)
                 if progress:
                     progress(done, len(files))
         skipped.update({todo[position]: reason for position, reason in log.items})
-        return out, skipped
+        return [key if i not in skipped else "" for i, key in enumerate(keys)], skipped
+
+    def gather(self, files: Sequence[Path], keys: Sequence[str]) -> np.ndarray:
+        """The vectors of ``files`` cached under ``keys`` (from :meth:`cache`), as one array.
+
+        From memory or disk; a vector the cache lost (a disk that was full) is
+        computed again, so the answer never depends on what the cache kept.
+        """
+        out = np.zeros((len(keys), self.dim), np.float32)
+        lost = []
+        for i, key in enumerate(keys):
+            vector = self._lookup(key) if key else None
+            if vector is not None:
+                out[i] = vector
+            elif key:
+                lost.append(i)
+        if lost:
+            out[lost] = self.extract([files[i] for i in lost])[0]
+        return out
+
+    def _cached(self, key: str) -> bool:
+        with self._lock:
+            if key in self._memory:
+                return True
+        return self._disk_path(key).is_file()

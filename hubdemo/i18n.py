@@ -54,12 +54,23 @@ def languages() -> dict[str, str]:
 @functools.cache
 def _own_name(code: str) -> str:
     """The catalogue's ``Language-Team`` if it names the language, else Babel's name of it in itself."""
-    team = (_read(code).language_team or "").split("<")[0].strip()
+    team = _header(code, "Language-Team").split("<")[0].strip()
     if team:
         return team
     from babel import Locale
     locale = Locale.parse(code)
     return locale.get_display_name(locale) or code
+
+
+def _header(code: str, field: str) -> str:
+    """One field of a catalogue's header, read without parsing the whole catalogue (the sidebar needs it at once)."""
+    with open(LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(f'"{field}:'):
+                return line.strip().strip('"').partition(":")[2].replace("\\n", "").strip()
+            if line.startswith("#:"):  # The header is over.
+                break
+    return ""
 
 
 @functools.cache

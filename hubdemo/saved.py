@@ -11,7 +11,6 @@ again, and only the newest few are kept.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -108,13 +107,15 @@ def open_folder(folder: str | Path) -> SavedExport:
     logits = bool((outputs < 0).any() or not np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3))
     classifier = models.TransferClassifier(restored, class_names, size, logits=logits)
     classifier.cam_weights = _cam_weights(restored, metadata, len(class_names))
+    classifier.cam_network = bundled.features_network(metadata.get("hub_handle") or "") or "" \
+        if classifier.cam_weights is not None else ""
     return SavedExport(folder, class_names, size, classifier, metadata)
 
 
 def _cam_weights(restored, metadata: dict, num_classes: int):
-    """The last layer's weights, for Grad-CAM, when the export is a head on the bundled frozen features."""
+    """The last layer's weights, for Grad-CAM, when the export is a head on a bundled network's frozen features."""
     settings = metadata.get("settings") or {}
-    if metadata.get("hub_handle") != bundled.FEATURES_HANDLE or settings.get("fine_tune", True) \
+    if not bundled.features_network(str(metadata.get("hub_handle") or "")) or settings.get("fine_tune", True) \
             or settings.get("from_scratch", False):
         return None
     by_name = {v.name: v for v in restored.variables}
@@ -137,7 +138,7 @@ def open_zip(data: bytes, name: str = "export.zip", *, dest: Path | None = None,
             model that could touch files or run code, or the export inside
             fails :func:`open_folder`'s checks. Nothing of it is kept then.
     """
-    target = dest or extracted_dir() / hashlib.sha256(data).hexdigest()[:16]
+    target = dest or extracted_dir() / archives.content_folder_name(data)
     fresh = not target.exists()
     archives.extract_zip(io.BytesIO(data), target, max_total_bytes=max_bytes)
     try:

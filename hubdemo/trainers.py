@@ -32,6 +32,7 @@ from hubdemo.i18n import _, ngettext
 from hubdemo.runs import Run
 
 NICE = 10  # Below the server's priority: a click is answered before a training step.
+DEFAULT_SLOTS = max(1, (os.cpu_count() or 2) // 2)  # Runs training at once: one per two cores.
 
 
 @dataclass
@@ -44,7 +45,7 @@ class _Job:
 class TrainerPool:
     """At most ``slots`` runs train at once, each in a worker process; the others queue in order."""
 
-    def __init__(self, slots: int = max(1, (os.cpu_count() or 2) // 2)):
+    def __init__(self, slots: int = DEFAULT_SLOTS):
         self.slots = slots
         self._queue: collections.deque[_Job] = collections.deque()
         self._idle: list[_Worker] = []

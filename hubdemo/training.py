@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from hubdemo import bundled, datasets, evaluation, i18n, models, pipeline
+from hubdemo import bundled, datasets, evaluation, i18n, lite, models, pipeline
 from hubdemo.errors import HubDemoError
-from hubdemo.features import FeatureExtractor
+from hubdemo.features import MEMORY_VECTORS, FeatureExtractor
 from hubdemo.i18n import _
 from hubdemo.runs import Run, TrainConfig
 from hubdemo.tf import tf, tf_keras
@@ -72,9 +72,14 @@ class TrainedModel(models.TransferClassifier):
         return self.input_size
 
     def file_probabilities(self, files) -> tuple[np.ndarray, dict[int, str]]:
-        if self.extractor is not None:
-            feats, skipped = self.extractor.extract(list(files))
-            return self.head(feats, training=False).numpy(), skipped
+        if self.extractor is not None:  # In chunks: a dataset of any size in bounded memory.
+            files = list(files)
+            probs, skipped = [np.zeros((0, len(self.labels)), np.float32)], {}
+            for start in range(0, len(files), STREAM_BATCH):
+                feats, missed = self.extractor.extract(files[start:start + STREAM_BATCH])
+                probs.append(self.head(feats, training=False).numpy())
+                skipped.update({start + i: reason for i, reason in missed.items()})
+            return np.concatenate(probs), skipped
         return super().file_probabilities(files)
 
 
@@ -113,9 +118,9 @@ def _augmenter(seed: int):
 SCRATCH_SECONDS_PER_PHOTO = 0.035
 
 
-def whole_network_seconds(photos: int, epochs: int) -> float:
-    """About how long training the whole network (from scratch, or fine-tuning) takes on a CPU."""
-    return photos * epochs * SCRATCH_SECONDS_PER_PHOTO
+def whole_network_seconds(photos: int, epochs: int, network: str = lite.LITE0) -> float:
+    """About how long training the whole of a bundled network (from scratch, or fine-tuning) takes on a CPU."""
+    return photos * epochs * SCRATCH_SECONDS_PER_PHOTO * lite.variant(network).cost
 
 
 def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | None = None,
@@ -135,10 +140,10 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     """
     config = run.config
     config.check()
-    if config.from_scratch and run.feature_handle != bundled.FEATURES_HANDLE:
-        raise HubDemoError(_("Training from scratch rebuilds the network with random weights, so it needs the "
-                             "bundled EfficientNet-Lite0, whose layers the app knows. Pick it as the feature "
-                             "extractor."))
+    if config.from_scratch and not bundled.features_network(run.feature_handle):
+        raise HubDemoError(_("Training from scratch rebuilds the network with random weights, so it needs one of "
+                             "the bundled EfficientNet-Lite networks, whose layers the app knows. Pick one as the "
+                             "feature extractor."))
     started = time.monotonic()
     split = datasets.split(dataset, config.validation_split, config.seed)
     tf_keras.utils.set_random_seed(config.seed)
@@ -171,13 +176,22 @@ def _scope(strategy):
 
 
 def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtractor | None, strategy=None):
-    """The fast path: each photo's features once (cached), then only the head trains on them."""
+    """The fast path: each photo's features once (cached), then only the head trains on them.
+
+    Up to :data:`STREAM_ABOVE` photos the features are held in memory; beyond, they are cached on disk and
+    read back a batch at a time, so a dataset of any size trains in bounded memory.
+    """
     config, handle = run.config, run.feature_handle
     labels = np.asarray(dataset.labels, dtype=np.int32)
     extractor = extractor if extractor is not None and extractor.handle == handle else FeatureExtractor(handle)
     run.set_status("extracting", _("Computing each image's features once…"))
-    feats, skipped = extractor.extract(list(dataset.files), progress=run.set_extracted,
-                                       should_stop=run.stop_event.is_set)
+    files = list(dataset.files)
+    streamed = len(files) > STREAM_ABOVE
+    if streamed:
+        keys, skipped = extractor.cache(files, progress=run.set_extracted, should_stop=run.stop_event.is_set)
+        source = _FeatureBatches(extractor, files, keys, labels)
+    else:
+        feats, skipped = extractor.extract(files, progress=run.set_extracted, should_stop=run.stop_event.is_set)
     if run.stop_event.is_set():
         run.set_status("stopped", _("Stopped before training began."))
         return None
@@ -191,13 +205,48 @@ def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtracto
         head = build_head(extractor.dim, len(dataset.class_names), config.dropout, config.seed)
         head.compile(tf_keras.optimizers.Adam(config.learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
     run.set_status("training")
-    # Shuffled by a seeded dataset, not fit(shuffle=True): its order then depends on this run's seed alone.
-    train_ds = (tf.data.Dataset.from_tensor_slices((feats[train_idx], labels[train_idx]))
-                .shuffle(len(train_idx), seed=config.seed, reshuffle_each_iteration=True).batch(config.batch_size))
-    head.fit(train_ds, epochs=config.epochs, validation_data=(feats[val_idx], labels[val_idx]), verbose=0,
+    if streamed:
+        train_ds = source.dataset(train_idx, config.batch_size, seed=config.seed)
+        validation = source.dataset(val_idx, STREAM_BATCH)
+    else:
+        # Shuffled by a seeded dataset, not fit(shuffle=True): its order then depends on this run's seed alone.
+        train_ds = (tf.data.Dataset.from_tensor_slices((feats[train_idx], labels[train_idx]))
+                    .shuffle(len(train_idx), seed=config.seed, reshuffle_each_iteration=True)
+                    .batch(config.batch_size))
+        validation = (feats[val_idx], labels[val_idx])
+    head.fit(train_ds, epochs=config.epochs, validation_data=validation, verbose=0,
              callbacks=[LiveStats(run, -(-len(train_idx) // config.batch_size))])
-    val_probs = head(feats[val_idx], training=False).numpy()
+    val_probs = (np.concatenate([head(source.features(chunk), training=False).numpy()
+                                 for chunk in np.array_split(val_idx, max(1, -(-len(val_idx) // STREAM_BATCH)))])
+                 if streamed else head(feats[val_idx], training=False).numpy())
     return _on_extractor(head, extractor, dataset.class_names), val_idx, val_probs
+
+
+# Beyond this many photos the head trains on features read back from the disk cache a batch at a time.
+STREAM_ABOVE = MEMORY_VECTORS
+STREAM_BATCH = 1024  # Photos' features read at once when streaming (5 MB), for validation and evaluation.
+
+
+class _FeatureBatches:
+    """A dataset's cached features as ``tf.data`` batches, read from the cache a batch at a time."""
+
+    def __init__(self, extractor: FeatureExtractor, files, keys, labels):
+        self.extractor, self.files, self.keys, self.labels = extractor, files, keys, labels
+
+    def features(self, indices) -> np.ndarray:
+        return self.extractor.gather([self.files[i] for i in indices], [self.keys[i] for i in indices])
+
+    def dataset(self, indices: np.ndarray, batch_size: int, *, seed: int | None = None):
+        """``(features, labels)`` batches of ``indices``; with a seed, in a new seeded order at each epoch."""
+        rng = np.random.default_rng(seed) if seed is not None else None
+
+        def batches():
+            order = rng.permutation(indices) if rng is not None else indices
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                yield self.features(chunk), self.labels[chunk]
+        return tf.data.Dataset.from_generator(batches, output_signature=(
+            tf.TensorSpec([None, self.extractor.dim], tf.float32), tf.TensorSpec([None], tf.int32))).prefetch(2)
 
 
 def _on_extractor(head, extractor: FeatureExtractor, class_names) -> TrainedModel:
@@ -210,14 +259,16 @@ def _on_extractor(head, extractor: FeatureExtractor, class_names) -> TrainedMode
 def _backbone(run: Run):
     """The network under the head when the whole of it runs: random weights from scratch, else the handle's."""
     if run.config.from_scratch:
-        from hubdemo.lite import DEFAULT_SIZE, build_efficientnet_lite0
-        return build_efficientnet_lite0(include_top=False, weights=None), DEFAULT_SIZE
+        name = bundled.features_network(run.feature_handle)
+        return lite.build_efficientnet_lite(name, include_top=False, weights=None), lite.variant(name).size
     return models.load_layer(run.feature_handle, trainable=run.config.fine_tune)
 
 
 def _set_cam_weights(trained: TrainedModel, run: Run) -> None:
-    if run.feature_handle == bundled.FEATURES_HANDLE and not (run.config.fine_tune or run.config.from_scratch):
-        # The bundled network's own weights under a linear layer: Grad-CAM can look inside.
+    network = bundled.features_network(run.feature_handle)
+    if network and not (run.config.fine_tune or run.config.from_scratch):
+        # A bundled network's own weights under a linear layer: Grad-CAM can look inside.
+        trained.cam_network = network
         trained.cam_weights = tuple(w.astype(np.float32) for w in trained.model.get_layer("classifier").get_weights())
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 import cached
 import camera
 import model_picker
+import warmup
 import widgets
 from hubdemo import charts, explain, images, models, notebook
 from hubdemo.i18n import N_, _
@@ -38,12 +39,6 @@ else:
               labels=widgets.plain(', '.join(choice.mine.labels))))
 model_picker.suggest_yours_ui("classifier", choice)
 
-imagenet = widgets.classifier_ui(choice.imagenet_handle)
-if imagenet is None and choice.mine is None:
-    st.stop()
-if imagenet is None:  # Your model carries its own weights: it still answers, alone.
-    st.info(_("Your model answers alone: the ImageNet model it was built on could not be loaded here."),
-            icon=":material/info:")
 
 
 def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
@@ -73,22 +68,23 @@ def guess_ui(where, result: models.ImageResult, who: str, heat=None) -> None:
             label=found.label, method=widgets.method_title(found.method), seconds=found.seconds))
 
 
-def heat_for(model: models.ImageClassifier, uid: str, name: str, data: bytes):
+def heat_for(model: models.ImageClassifier, name: str, data: bytes):
     """The heatmap of ``model``'s top class, by the chosen method or, where the model does not allow it, its own."""
     if not look:
         return None
     allowed = explain.methods_for(model)
     with st.spinner(_("Working out where it looks…")):
-        return cached.heatmap(uid, name, data, method if method in allowed else allowed[0], model)
+        return cached.heatmap(model.uid, name, data, method if method in allowed else allowed[0], model)
 
 
 def result_ui(name: str, data: bytes) -> None:
     """One photo beside ImageNet's guess and, when one is chosen, your model's; or the photo's error."""
     answers = []  # (who, their result, the model)
-    if imagenet is not None:
+    if imagenet is not None or kept is not None:
         who = (_("ImageNet's **{model}** says").format(model=widgets.plain(models.short_name(choice.imagenet_handle)))
                if choice.mine else _("**{model}** says").format(model=widgets.plain(choice.label)))
-        answers.append((who, cached.classify(choice.imagenet_handle, name, data), imagenet))
+        answers.append((who, kept if kept is not None and name == images.SAMPLE_NAME
+                        else cached.classify(choice.imagenet_handle, name, data), imagenet))
     if choice.mine is not None:
         answers.append((_("Your model **{model}** says").format(model=widgets.plain(choice.label)),
                         cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine), choice.mine))
@@ -100,7 +96,7 @@ def result_ui(name: str, data: bytes) -> None:
         picture, *columns = st.columns([1, 2] if len(answers) == 1 else [2, 3, 3])
         picture.image(cached.display_image(data), caption=name)
         for column, (who, result, model) in zip(columns, answers):
-            guess_ui(column, result, who, heat_for(model, model.uid, name, data))
+            guess_ui(column, result, who, heat_for(model, name, data))
 
 
 source, lens = st.columns([3, 2], vertical_alignment="bottom")
@@ -111,6 +107,17 @@ look = mode != LIVE and lens.toggle(_("Where is it looking?"), key="classifier_h
                                            "for its answer, blue where it did not look."))
 method = lens.selectbox(_("Heatmap method"), explain.METHODS, format_func=widgets.method_title,
                         key="classifier_heat_method", help=_(widgets.METHODS_HELP)) if look else None
+
+# The first page of a launch: the sample photo alone, answered by the model's own answer kept from its last
+# launch, while TensorFlow and the model load behind it (hubdemo.first_answer). Loaded below, after it is shown.
+first_view = choice.mine is None and mode == UPLOAD and not look and not st.session_state.get("uploads")
+kept = cached.sample_answer(choice.imagenet_handle) if first_view else None
+imagenet = None if kept else widgets.classifier_ui(choice.imagenet_handle)
+if imagenet is None and kept is None and choice.mine is None:
+    st.stop()
+if imagenet is None and kept is None:  # Your model carries its own weights: it still answers, alone.
+    st.info(_("Your model answers alone: the ImageNet model it was built on could not be loaded here."),
+            icon=":material/info:")
 if mode == LIVE:
     camera.live_ui(choice.mine or imagenet, choice.label, "classifier")
 else:
@@ -118,7 +125,9 @@ else:
         result_ui(name, data)
 
 with st.expander(_("How does this work, and how would I write it in Keras?")):
-    size, outputs = (imagenet.input_size, len(imagenet.labels)) if imagenet else (choice.mine.input_size, 1000)
+    size, outputs = ((imagenet.input_size, len(imagenet.labels)) if imagenet else
+                     (models.declared_input_size(choice.imagenet_handle), 1000) if kept else
+                     (choice.mine.input_size, 1000))
     st.markdown(
         _("""
 The model is a **convolutional neural network**. Each photo is resized to {size}×{size} pixels with
@@ -131,3 +140,7 @@ keeps every layer of the network but the last, and its new last layer scores *yo
 The same thing in a few lines of Python, as in the tutorial:
 """).format(size=size, outputs=outputs))
     st.code(notebook.classify_code(choice.imagenet_handle, size), language="python")
+
+if kept is not None:  # The page is on screen: now the model, for the next photo.
+    warmup.FIRST_PAGE_SHOWN.set()
+    widgets.classifier_ui(choice.imagenet_handle)

@@ -1,6 +1,7 @@
 """Train: a new last layer on the ImageNet model's features (transfer learning), live; every run kept, checked, exported."""
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import streamlit as st
@@ -9,7 +10,7 @@ import cached
 import model_picker
 import room
 import widgets
-from hubdemo import bundled, charts, compare, datasets, export, models, notebook, runs, training
+from hubdemo import bundled, charts, compare, datasets, export, lite, models, notebook, runs, training
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 from hubdemo.runs import Run, RunBook, TrainConfig
@@ -52,10 +53,11 @@ def settings_ui(locked: bool, handle: str) -> TrainConfig:
                               help=_("Trains every layer, not just the new one. Much slower; use a learning "
                                      "rate near 0.00001."))
         scratch = st.toggle(_("Train from scratch: the same network, random weights, no ImageNet"),
-                            disabled=locked or handle != bundled.FEATURES_HANDLE, **keep("from_scratch", d.from_scratch),
+                            disabled=locked or not bundled.features_network(handle),
+                            **keep("from_scratch", d.from_scratch),
                             help=_("What transfer learning saves you: the network starts knowing nothing and "
-                                   "must learn shapes and textures from your photos alone. Needs the bundled "
-                                   "EfficientNet-Lite0."))
+                                   "must learn shapes and textures from your photos alone. Needs one of the "
+                                   "bundled EfficientNet-Lite networks."))
         if fine_tune:
             st.caption(_("Fine-tuning also updates the network's BatchNormalization statistics from your "
                          "batches; with small batches they get noisy, so keep the batch size at 32 or more "
@@ -63,7 +65,7 @@ def settings_ui(locked: bool, handle: str) -> TrainConfig:
     return TrainConfig(epochs=int(epochs), batch_size=int(batch), learning_rate=float(rate),
                        validation_split=float(split), seed=int(seed), augment=augment,
                        dropout=float(dropout), fine_tune=fine_tune,
-                       from_scratch=scratch and handle == bundled.FEATURES_HANDLE)
+                       from_scratch=scratch and bool(bundled.features_network(handle)))
 
 
 def live_ui(run: Run) -> None:
@@ -138,16 +140,18 @@ def try_ui(run: Run) -> None:
 
 def scratch_ui(run: Run, dataset: datasets.Dataset) -> None:
     """One click: the same network from random weights, same photos, split and epochs; both curves together."""
-    if run.config.from_scratch or run.feature_handle != bundled.FEATURES_HANDLE or not run.config.uses_cached_features:
+    network = bundled.features_network(run.feature_handle)
+    if run.config.from_scratch or not network or not run.config.uses_cached_features:
         return
-    expected = widgets.duration(training.whole_network_seconds(len(dataset), run.config.epochs))
+    expected = widgets.duration(training.whole_network_seconds(len(dataset), run.config.epochs, network))
     st.markdown(_("#### Would a network trained from nothing do as well?"))
-    st.markdown(_("Train the same EfficientNet-Lite0 from random weights, on the same photos, split and "
+    st.markdown(_("Train the same {model} from random weights, on the same photos, split and "
                   "{epochs} epochs. With ImageNet's features this took {seconds:.0f} s; from "
                   "scratch the whole network must run and learn on every photo, every epoch: **{expected}** "
                   "on this computer's CPU. Stop it whenever you have seen enough: the "
                   "curves of both runs are drawn together below.").format(
-                          epochs=run.config.epochs, seconds=run.seconds, expected=expected))
+                          model=lite.variant(network).title, epochs=run.config.epochs, seconds=run.seconds,
+                          expected=expected))
     if st.button(_("Train the same from scratch"), icon=":material/restart_alt:", key="from_scratch_run"):
         st.session_state["kept_from_scratch"] = True
         scratch = model_picker.runs().new(dataclasses.replace(run.config, from_scratch=True),
@@ -283,11 +287,18 @@ def compare_ui(dataset: datasets.Dataset, config: TrainConfig, handle: str, book
         bar = st.progress(0.0)
         # The sidebar's model goes last: its run is then the newest, and the page's results stay current.
         order = sorted(chosen, key=lambda h: h == handle)
+        step = {}
+
+        def show(model, done, total):
+            step.update(done=done, total=total, text=_("Training a new last layer on {model} ({number} of {total})…")
+                        .format(model=model, number=done + 1, total=total))
+            bar.progress(done / total, step["text"])
+
+        def waiting(run):  # In a classroom: the queue's word on this model's run.
+            bar.progress(step["done"] / step["total"], f"{step['text']} {run.snapshot().progress_text()}")
         try:
             entries = compare.compare(dataset, order, config, book=book, extractor_for=cached.extractor,
-                                      progress=lambda model, done, total: bar.progress(done / total, _(
-                                          "Training a new last layer on {model} ({number} of {total})…").format(
-                                          model=model, number=done + 1, total=total)))
+                                      progress=show, train=functools.partial(room.train_and_wait, waiting=waiting))
         except HubDemoError as err:
             widgets.show_error(err)
             return
@@ -337,7 +348,8 @@ elif config.from_scratch:
     st.warning(_("From scratch, the whole network trains on every photo, every epoch: "
                  "{duration} on this computer's "
                  "CPU for these settings, against seconds for a head on ImageNet's features.").format(
-                         duration=widgets.duration(training.whole_network_seconds(len(dataset), config.epochs))),
+                         duration=widgets.duration(training.whole_network_seconds(
+                             len(dataset), config.epochs, bundled.features_network(handle) or lite.LITE0))),
                icon=":material/hourglass:")
 latest = book.latest
 current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))

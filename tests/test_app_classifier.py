@@ -34,6 +34,33 @@ def test_first_open_shows_grace_hopper_as_military_uniform(app):
     assert not app.error
 
 
+def test_a_launch_shows_the_sample_answer_kept_from_the_last_before_the_model_has_loaded(app, monkeypatch):
+    """The first page of a launch needs no TensorFlow: the same model build's answer, kept on disk, is shown at once."""
+    import cached
+    from hubdemo import bundled, first_answer, models
+    handle = bundled.CLASSIFIER_HANDLE
+    kept = first_answer.recall(handle)
+    assert kept is not None and kept.predictions[0].label == "military uniform", "kept by the first page's run"
+    fresh = models.ImageNetClassifier(handle).classify_files([(images.SAMPLE_NAME, images.sample_photo())])[0]
+    assert [p.label for p in kept.predictions] == [p.label for p in fresh.predictions], "the model's own answer"
+
+    def still_loading(h):  # As at a launch, before TensorFlow is in: any use of the model would fail here.
+        raise cached.HubDemoError("The model is still loading.")
+    monkeypatch.setattr(cached, "_loaded", set())
+    monkeypatch.setattr(cached, "classifier", still_loading)
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception and headings(at)[0] == "military uniform", "shown without the model"
+    assert any("**EfficientNet-Lite0 (ImageNet)** says" in c.value for c in at.caption)
+    assert [e.value for e in at.error] == ["The model is still loading."], "then loaded, and its error shown"
+    at.toggle(key="classifier_heat").set_value(True).run()  # Anything beyond the sample needs the model itself.
+    assert not headings(at) and [e.value for e in at.error] == ["The model is still loading."]
+
+    (bundled.build_dir() / "classification" / "saved_model.pb").touch()  # A rebuilt model: the old answer is not its.
+    assert first_answer.recall(handle) is None
+    first_answer.remember(handle, "other.jpg", b"not the sample", fresh)
+    assert first_answer.recall(handle) is None, "only the sample photo is kept"
+
+
 def test_uploaded_photos_each_get_predictions_and_a_bad_file_its_own_message(app, flower_photo):
     uploader = app.file_uploader(key="uploads")
     uploader.upload("daisy.jpg", flower_photo.read_bytes(), "image/jpeg")

@@ -70,3 +70,24 @@ def test_folders_and_handles_outside_the_teachers_folders_are_refused(classroom,
     at.selectbox(key="classifier_model").set_value("Other: a TF Hub URL or a SavedModel folder…").run()
     at.sidebar.text_input[0].input("https://tfhub.dev/google/imagenet/mobilenet_v2_100_224/classification/5").run()
     assert "must be downloaded by the teacher" in at.sidebar.error[0].value and not at.exception
+
+
+def test_a_comparison_in_a_classroom_trains_through_the_queue_not_in_the_server(classroom, monkeypatch):
+    from hubdemo import training
+
+    def in_the_server(*args, **kwargs):
+        raise AssertionError("a classroom's comparison trained in the server's process")
+    monkeypatch.setattr(training, "train", in_the_server)  # The workers are other processes: they keep the real one.
+    at = open_page("pages/train.py")
+    assert {m.label: m.value for m in at.metric}["Images"] == "36", "the teacher's folder"
+    for key, value in {"epochs": 3, "batch_size": 8}.items():
+        at.number_input(key=key).set_value(value)
+    at.multiselect(key="compare_models").set_value(["bundled:efficientnet_lite0/feature_vector",
+                                                    "bundled:efficientnet_lite1/feature_vector"])
+    at.button(key="compare_button").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = at.dataframe[-1].value
+    assert list(table["Validation accuracy"]) == [100.0, 100.0] and (table["ms per photo"] > 0).all()
+    book = at.session_state["runs"]
+    assert [r.snapshot().status for r in book.runs] == ["done", "done"] and all(r.model for r in book.runs)
+    assert classroom.trainers().workers(), "the class's trainer processes did the work"

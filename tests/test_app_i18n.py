@@ -57,6 +57,9 @@ def page_texts(at) -> list[str]:
         if proto is not None and hasattr(proto, "ListFields"):
             if getattr(node, "type", "") in ("vega_lite_chart", "arrow_vega_lite_chart"):
                 found.extend(chart_titles(json.loads(proto.spec)))
+            elif getattr(node, "type", "") == "html" and proto.body.startswith("<style>"):
+                # A style sheet shows only its generated words: Streamlit's own controls, translated.
+                found.extend(json.loads(f'"{word}"') for word in re.findall(r'content:"((?:[^"\\]|\\.)*)"', proto.body))
             elif getattr(node, "type", "") != "code":
                 strings(proto)
         for child in getattr(node, "children", {}).values():

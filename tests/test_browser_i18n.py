@@ -33,7 +33,21 @@ def test_a_chinese_browser_gets_chinese_pages_and_an_english_one_english_at_the_
     expect(chinese.get_by_role("heading", name="military uniform")).to_be_visible()  # ImageNet's names stay English.
     expect(chinese.get_by_text("ImageNet 的 **EfficientNet-Lite0** 说".replace("**", ""))).to_have_count(0)
     expect(english.get_by_role("heading", name="What does a model see in your photos?")).to_be_visible()
+    # Streamlit's own uploader says its words in Chinese too (in CSS, in place of its English), and only there.
+    upload = '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"] p'
+    limit = '[data-testid="stFileUploaderDropzoneInstructions"] span'
+    assert generated(chinese, upload) == '"上传"' and generated(chinese, limit) == '"每个文件最多 200 MB"'
+    expect(chinese.get_by_role("button", name="上传")).to_be_visible()  # What a screen reader says, too.
+    assert generated(english, upload) == "none" and english.locator(upload).inner_text() == "Upload"
     screenshot(chinese, os.environ.get("HUBDEMO_SCREENSHOTS", str(tmp_path)) + "/zh-classifier.png")
+    chinese.get_by_text("摄像头快照").click()
+    wait_for_app_run(chinese)
+    camera = chinese.locator('[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]')
+    expect(camera).to_be_attached(timeout=60_000)
+    assert generated(chinese, '[data-testid="stCameraInputWebcamComponent"] [data-testid="stCameraInputButton"]') \
+        == '"拍照"'
+    chinese.get_by_text("上传照片").click()
+    wait_for_app_run(chinese)
 
     chinese.get_by_test_id("stSidebarNav").get_by_text("训练").click()
     wait_for_app_run(chinese)
@@ -43,6 +57,11 @@ def test_a_chinese_browser_gets_chinese_pages_and_an_english_one_english_at_the_
     expect(chinese.get_by_text("colours · 第 1 次运行").first).to_be_visible()  # A run named in the reader's language.
     expect(chinese.get_by_test_id("stException")).to_have_count(0)
     screenshot(chinese, os.environ.get("HUBDEMO_SCREENSHOTS", str(tmp_path)) + "/zh-train.png")
+
+
+def generated(page, selector: str) -> str:
+    """The text a style sheet shows after the element (CSS ``::after``), as CSS gives it: quoted, or ``none``."""
+    return page.eval_on_selector(selector, "e => getComputedStyle(e, '::after').content")
 
 
 def test_the_sidebar_switches_the_language_and_it_is_kept_across_pages(app_url, browser):

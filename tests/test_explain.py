@@ -14,14 +14,24 @@ def network(bundled_dir):
     return explain.CamNetwork()
 
 
+def beside_grey(size: int = 224) -> np.ndarray:
+    """The tutorial's photo on the left half of the input, plain grey on the right: the evidence is all left."""
+    photo = images.load_for_model(images.sample_photo(), size)
+    half = images.from_array((photo * 255).astype(np.uint8), size // 2)
+    image = np.full((size, size, 3), explain.GREY, np.float32)
+    image[size // 4:size // 4 + size // 2, :size // 2] = half
+    return image[None]
+
+
+def heat_on_photo_and_grey(heat: np.ndarray) -> tuple[float, float]:
+    """The mean heat on the photo of :func:`beside_grey`, and on its grey half (a margin: blurs spill a little)."""
+    size = heat.shape[0]
+    return heat[size // 4:size // 4 + size // 2, :size // 2].mean(), heat[:, size * 9 // 16:].mean()
+
+
 @pytest.fixture(scope="module")
 def hopper_beside_grey():
-    """The tutorial's photo on the left half of the input, plain grey on the right: the evidence is all left."""
-    photo = images.load_for_model(images.sample_photo(), 224)
-    half = images.from_array((photo * 255).astype(np.uint8), 112)
-    image = np.full((224, 224, 3), explain.GREY, np.float32)
-    image[56:168, :112] = half
-    return image[None]
+    return beside_grey()
 
 
 @pytest.mark.parametrize("method", explain.METHODS)
@@ -29,8 +39,24 @@ def test_the_heat_sits_on_the_photo_not_on_the_grey(classifier, network, hopper_
     (heatmap,) = explain.explain(classifier, hopper_beside_grey, method=method, network=network)
     heat = heatmap.heat
     assert heat.shape == (224, 224) and heat.dtype == np.float32 and heat.min() >= 0 and heat.max() == 1
-    photo, grey = heat[56:168, :112].mean(), heat[:, 124:].mean()  # A margin: blurs spill a little.
+    photo, grey = heat_on_photo_and_grey(heat)
     assert photo > 3 * grey, f"{method}: {photo:.3f} on the photo, {grey:.3f} on the grey"
+
+
+@pytest.mark.parametrize("name, size", [("efficientnet_lite1", 240), ("efficientnet_lite2", 260)])
+def test_gradcam_reads_lite1_and_lite2_inside_at_their_own_size(name, size, bundled_dir):
+    from hubdemo import models
+    classifier = models.ImageNetClassifier(models.resolve_handle(name))
+    assert explain.gradcam_network(classifier) == name and explain.methods_for(classifier)[0] == "gradcam"
+    network = explain.CamNetwork(name)
+    (fine, coarse), _probs = network.heats(beside_grey(size), *network.imagenet_head, [0])
+    assert (fine.shape[1:], coarse.shape[1:]) == ((-(-size // 8),) * 2, (-(-size // 16),) * 2), "1/8 and 1/16 maps"
+    (heatmap,) = explain.explain(classifier, beside_grey(size), network=network)
+    assert heatmap.method == "gradcam" and heatmap.heat.shape == (size, size) and heatmap.heat.max() == 1
+    photo, grey = heat_on_photo_and_grey(heatmap.heat)
+    assert photo > 3 * grey, f"{name}: {photo:.3f} on the photo, {grey:.3f} on the grey"
+    (rebuilt,) = explain.explain(classifier, beside_grey(size), network=explain.CamNetwork())  # Lite0's: rebuilt.
+    np.testing.assert_allclose(rebuilt.heat, heatmap.heat, atol=1e-4)
 
 
 @pytest.mark.parametrize("method", explain.METHODS)

@@ -14,3 +14,39 @@ def test_memory_holds_only_the_newest_vectors_and_the_rest_come_back_from_disk(e
     again, _ = extractor.extract(files)  # Six of them from disk now.
     np.testing.assert_array_equal(again, first)
     assert len(extractor._memory) <= 4
+
+
+def test_caching_gathers_nothing_and_gather_reads_back_what_extract_gives(extractor, colours_dir, monkeypatch):
+    monkeypatch.setattr(features, "MEMORY_VECTORS", 4)
+    fresh = features.FeatureExtractor(extractor.handle)
+    files = sorted(colours_dir.rglob("*.png"))[:10] + [colours_dir / "missing.png"]
+    keys, skipped = fresh.cache(files)
+    assert list(skipped) == [10] and keys[10] == "" and len(fresh._memory) <= 4
+    expected, _ = extractor.extract(files)
+    np.testing.assert_array_equal(fresh.gather(files, keys), expected)
+    fresh._disk_path(keys[0]).write_bytes(b"damaged")  # A lost entry is computed again, not returned as zeros.
+    fresh._memory.clear()
+    np.testing.assert_allclose(fresh.gather(files[:1], keys[:1]), expected[:1], atol=1e-6)
+
+
+def test_a_dataset_beyond_memory_trains_on_features_streamed_from_disk(extractor, colours_dir, monkeypatch):
+    from hubdemo import datasets, runs, training
+    monkeypatch.setattr(training, "STREAM_ABOVE", 20)
+    monkeypatch.setattr(training, "STREAM_BATCH", 5)  # Validation and evaluation in several chunks, too.
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the whole dataset's features were gathered in memory")
+    monkeypatch.setattr(extractor, "extract", whole)
+    data = datasets.load_folder(colours_dir)
+    run = runs.Run(runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01), feature_handle=extractor.handle,
+                   dataset_name=data.name, dataset_key=data.fingerprint)
+    gathered = []
+    real_gather = extractor.gather
+    monkeypatch.setattr(extractor, "gather", lambda files, keys: gathered.append(len(keys)) or real_gather(files, keys))
+    trained = training.train(data, run, extractor)
+    assert len(data) == 36 and run.snapshot().status == "done" and run.evaluation.accuracy == 1.0
+    assert max(gathered) <= 8 and sum(gathered) >= 3 * 28, "a batch at a time, every epoch"
+    monkeypatch.undo()
+    monkeypatch.setattr(training, "STREAM_BATCH", 5)
+    probs, skipped = trained.file_probabilities(data.files)  # In chunks of 5, the same as in one go.
+    np.testing.assert_allclose(probs, trained.head(extractor.extract(data.files)[0]).numpy(), atol=1e-6)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -182,6 +183,10 @@ def test_lite1_and_lite2_are_built_on_first_use_and_work_at_their_own_size(name,
     assert run.evaluation.accuracy == 1.0 and run.model.input_size == size
     report = export.export_run(run, tmp_path / "export")
     assert report.metadata["image_size"] == size and report.reload_max_abs_diff < 1e-5
+    from hubdemo import explain, saved
+    reopened = saved.open_folder(report.folder).classifier
+    assert explain.gradcam_network(run.model) == explain.gradcam_network(reopened) == name, "Grad-CAM reads it"
+    np.testing.assert_allclose(reopened.cam_weights[0], run.model.cam_weights[0], atol=1e-7)
     assert all(check.agree == check.checked for check in report.tflite)
     code = notebook.training_code(colours_dir, extractor.handle, run.config)
     assert f"IMAGE_SIZE = {size}" in code and f"efficientnet/lite{name[-1]}/feature-vector" in code

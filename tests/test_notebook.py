@@ -50,7 +50,7 @@ def test_augmented_and_fine_tuned_runs_train_the_whole_network_in_the_notebook(c
 
 
 def test_a_run_from_scratch_has_no_notebook(colours_dir):
-    with pytest.raises(HubDemoError, match="A run from scratch builds EfficientNet-Lite0 with the app's own code"):
+    with pytest.raises(HubDemoError, match="A run from scratch builds its network with the app's own code"):
         notebook.training_cells(colours_dir, bundled.FEATURES_HANDLE, runs.TrainConfig(from_scratch=True))
 
 

@@ -62,7 +62,7 @@ def test_a_queued_run_can_be_cancelled_and_a_bad_setting_is_reported(pool, colou
                                  dataset_name=data.name, dataset_key=data.fingerprint)
     pool.submit(data, scratch)
     wait_until_finished(scratch)
-    assert scratch.status == "error" and "bundled EfficientNet-Lite0" in scratch.snapshot().message
+    assert scratch.status == "error" and "bundled EfficientNet-Lite networks" in scratch.snapshot().message
 
 
 def test_a_killed_worker_fails_only_its_own_run(pool, colours_dir, extractor):

