@@ -72,6 +72,20 @@ def streamlit_words_ui() -> None:
     st.html(f"<style>{rules}</style>")
 
 
+def in_page_language(make):
+    """``make`` as a download button's deferred ``data``, speaking the page's language.
+
+    Streamlit calls such a callable when the button is clicked, outside the page's run, where the
+    session's language is not known: it is taken now and used then.
+    """
+    language = i18n.language()
+
+    def made():
+        with i18n.speaking(language):
+            return make()
+    return made
+
+
 def _session_language() -> str | None:
     """The language kept in this session's state, for fragments (they run without the router)."""
     if get_script_run_ctx() is None:

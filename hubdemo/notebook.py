@@ -208,24 +208,27 @@ def training_cells(data_dir: Path, handle: str, config: TrainConfig, image_size:
     if config.from_scratch:
         raise HubDemoError(_("A run from scratch builds its network with the app's own code, so its notebook "
                              "would need hubdemo. Notebooks reproduce transfer-learning runs."))
-    path = "a new last layer on cached features" if config.uses_cached_features else "the whole network"
+    # The prose is in the reader's language (the page's, or the terminal's); the code is Python's.
+    path = _("a new last layer on cached features") if config.uses_cached_features else _("the whole network")
     return [
-        ("markdown", f"# {title or 'Transfer learning with TensorFlow Hub'}\n\nThis notebook reproduces a training "
-                     f"run of the hubdemo app with TensorFlow Hub and tf_keras alone: the same photos, the same "
-                     f"split, the same settings ({path}). Its last cell exports the model as the app does."),
+        ("markdown", "# {title}\n\n{about}".format(title=title or _("Transfer learning with TensorFlow Hub"), about=_(
+            "This notebook reproduces a training run of the hubdemo app with TensorFlow Hub and tf_keras alone: "
+            "the same photos, the same split, the same settings ({path}). Its last cell exports the model as the "
+            "app does.").format(path=path))),
         ("code", SETUP),
-        ("markdown", "## Settings\nThe model and the settings of the run."),
+        ("markdown", "## {}\n{}".format(_("Settings"), _("The model and the settings of the run."))),
         ("code", settings_code(handle, config, image_size)),
-        ("markdown", "## The photos\nOne subfolder per class; files that are not photos are skipped."),
+        ("markdown", "## {}\n{}".format(_("The photos"),
+                                         _("One subfolder per class; files that are not photos are skipped."))),
         ("code", dataset_code(data_dir)),
         ("code", SPLIT),
         ("code", LOAD_IMAGE),
-        ("markdown", "## Training"),
+        ("markdown", "## " + _("Training")),
         ("code", HEAD_ON_FEATURES if config.uses_cached_features else whole_network_code(config)),
         ("code", CURVES),
-        ("markdown", "## How good is it?\nOn the validation photos, which it never trained on."),
+        ("markdown", "## {}\n{}".format(_("How good is it?"), _("On the validation photos, which it never trained on."))),
         ("code", EVALUATE),
-        ("markdown", "## Export"),
+        ("markdown", "## " + _("Export")),
         ("code", EXPORT),
     ]
 

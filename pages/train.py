@@ -171,9 +171,9 @@ def code_ui(run: Run, dataset: datasets.Dataset) -> None:
         st.code(notebook.training_code(dataset.root, run.feature_handle, run.config, size), language="python")
     st.download_button(
         _("Download as a notebook (.ipynb)"), icon=":material/description:", key=f"notebook_{run.number}",
-        data=lambda: notebook.training_notebook(dataset.root, run.feature_handle, run.config, size,
-                                                title=_("{label}: transfer learning with TensorFlow Hub").format(
-                                                    label=run.label)),
+        data=widgets.in_page_language(lambda: notebook.training_notebook(
+            dataset.root, run.feature_handle, run.config, size,
+            title=_("{label}: transfer learning with TensorFlow Hub").format(label=run.label))),
         file_name=f"{export.export_name(run.label)}.ipynb", mime="application/x-ipynb+json", on_click="ignore",
         help=_("Reproduces this run in Jupyter or Colab: the same photos, split, settings and validation accuracy."))
 

@@ -59,6 +59,10 @@ def test_a_launch_shows_the_sample_answer_kept_from_the_last_before_the_model_ha
     assert first_answer.recall(handle) is None
     first_answer.remember(handle, "other.jpg", b"not the sample", fresh)
     assert first_answer.recall(handle) is None, "only the sample photo is kept"
+    first_answer.remember(handle, images.SAMPLE_NAME, images.sample_photo(), fresh)
+    assert first_answer.recall(handle).predictions == fresh.predictions
+    first_answer._path(handle).write_text("{ damaged")  # A damaged record is no answer, and no error.
+    assert first_answer.recall(handle) is None
 
 
 def test_uploaded_photos_each_get_predictions_and_a_bad_file_its_own_message(app, flower_photo):

@@ -126,3 +126,16 @@ def test_class_names_in_any_language_survive_training_export_and_reopening(extra
     reopened = saved.open_folder(folder)
     assert list(reopened.classifier.labels) == list(data.class_names)
     assert reopened.metadata["dataset"] == "我的 数据"
+
+
+def test_a_download_made_after_the_page_run_speaks_the_pages_language():
+    """Streamlit makes a download's data when it is clicked, outside the page's run: it keeps the page's language."""
+    import widgets
+    from hubdemo.i18n import _
+    made = []
+    with i18n.speaking("zh_CN"):
+        download = widgets.in_page_language(lambda: _("Export"))
+    plain = threading.Thread(target=lambda: made.append((download(), _("Export"))))  # No page, no language.
+    plain.start()
+    plain.join()
+    assert made == [("导出", "Export")]

@@ -43,6 +43,21 @@ def test_the_notebook_stands_alone_and_carries_the_runs_settings(colours_dir, tm
     assert expander == "\n\n".join(c.source for c in nb.cells if c.cell_type == "code"), "the page shows what runs"
 
 
+def test_the_notebook_speaks_the_readers_language_and_its_code_stays_the_same(colours_dir):
+    from hubdemo import i18n
+    config = runs.TrainConfig(epochs=3)
+    english = nbformat.reads(notebook.training_notebook(colours_dir, bundled.FEATURES_HANDLE, config), as_version=4)
+    with i18n.speaking("zh_CN"):
+        chinese = nbformat.reads(notebook.training_notebook(colours_dir, bundled.FEATURES_HANDLE, config),
+                                 as_version=4)
+    prose = [c.source for c in chinese.cells if c.cell_type == "markdown"]
+    assert prose[0].startswith("# 使用 TensorFlow Hub 进行迁移学习") and "在缓存的特征上训练一个新的最后一层" in prose[0]
+    assert "## 它有多好？\n在它从未训练过的验证照片上。" in prose
+    assert not any(re.search(r"\b(the|photos|settings)\b", p) for p in prose), prose
+    assert [c.source for c in chinese.cells if c.cell_type == "code"] == \
+        [c.source for c in english.cells if c.cell_type == "code"]
+
+
 def test_augmented_and_fine_tuned_runs_train_the_whole_network_in_the_notebook(colours_dir):
     code = notebook.training_code(colours_dir, bundled.FEATURES_HANDLE, runs.TrainConfig(augment=True, fine_tune=True))
     ast.parse(code)
