@@ -125,9 +125,13 @@ def train_and_wait(dataset, run, extractor=None, *, waiting: Callable[[Run], Non
         from hubdemo import training
         return training.train(dataset, run, extractor)
     trainers().submit(dataset, run, extractor)
-    while run.running:
-        waiting(run)
-        time.sleep(0.25)
+    try:
+        while run.running:
+            waiting(run)  # Where Streamlit stops this script when the student clicks (Cancel, or anything else).
+            time.sleep(0.25)
+    finally:
+        if run.running:  # Left before the end: the run is wanted no more, so it gives up its place or its trainer.
+            run.stop()
     snap = run.snapshot()
     if snap.status == "error":
         raise HubDemoError(snap.message)

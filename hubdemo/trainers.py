@@ -224,9 +224,11 @@ def _serve(conn) -> None:
     from hubdemo import training
     from hubdemo.errors import HubDemoError
 
-    lock = threading.Lock()
+    lock, state_lock = threading.Lock(), threading.Lock()
     jobs: queue.Queue = queue.Queue()
     current: list[Run] = []
+    # Jobs received, and how many of them were asked to stop: a Stop can come before its job has begun here.
+    counts = {"received": 0, "stopped": 0}
 
     def send(message) -> None:
         with lock:
@@ -238,20 +240,28 @@ def _serve(conn) -> None:
                 message = conn.recv()
             except (EOFError, OSError):
                 os._exit(0)  # The server is gone.
-            if message[0] == "stop":
-                for run in current:
-                    run.stop()
-            else:
-                jobs.put(message)
+            with state_lock:
+                if message[0] == "stop":  # Always about the newest job sent to this worker.
+                    counts["stopped"] = counts["received"]
+                    for run in current:
+                        run.stop()
+                else:
+                    counts["received"] += 1
+                    jobs.put(message)
 
     threading.Thread(target=listen, daemon=True).start()
     from hubdemo import bundled
     extractors: dict = {bundled.FEATURES_HANDLE: training.FeatureExtractor(bundled.FEATURES_HANDLE)}  # The usual one, ready.
+    number = 0
     while True:
         _kind, dataset, config, handle, language = jobs.get()
+        number += 1
         i18n.set_language(language)
         run = _RelayRun(send, config, handle)
-        current[:] = [run]
+        with state_lock:
+            current[:] = [run]
+            if counts["stopped"] >= number:  # Stopped before it began here: it stops at its first chance.
+                run.stop()
         try:
             started = time.monotonic()
             if config.uses_cached_features and handle not in extractors:

@@ -285,6 +285,8 @@ def compare_ui(dataset: datasets.Dataset, config: TrainConfig, handle: str, book
     elif st.button(_("Compare"), icon=":material/compare_arrows:", key="compare_button",
                    disabled=len(chosen) < 2 or book.running is not None):
         bar = st.progress(0.0)
+        if room.policy().on:  # The runs wait for the class's trainers: a click stops waiting (room.train_and_wait).
+            st.button(_("Cancel the comparison"), icon=":material/cancel:", key="compare_cancel")
         # The sidebar's model goes last: its run is then the newest, and the page's results stay current.
         order = sorted(chosen, key=lambda h: h == handle)
         step = {}

@@ -1,5 +1,6 @@
 """AppTest of classroom mode's pages: the teacher's page behind its passphrase, the class project, the rules."""
 
+import time
 
 from streamlit.testing.v1 import AppTest
 
@@ -91,3 +92,22 @@ def test_a_comparison_in_a_classroom_trains_through_the_queue_not_in_the_server(
     book = at.session_state["runs"]
     assert [r.snapshot().status for r in book.runs] == ["done", "done"] and all(r.model for r in book.runs)
     assert classroom.trainers().workers(), "the class's trainer processes did the work"
+
+
+def test_a_comparison_left_while_waiting_gives_up_its_runs(classroom, colours_dir):
+    """Streamlit stops a script where it draws, when the student clicks: the run waiting for a trainer is cancelled."""
+    import pytest
+
+    from hubdemo import datasets, runs
+    data = datasets.load_folder(colours_dir)
+    run = runs.RunBook().new(runs.TrainConfig(epochs=50), feature_handle="bundled:efficientnet_lite0/feature_vector",
+                             dataset_name=data.name, dataset_key=data.fingerprint)
+
+    def clicked(run):
+        raise KeyboardInterrupt("the student clicked Cancel")  # What the script sees: its run is interrupted.
+    with pytest.raises(KeyboardInterrupt):
+        classroom.train_and_wait(data, run, waiting=clicked)
+    deadline = time.monotonic() + 120
+    while run.running and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert run.snapshot().status == "stopped", run.snapshot()  # Not 50 epochs later, done.
