@@ -55,6 +55,16 @@ def import_webrtc():
     return av, streamlit_webrtc
 
 
+def webrtc_words() -> dict[str, str]:
+    """Every word the live video component shows, in the page's language (it has its own English otherwise)."""
+    return {"start": _("Start the camera"), "stop": _("Stop"), "select_device": _("Choose camera"),
+            "select_camera": _("Choose camera"), "turn_camera_on": _("Turn the camera on"),
+            "turn_camera_off": _("Turn the camera off"),
+            "media_api_not_available": _("This browser cannot give the page a camera."),
+            "device_ask_permission": _("Please allow this page to use your camera."),
+            "device_not_available": _("No camera is available"), "device_access_denied": _("Camera access denied")}
+
+
 def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
     """Live video from the camera, classified by ``classifier``, with its readings updating beside it."""
     blocked = camera_blocked_reason(st.context.url)
@@ -84,7 +94,7 @@ def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
                 media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
                                           "audio": False},
                 async_processing=True,
-                translations={"start": _("Start the camera"), "stop": _("Stop"), "select_device": _("Choose camera")})
+                translations=webrtc_words())
         except Exception as err:  # A third-party component on a server it does not support.
             st.warning(_("Live video cannot start on this server ({error}). Take snapshots "
                          "with **Camera snapshot** instead.").format(

@@ -139,3 +139,13 @@ def test_a_download_made_after_the_page_run_speaks_the_pages_language():
     plain.start()
     plain.join()
     assert made == [("导出", "Export")]
+
+
+def test_the_live_video_component_gets_every_word_it_shows_translated():
+    import camera
+    from streamlit_webrtc.config import Translations
+    visible = set(Translations.__annotations__) - {"mute_microphone", "unmute_microphone", "select_microphone"}
+    assert set(camera.webrtc_words()) == visible, "video only: no microphone words are shown"
+    with i18n.speaking("zh_CN"):
+        words = camera.webrtc_words()
+    assert all(not re.search(r"[A-Za-z]", word) for word in words.values()), words
