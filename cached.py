@@ -162,14 +162,18 @@ def cam_network(name: str) -> explain.CamNetwork:
     return explain.CamNetwork(name)
 
 
+def cam_network_for(classifier: models.ImageClassifier) -> explain.CamNetwork:
+    """The rebuilt network Grad-CAM reads to explain ``classifier``."""
+    return cam_network(explain.gradcam_network(classifier))
+
+
 @st.cache_data(show_spinner=False, max_entries=200)
 def heatmap(model_uid: str, name: str, data: bytes, method: str,
             _classifier: models.ImageClassifier) -> tuple[np.ndarray, explain.Heatmap]:
     """Where the model looks in one photo: the photo (as displayed) under its heat, and the heatmap itself."""
     batch = images.load_for_model(data, _classifier.input_size, name)[None]
     (found,) = explain.explain(_classifier, batch, method=method,
-                               network=cam_network(explain.gradcam_network(_classifier)) if method == "gradcam"
-                               else None)
+                               network=cam_network_for(_classifier) if method == "gradcam" else None)
     return explain.overlay(np.asarray(display_image(data)), found.heat), found
 
 
@@ -189,8 +193,7 @@ def _file_heatmaps(model_uid: str, files: tuple[str, ...], stamps: tuple, size: 
     out: list[np.ndarray | None] = [None] * len(files)
     if readable:
         batch = np.stack([inputs[i] for i in readable])
-        found = explain.explain(_classifier, batch, method="gradcam",
-                                network=cam_network(explain.gradcam_network(_classifier)))
+        found = explain.explain(_classifier, batch, method="gradcam", network=cam_network_for(_classifier))
         for i, image, heat in zip(readable, batch, found):
             small = images.from_array((image * 255).round().astype(np.uint8), size)
             out[i] = explain.overlay(small, heat.heat)

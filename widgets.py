@@ -197,13 +197,18 @@ def extractor_ui(handle: str):
     return _load_ui(cached.extractor, handle, _("Loading the feature extractor {handle}…"))
 
 
+def spinner(message: str):
+    """``st.spinner`` with its clock of elapsed time where the page is in English: the clock speaks only English."""
+    return st.spinner(message, show_time=i18n.language() == i18n.SOURCE)
+
+
 def _load_ui(load, handle: str, loading: str):
     message = (_("Building {model} from its bundled weights. This happens once, the first time it is "
                  "used, and takes about 15 seconds…").format(model=models.short_name(handle))
                if models.needs_build(handle)
                else loading.format(handle=handle))
     try:
-        with st.spinner(plain(message), show_time=i18n.language() == i18n.SOURCE):  # Its clock speaks English.
+        with spinner(plain(message)):
             return load(handle)
     except HubDemoError as err:
         show_error(err)

@@ -59,12 +59,18 @@ def classifier_network(handle_: str) -> str | None:
 
 
 def _known(handle_: str, variant: str) -> str | None:
-    name, _sep, kind = handle_[len(SCHEME):].partition("/") if is_bundled(handle_) else ("", "", "")
+    name, kind = _split(handle_)
     return name if name in NAMES and kind == variant else None
 
 
-def _parse(handle_: str) -> tuple[str, str]:
+def _split(handle_: str) -> tuple[str, str]:
+    """``bundled:<network>/<variant>`` as ``(network, variant)``; two empty strings for any other handle."""
     name, _sep, variant = handle_[len(SCHEME):].partition("/") if is_bundled(handle_) else ("", "", "")
+    return name, variant
+
+
+def _parse(handle_: str) -> tuple[str, str]:
+    name, variant = _split(handle_)
     if name not in NAMES or variant not in VARIANTS:
         choices = ", ".join(handle(n, v) for n in NAMES for v in VARIANTS)
         raise HubDemoError(_("Unknown bundled model '{handle}'. Choose one of: {choices}.").format(

@@ -118,13 +118,15 @@ class FeatureExtractor:
         keys = [content_key(f) if Path(f).is_file() else "" for f in files]
         todo, skipped = [], {}
         for i, key in enumerate(keys):
-            vector = self._lookup(key) if key and into is not None else None
-            if vector is not None:
-                into[i] = vector
-            elif key and (into is not None or not self._cached(key)):
-                todo.append(i)
-            elif not key:
+            if not key:
                 skipped[i] = _("{name} cannot be read (missing or not a file).").format(name=Path(files[i]).name)
+            elif into is None:  # Only whether it is cached; nothing read.
+                if not self._cached(key):
+                    todo.append(i)
+            elif (vector := self._lookup(key)) is not None:
+                into[i] = vector
+            else:
+                todo.append(i)
         done = len(files) - len(todo)
         if progress:
             progress(done, len(files))

@@ -106,23 +106,22 @@ def open_folder(folder: str | Path) -> SavedExport:
     # Exports from this app end in a softmax; a foreign model may give raw scores.
     logits = bool((outputs < 0).any() or not np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3))
     classifier = models.TransferClassifier(restored, class_names, size, logits=logits)
-    classifier.cam_weights = _cam_weights(restored, metadata, len(class_names))
-    classifier.cam_network = bundled.features_network(metadata.get("hub_handle") or "") or "" \
-        if classifier.cam_weights is not None else ""
+    classifier.cam_network, classifier.cam_weights = _cam(restored, metadata, len(class_names))
     return SavedExport(folder, class_names, size, classifier, metadata)
 
 
-def _cam_weights(restored, metadata: dict, num_classes: int):
-    """The last layer's weights, for Grad-CAM, when the export is a head on a bundled network's frozen features."""
+def _cam(restored, metadata: dict, num_classes: int) -> tuple[str, tuple[np.ndarray, np.ndarray] | None]:
+    """For Grad-CAM, when the export is a head on a bundled network's frozen features: that network's name and
+    the last layer's ``(kernel, bias)``; else ``("", None)``."""
     settings = metadata.get("settings") or {}
-    if not bundled.features_network(str(metadata.get("hub_handle") or "")) or settings.get("fine_tune", True) \
-            or settings.get("from_scratch", False):
-        return None
+    network = bundled.features_network(str(metadata.get("hub_handle") or ""))
+    if not network or settings.get("fine_tune", True) or settings.get("from_scratch", False):
+        return "", None
     by_name = {v.name: v for v in restored.variables}
     kernel, bias = by_name.get("classifier/kernel:0"), by_name.get("classifier/bias:0")
     if kernel is None or bias is None or tuple(bias.shape) != (num_classes,):
-        return None
-    return kernel.numpy().astype(np.float32), bias.numpy().astype(np.float32)
+        return "", None
+    return network, (kernel.numpy().astype(np.float32), bias.numpy().astype(np.float32))
 
 
 def open_zip(data: bytes, name: str = "export.zip", *, dest: Path | None = None,

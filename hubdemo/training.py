@@ -216,8 +216,7 @@ def _train_head_on_features(dataset, split, run: Run, extractor: FeatureExtracto
         validation = (feats[val_idx], labels[val_idx])
     head.fit(train_ds, epochs=config.epochs, validation_data=validation, verbose=0,
              callbacks=[LiveStats(run, -(-len(train_idx) // config.batch_size))])
-    val_probs = (np.concatenate([head(source.features(chunk), training=False).numpy()
-                                 for chunk in np.array_split(val_idx, max(1, -(-len(val_idx) // STREAM_BATCH)))])
+    val_probs = (np.concatenate([head(batch, training=False).numpy() for batch, _labels in validation])
                  if streamed else head(feats[val_idx], training=False).numpy())
     return _on_extractor(head, extractor, dataset.class_names), val_idx, val_probs
 
@@ -233,9 +232,6 @@ class _FeatureBatches:
     def __init__(self, extractor: FeatureExtractor, files, keys, labels):
         self.extractor, self.files, self.keys, self.labels = extractor, files, keys, labels
 
-    def features(self, indices) -> np.ndarray:
-        return self.extractor.gather([self.files[i] for i in indices], [self.keys[i] for i in indices])
-
     def dataset(self, indices: np.ndarray, batch_size: int, *, seed: int | None = None):
         """``(features, labels)`` batches of ``indices``; with a seed, in a new seeded order at each epoch."""
         rng = np.random.default_rng(seed) if seed is not None else None
@@ -244,7 +240,8 @@ class _FeatureBatches:
             order = rng.permutation(indices) if rng is not None else indices
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
-                yield self.features(chunk), self.labels[chunk]
+                yield self.extractor.gather([self.files[i] for i in chunk], [self.keys[i] for i in chunk]), \
+                    self.labels[chunk]
         return tf.data.Dataset.from_generator(batches, output_signature=(
             tf.TensorSpec([None, self.extractor.dim], tf.float32), tf.TensorSpec([None], tf.int32))).prefetch(2)
 

@@ -40,7 +40,6 @@ else:
 model_picker.suggest_yours_ui("classifier", choice)
 
 
-
 def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
     """The photos to classify: uploads, or a snapshot; the tutorial's sample when there are none."""
     if mode == SNAPSHOT:

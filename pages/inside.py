@@ -5,7 +5,7 @@ import streamlit as st
 import cached
 import model_picker
 import widgets
-from hubdemo import charts, datasets, i18n, learning_curve, models, notebook, projection
+from hubdemo import charts, datasets, learning_curve, models, notebook, projection
 from hubdemo.i18n import _
 from hubdemo.runs import TrainConfig
 
@@ -41,7 +41,7 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
                              "seconds, keep neighbours together, so groups show more clearly."))
     wait = {"pca": _("Laying out the photos…"), "tsne": _("t-SNE is arranging the photos (a few seconds)…"),
             "umap": _("UMAP is arranging the photos (the first time it prepares itself: about 15 seconds)…")}[method]
-    with st.spinner(wait, show_time=i18n.language() == i18n.SOURCE):  # Streamlit's clock speaks English.
+    with widgets.spinner(wait):
         points = widgets.session_memo(f"inside_map_{method}", key,
                                       lambda: projection.feature_map(dataset, feats, skipped, method))
     run = model_picker.latest_run_on(dataset, key[0])
