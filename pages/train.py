@@ -236,7 +236,11 @@ def export_result_ui(report: export.ExportReport, run: Run) -> None:
 
 
 def runs_ui(book: RunBook) -> None:
-    """Every run of this session in a table, and the curves of chosen runs on one chart."""
+    """Every run of this session in a table, and the curves of chosen runs on one chart.
+
+    Drawn as a fragment that refreshes while a run trains: its row (epochs, seconds, status) and its
+    curve move with it, instead of showing the moment the page last ran.
+    """
     st.subheader(_("All runs this session ({n_runs})").format(n_runs=len(book.runs)))
     rows = [run.summary(models.short_name(run.feature_handle)) for run in reversed(book.runs)]
     accuracy = _("Validation accuracy")
@@ -386,5 +390,5 @@ if latest is not None:
                          number=latest.number + 1), icon=":material/history:")
         with st.expander(_("Results of {label} (earlier data or settings)").format(label=latest.label), expanded=False):
             run_ui(latest, dataset)
-    runs_ui(book)
+    st.fragment(runs_ui, run_every=2.0 if book.running else None)(book)
 compare_ui(dataset, config, handle, book)

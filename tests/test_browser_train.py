@@ -33,6 +33,11 @@ def test_training_live_then_accuracy_and_a_verified_export(app_url, tmp_path):
         assert progress.count() == 1, "still training (6,000 steps)"
         assert charts.first.screenshot() != before, "the curve grew"
         assert progress.inner_text() != first_text, "the progress moved on"
+        runs_table = page.locator("[data-testid=stDataFrame] td")  # Glide's accessible copy of the tables' cells.
+        expect(runs_table.filter(has_text="training")).to_have_count(1)
+        first_row = runs_table.all_inner_texts()
+        page.wait_for_timeout(2500)
+        assert runs_table.all_inner_texts() != first_row, "the runs table follows the run (epochs, seconds)"
         expect(page.get_by_test_id("stMetricValue").filter(has_text="%").first).to_be_visible(timeout=120_000)
         expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible()
         expect(page.get_by_test_id("stMetricValue").filter(has_text="100.0%")).to_have_count(1)
