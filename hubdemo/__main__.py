@@ -27,88 +27,130 @@ from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """argparse's layout, with its one word of its own ("usage:") in the reader's language."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+def _command(commands, name: str, summary: str):
+    """One command: listed with ``summary``, its ``--help`` headed by it; returns where its options go.
+
+    The options live in a group titled in the reader's language (argparse's own
+    "positional arguments"/"options" cannot be translated), with a translated ``-h``.
+    """
+    parser = commands.add_parser(name, help=summary, description=summary, formatter_class=_Help, add_help=False)
+    options = parser.add_argument_group(_("arguments"))
+    options.add_argument("-h", "--help", action="help", help=_("show this help and exit"))
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m hubdemo", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    classify = commands.add_parser("classify", help="top-k classes of image files, by an ImageNet model or yours")
-    classify.add_argument("images", nargs="+", metavar="IMAGE")
+    parser = argparse.ArgumentParser(
+        prog="python -m hubdemo", formatter_class=_Help, add_help=False,
+        description=_("The app's steps without a browser: for scripts, servers and checks."),
+        epilog=_("Examples:\n"
+                 "  python -m hubdemo classify photo.jpg --json\n"
+                 "  python -m hubdemo train flowers/ --out exports/flowers --epochs 10\n"
+                 "  python -m hubdemo classify photo.jpg --model exports/flowers\n"
+                 "Each command's options: python -m hubdemo COMMAND --help"))
+    parser.add_argument_group(_("arguments")).add_argument("-h", "--help", action="help",
+                                                          help=_("show this help and exit"))
+    commands = parser.add_subparsers(dest="command", required=True, title=_("commands"), metavar="COMMAND")
+    classify = _command(commands, "classify", _("top-k classes of image files, by an ImageNet model or yours"))
+    classify.add_argument("images", nargs="+", metavar="IMAGE", help=_("photos to classify"))
     classify.add_argument("--model", default="efficientnet_lite0",
-                          help="catalogue name, TF Hub URL, SavedModel folder, or an export folder written by "
-                               "the app or `train` (its labels.txt names the classes) (default: %(default)s)")
-    classify.add_argument("--top-k", type=int, default=5, metavar="K")
-    classify.add_argument("--json", action="store_true", help="print one JSON list")
-    dataset = commands.add_parser("dataset", help="check a dataset folder or .zip: classes, counts, skipped files")
-    dataset.add_argument("path", metavar="PATH")
-    dataset.add_argument("--json", action="store_true", help="print one JSON object")
+                          help=_("catalogue name, TF Hub URL, SavedModel folder, or an export folder written by "
+                                 "the app or `train` (its labels.txt names the classes) (default: %(default)s)"))
+    classify.add_argument("--top-k", type=int, default=5, metavar="K",
+                          help=_("how many classes to show per photo (default: %(default)s)"))
+    classify.add_argument("--json", action="store_true", help=_("print one JSON list"))
+    dataset = _command(commands, "dataset", _("check a dataset folder or .zip: classes, counts, skipped files"))
+    dataset.add_argument("path", metavar="PATH", help=_("a folder with one subfolder per class, or a .zip"))
+    dataset.add_argument("--json", action="store_true", help=_("print one JSON object"))
 
     from hubdemo.runs import TrainConfig
     defaults = TrainConfig()
-    train = commands.add_parser("train", help="train a new head, export it and check the export")
-    train.add_argument("data", metavar="DATA_DIR", help="a folder with one subfolder per class, or a .zip")
+    train = _command(commands, "train", _("train a new head, export it and check the export"))
+    train.add_argument("data", metavar="DATA_DIR", help=_("a folder with one subfolder per class, or a .zip"))
     train.add_argument("--out", required=True, metavar="DIR",
-                       help="the export folder to write: SavedModel, labels.txt, TFLite, metadata.json")
+                       help=_("the export folder to write: SavedModel, labels.txt, TFLite, metadata.json"))
     _train_options(train, defaults)
     train.add_argument("--from-scratch", action="store_true",
-                       help="train the same network from random weights (no ImageNet): slow, and the lesson")
-    train.add_argument("--fine-tune", action="store_true", help="train the whole network, not only the new layer")
+                       help=_("train the same network from random weights (no ImageNet): slow, and the lesson"))
+    train.add_argument("--fine-tune", action="store_true", help=_("train the whole network, not only the new layer"))
     train.add_argument("--strategy", choices=("mirrored", "multi-worker"),
-                       help="tf.distribute: every GPU (or HUBDEMO_CPU_DEVICES logical CPUs) of this machine, "
-                            "or the machines TF_CONFIG lists")
+                       help=_("tf.distribute: every GPU (or HUBDEMO_CPU_DEVICES logical CPUs) of this machine, "
+                              "or the machines TF_CONFIG lists"))
 
-    explain = commands.add_parser("explain", help="heatmaps: where in each photo the model looks")
-    explain.add_argument("images", nargs="+", metavar="IMAGE")
-    explain.add_argument("--model", default="efficientnet_lite0", help="as for classify (default: %(default)s)")
+    explain = _command(commands, "explain", _("heatmaps: where in each photo the model looks"))
+    explain.add_argument("images", nargs="+", metavar="IMAGE", help=_("photos to explain"))
+    explain.add_argument("--model", default="efficientnet_lite0",
+                         help=_("as for classify (default: %(default)s)"))
     explain.add_argument("--method", choices=("gradcam", "occlusion", "integrated-gradients"),
-                         help="default: gradcam where the model allows it, else occlusion")
-    explain.add_argument("--out", required=True, metavar="DIR", help="where to write <stem>.npy and <stem>.png")
-    explain.add_argument("--json", action="store_true", help="print one JSON list")
+                         help=_("default: gradcam where the model allows it, else occlusion"))
+    explain.add_argument("--out", required=True, metavar="DIR", help=_("where to write <stem>.npy and <stem>.png"))
+    explain.add_argument("--json", action="store_true", help=_("print one JSON list"))
 
-    notebook = commands.add_parser("notebook", help="a Jupyter notebook that reproduces a training run "
-                                                    "with TensorFlow Hub alone")
-    notebook.add_argument("data", metavar="DATA_DIR", help="a folder with one subfolder per class, or a .zip")
-    notebook.add_argument("--out", required=True, metavar="FILE.ipynb")
+    notebook = _command(commands, "notebook", _("a Jupyter notebook that reproduces a training run "
+                                                "with TensorFlow Hub alone"))
+    notebook.add_argument("data", metavar="DATA_DIR", help=_("a folder with one subfolder per class, or a .zip"))
+    notebook.add_argument("--out", required=True, metavar="FILE.ipynb", help=_("the notebook to write"))
     _train_options(notebook, defaults)
 
-    feature_map = commands.add_parser("map", help="a dataset's feature vectors laid out in 2-D, one point per photo")
-    feature_map.add_argument("data", metavar="DATA", help="a folder with one subfolder per class, or a .zip")
-    feature_map.add_argument("--model", default="efficientnet_lite0_features",
-                             help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
-    feature_map.add_argument("--method", choices=("pca", "tsne", "umap"), default="pca")
-    feature_map.add_argument("--json", action="store_true", help="print one JSON object")
+    feature_map = _command(commands, "map", _("a dataset's feature vectors laid out in 2-D, one point per photo"))
+    feature_map.add_argument("data", metavar="DATA", help=_("a folder with one subfolder per class, or a .zip"))
+    _feature_model(feature_map)
+    feature_map.add_argument("--method", choices=("pca", "tsne", "umap"), default="pca",
+                             help=_("the layout (default: %(default)s)"))
+    feature_map.add_argument("--json", action="store_true", help=_("print one JSON object"))
 
-    curve = commands.add_parser("learning-curve", help="validation accuracy against training photos per class")
-    curve.add_argument("data", metavar="DATA", help="a folder with one subfolder per class, or a .zip")
-    curve.add_argument("--model", default="efficientnet_lite0_features",
-                       help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
-    curve.add_argument("--validation-split", type=float, default=defaults.validation_split)
-    curve.add_argument("--seed", type=int, default=defaults.seed)
-    curve.add_argument("--json", action="store_true", help="print one JSON list")
+    curve = _command(commands, "learning-curve", _("validation accuracy against training photos per class"))
+    curve.add_argument("data", metavar="DATA", help=_("a folder with one subfolder per class, or a .zip"))
+    _feature_model(curve)
+    _split_options(curve, defaults)
+    curve.add_argument("--json", action="store_true", help=_("print one JSON list"))
 
-    compare = commands.add_parser("compare", help="train the same head on several feature extractors and "
-                                                  "compare accuracy, speed, size and parameters")
-    compare.add_argument("data", metavar="DATA", help="a folder with one subfolder per class, or a .zip")
+    compare = _command(commands, "compare", _("train the same head on several feature extractors and "
+                                              "compare accuracy, speed, size and parameters"))
+    compare.add_argument("data", metavar="DATA", help=_("a folder with one subfolder per class, or a .zip"))
     compare.add_argument("--models", required=True, metavar="M1,M2",
-                         help="two to four feature-vector models, comma-separated: catalogue names, URLs or folders")
+                         help=_("two to four feature-vector models, comma-separated: catalogue names, URLs or folders"))
     _train_options(compare, defaults, model=False)
-    compare.add_argument("--json", action="store_true", help="print one JSON list")
+    compare.add_argument("--json", action="store_true", help=_("print one JSON list"))
 
-    evaluate = commands.add_parser("evaluate", help="accuracy of an exported model on a labelled dataset")
-    evaluate.add_argument("model_dir", metavar="EXPORT_DIR")
-    evaluate.add_argument("data", metavar="DATA_DIR")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate = _command(commands, "evaluate", _("accuracy of an exported model on a labelled dataset"))
+    evaluate.add_argument("model_dir", metavar="EXPORT_DIR", help=_("an export folder written by the app or `train`"))
+    evaluate.add_argument("data", metavar="DATA_DIR", help=_("a folder with one subfolder per class, or a .zip"))
+    evaluate.add_argument("--json", action="store_true", help=_("print one JSON object"))
     return parser
 
 
 def _train_options(command, defaults, model: bool = True) -> None:
     """The settings of a training run, shared by `train`, `notebook` and `compare`."""
-    command.add_argument("--epochs", type=int, default=defaults.epochs)
-    command.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    command.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    command.add_argument("--validation-split", type=float, default=defaults.validation_split)
-    command.add_argument("--seed", type=int, default=defaults.seed)
+    command.add_argument("--epochs", type=int, default=defaults.epochs, metavar="N",
+                         help=_("how many times the model sees every training photo (default: %(default)s)"))
+    command.add_argument("--batch-size", type=int, default=defaults.batch_size, metavar="B",
+                         help=_("photos per training step (default: %(default)s)"))
+    command.add_argument("--learning-rate", type=float, default=defaults.learning_rate, metavar="LR",
+                         help=_("how big each step is (default: %(default)s)"))
+    _split_options(command, defaults)
     if model:
-        command.add_argument("--model", default="efficientnet_lite0_features",
-                             help="feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)")
+        _feature_model(command)
+
+
+def _split_options(command, defaults) -> None:
+    """Which photos are held back for validation: the same share and seed give the same split everywhere."""
+    command.add_argument("--validation-split", type=float, default=defaults.validation_split, metavar="F",
+                         help=_("share of the photos held back to check the model (default: %(default)s)"))
+    command.add_argument("--seed", type=int, default=defaults.seed, metavar="S",
+                         help=_("same seed, same split, same result (default: %(default)s)"))
+
+
+def _feature_model(command) -> None:
+    command.add_argument("--model", default="efficientnet_lite0_features",
+                         help=_("feature-vector model: catalogue name, TF Hub URL or folder (default: %(default)s)"))
 
 
 def _config(args):
@@ -200,9 +242,11 @@ def notebook(args) -> int:
     config = _config(args)
     config.check()
     text = notebooks.training_notebook(data.root, models.resolve_handle(args.model), config,
-                                       title=f"{data.name}: transfer learning with TensorFlow Hub")
+                                       title=_("{label}: transfer learning with TensorFlow Hub").format(
+                                           label=data.name))
     path = notebooks.write_notebook(Path(args.out), text)
-    print(f"Wrote {path}: {len(data)} photos of {data.root}, {config.epochs} epochs. Run it with Jupyter.")
+    print(_("Wrote {path}: {photos} photos of {root}, {epochs} epochs. Run it with Jupyter.").format(
+        path=path, photos=len(data), root=data.root, epochs=config.epochs))
     return 0
 
 
@@ -230,8 +274,9 @@ def learning_curve(args) -> int:
         print(json.dumps([p.as_dict() for p in points], indent=2))
     else:
         for p in points:
-            print(f"{'all' if p.all_photos else p.per_class:>4} per class: {p.accuracy:.3f} "
-                  f"({p.low:.3f}-{p.high:.3f}, {p.draws} draws)")
+            print(_("{per_class} per class: {accuracy:.3f} ({low:.3f}-{high:.3f}, {draws} draws)").format(
+                per_class=_("all") if p.all_photos else p.per_class, accuracy=p.accuracy, low=p.low, high=p.high,
+                draws=p.draws))
     return 0
 
 
@@ -261,13 +306,14 @@ def dataset(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"{len(data)} images in {len(data.class_names)} classes from {data.root}")
+        print(_("{photos} images in {classes} classes from {root}").format(
+            photos=len(data), classes=len(data.class_names), root=data.root))
         for name, count in data.counts.items():
             print(f"  {name}: {count}")
         for s in data.skipped:
-            print(f"  skipped {s.file}: {s.reason}")
+            print("  " + _("skipped {file}: {reason}").format(file=s.file, reason=s.reason))
         for warning in data.warnings:
-            print(f"warning: {warning}")
+            print(_("warning: {warning}").format(warning=warning))
     return 0
 
 
@@ -284,14 +330,17 @@ def train(args) -> int:
     run = runs.Run(config, feature_handle=models.resolve_handle(args.model), dataset_name=data.name,
                    dataset_key=data.fingerprint, on_epoch_end=_print_epoch)
     replicas = distribute.replicas(strategy)
-    print(f"Training on {len(data)} images in {len(data.class_names)} classes from {data.root}"
-          + (f", {replicas} replicas ({args.strategy})" if strategy else ""), flush=True)
+    print(_("Training on {photos} images in {classes} classes from {root}").format(
+        photos=len(data), classes=len(data.class_names), root=data.root)
+          + (_(", {replicas} replicas ({strategy})").format(replicas=replicas, strategy=args.strategy)
+             if strategy else ""), flush=True)
     training.train(data, run, strategy=strategy)
     if not distribute.is_chief(strategy):  # Another worker of a cluster: worker 0 writes the export.
         print(json.dumps({"val_accuracy": run.evaluation.accuracy, "replicas": replicas, "chief": False}))
         return 0
     report = export.export_run(run, Path(args.out),
-                               progress=lambda step, done, total: print(f"export: {step}", flush=True))
+                               progress=lambda step, done, total: print(_("export: {step}").format(
+                                   step=_(step)), flush=True))
     print(json.dumps({"val_accuracy": run.evaluation.accuracy, "reload_max_abs_diff": report.reload_max_abs_diff,
                       "tflite_agreement": {c.file: c.agree / c.checked for c in report.tflite},
                       "seconds": round(run.seconds, 2), "out": str(report.folder),
@@ -309,7 +358,7 @@ def evaluate(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"accuracy {result.accuracy:.3f} on {len(kept)} images")
+        print(_("accuracy {accuracy:.3f} on {photos} images").format(accuracy=result.accuracy, photos=len(kept)))
         for name, value in result.per_class.items():
             print(f"  {name}: {value:.3f}")
     return 0
@@ -329,14 +378,16 @@ def compare(args) -> int:
     data = datasets.load_source(args.data)
     names = [name.strip() for name in args.models.split(",") if name.strip()]
     entries = comparison.compare(data, names, _config(args), progress=lambda model, done, total: print(
-        f"{model}: training a head on its features ({done + 1} of {total})", file=sys.stderr, flush=True))
+        _("{model}: training a head on its features ({number} of {total})").format(
+            model=model, number=done + 1, total=total), file=sys.stderr, flush=True))
     rows = [entry.as_dict() for entry in entries]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
-            print(f"{row['model']}: {row['val_accuracy']:.1%} right, {row['ms_per_image']:.1f} ms a photo, "
-                  f"{row['export_mb']:.1f} MB, {row['parameters']:,} parameters")
+            print(_("{model}: {accuracy:.1%} right, {ms:.1f} ms a photo, {mb:.1f} MB, {parameters:,} parameters")
+                  .format(model=row["model"], accuracy=row["val_accuracy"], ms=row["ms_per_image"],
+                          mb=row["export_mb"], parameters=row["parameters"]))
     return 0
 
 
@@ -347,7 +398,7 @@ def main(argv=None) -> int:
                 "explain": explain, "map": feature_map, "learning-curve": learning_curve,
                 "notebook": notebook, "compare": compare}[args.command](args)
     except HubDemoError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(_("error: {message}").format(message=err), file=sys.stderr)
         return 1
 
 

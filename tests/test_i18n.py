@@ -111,6 +111,23 @@ def test_the_command_line_speaks_the_terminals_language(tmp_path):
     assert "No folder at" in out.stderr, out.stderr
 
 
+def test_the_command_lines_help_is_readable_in_the_terminals_language():
+    def help_text(language, *command):
+        env = {**os.environ, "LANG": language, "LANGUAGE": ""}
+        out = subprocess.run([sys.executable, "-m", "hubdemo", *command, "--help"], capture_output=True, text=True,
+                             env=env, cwd=ROOT, timeout=300)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+    english = help_text("C.UTF-8")
+    assert "\n    train         train a new head, export it and check the export\n" in english, "one command a line"
+    assert "python -m hubdemo train flowers/ --out exports/flowers" in english, "an example to copy"
+    chinese = help_text("zh_CN.UTF-8")
+    assert chinese.startswith("用法：python -m hubdemo") and "训练一个新的输出层" in chinese, chinese
+    train = help_text("zh_CN.UTF-8", "train")
+    assert "显示此帮助并退出" in train and "（默认：20）" in train, train  # Every option explained, defaults filled in.
+    assert "show this help" not in train and "options:" not in train, "no English of argparse's own"
+
+
 def test_class_names_in_any_language_survive_training_export_and_reopening(extractor, tmp_path):
     from hubdemo import datasets, export, saved, training
     from make_images import colour_dataset
@@ -143,6 +160,7 @@ def test_a_download_made_after_the_page_run_speaks_the_pages_language():
 
 def test_the_live_video_component_gets_every_word_it_shows_translated():
     import camera
+    camera.import_webrtc()  # As the app does: a plain import after TensorFlow's segfaults.
     from streamlit_webrtc.config import Translations
     visible = set(Translations.__annotations__) - {"mute_microphone", "unmute_microphone", "select_microphone"}
     assert set(camera.webrtc_words()) == visible, "video only: no microphone words are shown"
