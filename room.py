@@ -21,6 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from hubdemo import archives, class_project, classroom, i18n
 from hubdemo.class_project import ClassProject
+from hubdemo.desks import Desks
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 from hubdemo.runs import Run, RunBook
@@ -45,21 +46,81 @@ def workspace() -> Workspace:
 
 
 def session_id() -> str:
-    """This browser tab's session (:data:`LOCAL` outside a script run): its files are its own, in any mode."""
+    """This browser tab's desk (:data:`LOCAL` outside a script run): its files are its own, in any mode.
+
+    The desk, not Streamlit's session: a reload is a new session at the same desk (:func:`sit_down`).
+    """
     ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else LOCAL
+    if ctx is None:
+        return LOCAL
+    return st.session_state.get("desk") or ctx.session_id
+
+
+# --- Desks: a reload keeps the work -------------------------------------------------------
+
+DESK_KEYS = ("runs", "opened_models", "exports", "comparison", "refreshed_runs", "compare_seen", "inside_curve",
+             "grid_evaluation", "joined")
+"""What a desk keeps of a session's state, besides every ``kept_`` value (the remembered settings).
+
+Not the teacher's unlock: a copied address must not carry it. Not widgets' own values (a
+button's, an uploader's): Streamlit refuses those set from outside.
+"""
+LEFT_WAIT_SECONDS = 2.0  # A reload's new page may start before the server has noticed the old one close.
+
+
+@st.cache_resource(show_spinner=False)
+def desks() -> Desks:
+    return Desks()
+
+
+def _connected() -> set[str] | None:
+    """The sessions with a browser connected now; None when unknown (no server, as under AppTest)."""
+    try:
+        return {info.session.id for info in get_instance()._session_mgr.list_active_sessions()}
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def sit_down() -> None:
+    """First in every run: this page's desk, named in its address (``?desk=…``); a reload takes up its work again."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    state = st.session_state
+    if "desk" not in state:
+        asked = st.query_params.get("desk")
+        held = desks().get(asked) if asked else None
+        deadline = time.monotonic() + LEFT_WAIT_SECONDS
+        while held is not None and time.monotonic() < deadline and held.holder in (_connected() or ()):
+            time.sleep(0.1)  # The reloaded page's old session is still closing.
+        desk, resumed = desks().sit(ctx.session_id, asked, _connected())
+        if resumed:
+            for key, value in desk.state.items():
+                state[key] = value
+        state["desk"] = desk.name
+    if st.query_params.get("desk") != state["desk"]:
+        st.query_params["desk"] = state["desk"]  # Also after a page switch, which clears the address's query.
+    keep_desk()
+
+
+def keep_desk() -> None:
+    """Hand the desk what this session keeps now (at the start and the end of every run)."""
+    desk = desks().get(st.session_state.get("desk", ""))
+    if desk is not None and desk.holder == get_script_run_ctx().session_id:
+        desk.state = {key: value for key, value in st.session_state.items()
+                      if key in DESK_KEYS or key.startswith("kept_")}
 
 
 def active_sessions() -> set[str] | None:
-    """The sessions the server still holds (a closed tab's goes after a while); None when unknown.
+    """The desks (and sessions) whose files are kept: connected, or left less than a while ago; None when unknown.
 
     Unknown (no server, as under AppTest, or a Streamlit whose session manager
     changed) means nobody's files are cleaned as gone: never someone's by mistake.
     """
-    try:
-        return {info.session.id for info in get_instance()._session_mgr.list_sessions()}
-    except Exception:  # noqa: BLE001
+    connected = _connected()
+    if connected is None:
         return None
+    return desks().kept(connected) | connected
 
 
 def folder(kind: str) -> Path:

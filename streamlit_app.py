@@ -20,7 +20,8 @@ def frame() -> None:
     """The router: the pages, the shared sidebar, then the chosen page."""
     import model_picker
     import widgets
-    widgets.language_ui()  # First: everything below speaks it.
+    room.sit_down()  # First: a reloaded page takes up its work again, its language too.
+    widgets.language_ui()  # Then everything below speaks it.
     data = room.args().data
     st.session_state.setdefault("default_data", data[0] if data else None)
     pages = [
@@ -41,7 +42,10 @@ def frame() -> None:
               "something you can click: see what an ImageNet model thinks of your photos, then teach it "
               "new classes. Everything runs on this computer; no photo leaves it."))
     room.join_box()
-    page.run()
+    try:
+        page.run()
+    finally:  # Also when the page stops or reruns early: what it made this run is kept for a reload.
+        room.keep_desk()
 
 
 def serve_classroom() -> None:

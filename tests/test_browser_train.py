@@ -79,3 +79,29 @@ def test_other_sessions_are_served_while_one_trains_and_stop_keeps_the_model(app
         wait_for_app_run(page)
         expect(stopped).to_have_count(1)  # While the page reran, the fragment's old copy could still show.
         expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_reload_keeps_the_runs_and_a_copied_address_does_not_share_them(app_url):
+    from playwright.sync_api import expect
+    with browser_page() as page:
+        start_training(page, app_url, epochs=2, batch_size=8)
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible(
+            timeout=120_000)
+        wait_for_app_run(page)
+        address = page.url
+        assert "?desk=" in address, "the page's address names its desk"
+
+        page.reload()  # F5, or a phone reopening a tab it had put to sleep: a new session, the same desk.
+        wait_for_app_run(page)
+        assert page.url == address
+        expect(page.get_by_role("heading", name="Run 1 · colours")).to_be_visible()
+        expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible()
+        expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("2")  # The settings too.
+
+        other = page.context.browser.new_page()  # The same address in a second tab, while the first holds it.
+        other.goto(address)
+        wait_for_app_run(other)
+        expect(other.get_by_role("heading", name="Run 1 · colours")).to_have_count(0)
+        assert "?desk=" in other.url and other.url != address, "a desk of its own"
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        expect(other.get_by_test_id("stException")).to_have_count(0)

@@ -1,0 +1,78 @@
+"""Desks: a reloaded page takes up its work again; nobody else's page can, and a left desk goes in the end."""
+
+from hubdemo.desks import Desks
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_reload_sits_at_the_same_desk_once_the_old_page_has_gone():
+    desks = Desks()
+    first, resumed = desks.sit("page-1", None, connected={"page-1"})
+    assert not resumed and len(first.name) >= 24, "a new desk, named long enough to be a key"
+    first.state = {"runs": ["run 1"]}
+    again, resumed = desks.sit("page-2", first.name, connected={"page-2"})  # page-1 was reloaded: gone.
+    assert resumed and again is first and again.holder == "page-2" and again.state == {"runs": ["run 1"]}
+
+
+def test_a_desk_in_use_is_never_shared():
+    desks = Desks()
+    first, _ = desks.sit("page-1", None, connected={"page-1"})
+    copy, resumed = desks.sit("page-2", first.name, connected={"page-1", "page-2"})  # Same address, second tab.
+    assert not resumed and copy.name != first.name and first.holder == "page-1"
+    unknown, resumed = desks.sit("page-3", first.name, connected=None)  # Who is connected is not known.
+    assert not resumed and unknown.name != first.name
+    made_up, resumed = desks.sit("page-4", "0123456789abcdef01234567", connected={"page-4"})
+    assert not resumed and made_up.name != "0123456789abcdef01234567", "a name is given, never chosen"
+
+
+def test_the_same_page_keeps_its_desk():
+    desks = Desks()
+    desk, _ = desks.sit("page-1", None, connected={"page-1"})
+    assert desks.sit("page-1", desk.name, connected={"page-1"}) == (desk, False)
+
+
+def test_a_left_desk_is_kept_for_a_while_then_let_go():
+    clock = Clock()
+    desks = Desks(keep_seconds=600, clock=clock)
+    held, _ = desks.sit("page-1", None, connected={"page-1"})
+    left, _ = desks.sit("page-2", None, connected={"page-1", "page-2"})
+    assert desks.kept({"page-1", "page-2"}) == {held.name, left.name}
+    clock.now += 10
+    assert desks.kept({"page-1"}) == {held.name, left.name}, "page-2 has just gone: its desk waits"
+    clock.now += 599
+    assert desks.kept({"page-1"}) == {held.name, left.name}
+    clock.now += 2
+    assert desks.kept({"page-1"}) == {held.name}, "gone for longer than keep_seconds"
+    assert desks.get(left.name) is None
+    back, resumed = desks.sit("page-3", left.name, connected={"page-1", "page-3"})
+    assert not resumed and back.name != left.name, "too late: a new desk"
+
+
+def test_coming_back_in_time_resets_the_wait():
+    clock = Clock()
+    desks = Desks(keep_seconds=600, clock=clock)
+    desk, _ = desks.sit("page-1", None, connected={"page-1"})
+    desks.kept(set())
+    clock.now += 500
+    desks.sit("page-2", desk.name, connected={"page-2"})
+    assert desks.kept({"page-2"}) == {desk.name}
+    clock.now += 500
+    assert desks.kept({"page-2"}) == {desk.name}, "held again: no clock running"
+
+
+def test_no_more_than_max_left_desks_wait():
+    clock = Clock()
+    desks = Desks(max_left=2, clock=clock)
+    names = []
+    for number in range(4):
+        names.append(desks.sit(f"page-{number}", None, connected={f"page-{number}"})[0].name)
+        desks.kept({f"page-{number}"})
+        clock.now += 1
+    held, _ = desks.sit("page-9", None, connected={"page-9"})
+    assert desks.kept({"page-9"}) == {names[2], names[3], held.name}, "the two left last, and the one held"
