@@ -127,6 +127,14 @@ def test_a_phone_joins_the_class_project_and_adds_a_photo(classroom, camera_vide
         expect(teacher.get_by_text("cup 杯子 ☕: 1 photo")).to_be_visible(timeout=15_000)
         if SHOTS:
             screenshot(teacher, Path(SHOTS) / "classroom-teacher.png")
+
+        phone.reload()  # The phone reopens the tab it had put to sleep: the same desk, still in the project.
+        wait_for_app_run(phone)
+        expect(phone.get_by_text(f"You are in class project {code}")).to_be_visible()
+        expect(phone.get_by_text("You added 1 photo.")).to_be_visible()
+        teacher.reload()  # The teacher's unlock is not kept in the address: the passphrase is asked again.
+        wait_for_app_run(teacher)
+        expect(teacher.get_by_label("Passphrase")).to_be_visible()
         expect(phone.get_by_test_id("stException")).to_have_count(0)
         expect(teacher.get_by_test_id("stException")).to_have_count(0)
 
