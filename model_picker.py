@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+import dataset_picker
 import room
 import widgets
 from hubdemo import classroom, models, saved
@@ -109,10 +110,10 @@ def feature_picker_ui(key: str) -> str:
 
 def dataset_and_extractor_ui(key: str):
     """The dataset and feature extractor a page works on (with the dataset's summary); stops the page until both are there."""
-    dataset = widgets.dataset_ui()
+    dataset = dataset_picker.dataset_ui()
     if dataset is None:
         st.stop()
-    widgets.summary_ui(dataset)
+    dataset_picker.summary_ui(dataset)
     handle = feature_picker_ui(key)
     extractor = widgets.extractor_ui(handle) if handle else None
     if extractor is None:

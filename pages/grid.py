@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 import cached
+import dataset_picker
 import model_picker
 import widgets
 from hubdemo import datasets, evaluation, grid, notebook
@@ -134,10 +135,10 @@ def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
              for path, i, r in zip(files, indices, results)], heat_of)
 
 
-dataset = widgets.dataset_ui()
+dataset = dataset_picker.dataset_ui()
 if dataset is None or choice is None:
     st.stop()
-widgets.summary_ui(dataset)
+dataset_picker.summary_ui(dataset)
 model_picker.suggest_yours_ui("grid", choice)
 if choice.mine is not None:
     mine_ui(dataset, choice)

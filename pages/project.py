@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import dataset_picker
 import model_picker
 import room
 import widgets
@@ -65,11 +66,11 @@ def counts_ui() -> None:
     project = room.project()
     if project is None:
         return
-    photos = widgets.project_counts_ui(project)
+    photos = dataset_picker.project_counts_ui(project)
     mine = [(path, name) for name, files in photos.items() for path in files
             if project.added_by(path) == class_project.owner(room.session_id())]
     st.caption(_("You added {count}.").format(count=widgets.count(len(mine), 'photo')))
-    widgets.removable_photos_ui(project, mine, _("Take back"), ":material/undo:")
+    dataset_picker.removable_photos_ui(project, mine, _("Take back"), ":material/undo:")
 
 
 def try_ui() -> None:

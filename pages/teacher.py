@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+import dataset_picker
 import model_picker
 import room
 import widgets
@@ -67,7 +68,7 @@ def project_ui() -> None:
     if project is not None:
         st.fragment(project_photos_ui, run_every=2.0)()
         if st.button(_("Train on the class's photos"), icon=":material/model_training:", type="primary"):
-            st.session_state["kept_dataset_source"] = widgets.PROJECT
+            st.session_state["kept_dataset_source"] = dataset_picker.PROJECT
             st.switch_page("pages/train.py")
 
 
@@ -76,10 +77,10 @@ def project_photos_ui() -> None:
     project = room.project()
     if project is None:
         return
-    photos = widgets.project_counts_ui(project)
+    photos = dataset_picker.project_counts_ui(project)
     for name, files in photos.items():
         with st.expander(f"{name}: {widgets.count(len(files), 'photo')}"):
-            widgets.removable_photos_ui(project, [(p, room.student_name(project.added_by(p))) for p in files],
+            dataset_picker.removable_photos_ui(project, [(p, room.student_name(project.added_by(p))) for p in files],
                                         _("Remove"), ":material/delete:")
 
 
