@@ -93,7 +93,7 @@ def sit_down() -> None:
         deadline = time.monotonic() + LEFT_WAIT_SECONDS
         while held is not None and time.monotonic() < deadline and held.holder in (_connected() or ()):
             time.sleep(0.1)  # The reloaded page's old session is still closing.
-        desk, resumed = desks().sit(ctx.session_id, asked, _connected())
+        desk, resumed = desks().sit(ctx.session_id, asked, _connected(), st.context.ip_address)
         if resumed:
             for key, value in desk.state.items():
                 state[key] = value

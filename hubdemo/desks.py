@@ -8,9 +8,11 @@ the same address again sits at the same desk once the page that held it has
 gone; a desk nobody sits at is kept for :data:`KEEP_SECONDS`, then let go (its
 files are cleaned with it).
 
-A desk's name is as good as a key to it, so it is long and random, and a desk
-is never handed to a second page while the first still holds it: a copied
-address, or the same address in two tabs, gets a new desk.
+A desk's name is as good as a key to it, so it is long and random; a desk is
+never handed to a second page while the first still holds it (the same address
+in two tabs gets a new desk), nor to a page from another computer's network
+address: an address copied off the teacher's projected screen, or passed
+around, opens a new desk.
 
 Nothing here knows Streamlit: the page glue (``room.py``) says which pages are
 connected and keeps the desk's state.
@@ -31,6 +33,7 @@ MAX_LEFT = 200  # Left desks kept at most, whatever their age: page loads cannot
 class Desk:
     name: str
     holder: str  # The page (Streamlit session) sitting at it now, or the last one that did.
+    address: str | None = None  # The network address its pages come from (None: this computer).
     state: dict = field(default_factory=dict)  # What the holder keeps: its runs, models, settings.
     left: float | None = None  # When its holder was first seen gone (time.monotonic), or None while held.
 
@@ -44,21 +47,24 @@ class Desks:
         self._desks: dict[str, Desk] = {}
         self._lock = threading.Lock()
 
-    def sit(self, holder: str, asked: str | None, connected: set[str] | None) -> tuple[Desk, bool]:
-        """The desk for the page ``holder``: the one named ``asked`` if free, else a new one.
+    def sit(self, holder: str, asked: str | None, connected: set[str] | None,
+            address: str | None = None) -> tuple[Desk, bool]:
+        """The desk for the page ``holder`` (from network ``address``): the one named ``asked`` if free, else a new one.
 
         ``connected`` are the pages connected now; a desk whose holder is among
-        them is not free (nor is any desk when they are unknown). Returns the desk
-        and whether it was taken over from an earlier page (its state to restore).
+        them is not free (nor is any desk when they are unknown), nor one whose
+        pages came from another address. Returns the desk and whether it was
+        taken over from an earlier page (its state to restore).
         """
         with self._lock:
             desk = self._desks.get(asked) if asked else None
-            if desk is not None and desk.holder != holder and connected is not None and desk.holder not in connected:
-                desk.holder, desk.left = holder, None
-                return desk, True
             if desk is not None and desk.holder == holder:
                 return desk, False
-            desk = Desk(secrets.token_hex(12), holder)
+            if (desk is not None and desk.address == address and connected is not None
+                    and desk.holder not in connected):
+                desk.holder, desk.left = holder, None
+                return desk, True
+            desk = Desk(secrets.token_hex(12), holder, address)
             self._desks[desk.name] = desk
             return desk, False
 

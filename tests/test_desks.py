@@ -31,6 +31,15 @@ def test_a_desk_in_use_is_never_shared():
     assert not resumed and made_up.name != "0123456789abcdef01234567", "a name is given, never chosen"
 
 
+def test_a_desk_is_taken_up_only_from_the_network_address_it_was_used_from():
+    desks = Desks()
+    phone, _ = desks.sit("page-1", None, connected={"page-1"}, address="192.168.1.23")
+    elsewhere, resumed = desks.sit("page-2", phone.name, connected={"page-2"}, address="192.168.1.40")
+    assert not resumed and elsewhere.name != phone.name, "an address copied to another computer: a new desk"
+    again, resumed = desks.sit("page-3", phone.name, connected={"page-2", "page-3"}, address="192.168.1.23")
+    assert resumed and again is phone, "the phone's own reload"
+
+
 def test_the_same_page_keeps_its_desk():
     desks = Desks()
     desk, _ = desks.sit("page-1", None, connected={"page-1"})
