@@ -202,11 +202,16 @@ class Run:
         return changed + config.changes_from(self.config)  # "learning rate 0.002 → 0.02": then → now.
 
     def summary(self, feature_name: str = "") -> dict:
-        """One row of the runs table: what the run used and what came out of it."""
+        """One row of the runs table: what the run used and what came out of it.
+
+        Its validation accuracy is the evaluation's once there is one; while it
+        trains, the last epoch's, so the table moves with the curves.
+        """
         snap = self.snapshot()
         c = self.config
-        return {_("Run"): self.number, _("Dataset"): _(self.dataset_name),
-                _("Validation accuracy"): self.evaluation.accuracy if self.evaluation is not None else None,
+        accuracy = (self.evaluation.accuracy if self.evaluation is not None
+                    else snap.epochs[-1].get("val_accuracy") if snap.epochs else None)
+        return {_("Run"): self.number, _("Dataset"): _(self.dataset_name), _("Validation accuracy"): accuracy,
                 _("Learning rate"): c.learning_rate,
                 _("Epochs"): _("{done} of {epochs}").format(done=len(snap.epochs), epochs=c.epochs),
                 _("Batch size"): c.batch_size, _("Dropout"): c.dropout, _("Augmentation"): c.augment,

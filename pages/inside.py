@@ -53,9 +53,12 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
     captions = [_("Each dot is one of {photos}, placed by its {features:,} features ({method}). Hover for the "
                   "photo, click to open it.").format(photos=widgets.count(len(points), "photo"),
                                                      features=len(feats[0]), method=_(projection.TITLES[method]))]
-    if run is not None:
+    if run is not None and wrong:
         captions.append(_("Ringed in red: the {photos} {model} gets wrong. Mistakes sit where the classes overlap.").format(
             photos=widgets.count(len(wrong), "validation photo"), model=widgets.plain(run.label)))
+    elif run is not None:
+        captions.append(_("{model} gets every validation photo right: no mistake to ring.").format(
+            model=widgets.plain(run.label)))
     else:
         captions.append(_("Train a model on this dataset (Train page) and its mistakes are ringed here."))
     st.caption(" ".join(captions))

@@ -45,3 +45,17 @@ def test_the_learning_curve_is_drawn_on_demand(inside):
 def test_the_code_builds_the_same_map(inside, colours_dir):
     code = next(c.value for c in inside.code if "features = np.concatenate" in c.value)
     assert str(colours_dir) in code and "TSNE" in code, "the layout chosen on the page"
+
+
+def test_after_a_run_the_map_says_what_its_mistakes_are(bundled_dir, colours_dir):
+    from test_app_train import open_train, train
+    at = train(open_train(colours_dir), epochs=3, batch_size=8, learning_rate=0.01)
+    at.switch_page("pages/inside.py").run()
+    assert not at.exception, at.exception
+    run = at.session_state["runs"].latest
+    caption = next(c.value for c in at.caption if c.value.startswith("Each dot is one of 36 photos"))
+    wrong = len(run.evaluation.mistakes)
+    if wrong:
+        assert f"Ringed in red: the {wrong} validation photo" in caption and "colours · run 1" in caption, caption
+    else:
+        assert caption.endswith("colours · run 1 gets every validation photo right: no mistake to ring."), caption

@@ -36,6 +36,17 @@ def test_only_the_newest_runs_keep_their_model_and_every_run_keeps_its_record():
     assert [r.number for r in book.with_models()] == [5, 4, 3]
 
 
+def test_the_runs_table_row_follows_a_run_while_it_trains():
+    run = RunBook().new(TrainConfig(epochs=5), feature_handle="h", dataset_name="flowers", dataset_key="k")
+    run.set_status("training")
+    assert run.summary()["Validation accuracy"] is None and run.summary()["Epochs"] == "0 of 5"
+    for epoch, accuracy in enumerate((0.6, 0.75)):
+        run.begin_epoch(epoch, 10)
+        run.record_epoch({"loss": 1.0, "val_accuracy": accuracy})
+    row = run.summary()
+    assert (row["Validation accuracy"], row["Epochs"], row["Status"]) == (0.75, "2 of 5", "training")
+
+
 def test_a_running_run_is_not_offered_as_a_model():
     book = RunBook()
     run = book.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k")
