@@ -111,6 +111,12 @@ def keep_desk() -> None:
                       if key in DESK_KEYS or key.startswith("kept_")}
 
 
+def is_connected(sid: str) -> bool:
+    """Whether a desk (or a session without one) has a page connected now (True when that is unknown)."""
+    connected, desk = _connected(), desks().get(sid)
+    return connected is None or (desk.holder if desk is not None else sid) in connected
+
+
 def active_sessions() -> set[str] | None:
     """The desks (and sessions) whose files are kept: connected, or left less than a while ago; None when unknown.
 

@@ -9,7 +9,7 @@ import dataset_picker
 import model_picker
 import room
 import widgets
-from hubdemo import charts, classroom, runs
+from hubdemo import charts, classroom, desks, runs
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 from hubdemo.workspace import MB
@@ -96,7 +96,12 @@ def runs_ui() -> None:
             snap = run.snapshot()
             rows.append({_("Who"): room.student_name(sid), _("Run"): run.label, _("Status"): runs.status_words(snap.status),
                          _("Validation accuracy"): run.evaluation.accuracy * 100 if run.evaluation else None})
-    st.caption(_("{count} connected.").format(count=widgets.count(len(sessions), 'session')))
+    connected = sum(room.is_connected(sid) for sid in sessions)
+    words = [_("{count} connected.").format(count=widgets.count(connected, 'session'))]
+    if len(sessions) > connected:  # A closed tab's desk waits for a reload (desks.KEEP_SECONDS).
+        words.append(_("{count} closed in the last {minutes} minutes: their runs stay here until then.").format(
+            count=widgets.count(len(sessions) - connected, 'session'), minutes=desks.KEEP_SECONDS // 60))
+    st.caption(" ".join(words))
     if not rows:
         st.info(_("No runs yet. Runs appear here as students train."))
         return

@@ -136,6 +136,11 @@ def test_a_phone_joins_the_class_project_and_adds_a_photo(classroom, camera_vide
         wait_for_app_run(teacher)
         expect(teacher.get_by_label("Passphrase")).to_be_visible()
         expect(phone.get_by_test_id("stException")).to_have_count(0)
+        phone.close()  # Mei closes the tab: her desk waits (a reload would take it up), and the teacher is told.
+        teacher.get_by_label("Passphrase").fill("tulip")
+        teacher.get_by_role("button", name="Open the teacher's page").click()
+        expect(teacher.get_by_text(re.compile(r"\d+ sessions? closed in the last 30 minutes: their runs stay here"))
+               ).to_be_visible(timeout=20_000)
         expect(teacher.get_by_test_id("stException")).to_have_count(0)
 
 
