@@ -8,6 +8,7 @@ training page and back keeps the dataset. The dataset picker is in
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import runpy
@@ -150,7 +151,12 @@ def plain(text: str) -> str:
 
     Backticks are kept: library messages use them for code, as in "`epochs`".
     """
-    return re.sub(r"([\\*_\[\]~$<>|#])", r"\\\1", text)
+    parts = URL.split(text)  # Web addresses at odd positions: linked as they are, not escaped.
+    return "".join(f"<{part}>" if odd else re.sub(r"([\\*_\[\]~$<>|#])", r"\\\1", part)
+                   for odd, part in zip(itertools.cycle((False, True)), parts))
+
+
+URL = re.compile(r"(https?://[^\s'\"<>]*[^\s'\"<>.,;:!?)])")  # Not the sentence's full stop after it.
 
 
 def show_error(err: Exception | str, where=st) -> None:

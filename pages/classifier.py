@@ -13,8 +13,8 @@ from hubdemo.i18n import N_, _
 UPLOAD, LIVE, SNAPSHOT = N_("Upload photos"), N_("Live camera"), N_("Camera snapshot")
 
 widgets.use_router()
-choice = model_picker.classifier_picker_ui("classifier")
 st.title(_("What does a model see in your photos?"))
+choice = model_picker.classifier_picker_ui("classifier")
 if choice is None:
     st.stop()
 if choice.mine is None:

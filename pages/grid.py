@@ -12,16 +12,17 @@ from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 
 widgets.use_router()
+heading, intro = st.empty(), st.empty()  # First on the page, though they name the model the sidebar picks.
 choice = model_picker.classifier_picker_ui("grid")
 if choice is not None and choice.mine is not None:
-    st.title(_("Dataset grid: how right is {label}?").format(label=widgets.plain(choice.label)))
-    st.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
-                  "your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
-                  "see the true class."))
+    heading.title(_("Dataset grid: how right is {label}?").format(label=widgets.plain(choice.label)))
+    intro.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
+                     "your model's guess: :green[green ✓] when right, :red[red ✗] when wrong. Click a title to "
+                     "see the true class."))
 else:
-    st.title(_("Dataset grid: what does ImageNet make of your classes?"))
-    st.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with the "
-                  "ImageNet model's best guess, as in the tutorial. Click a title to see the top 5."))
+    heading.title(_("Dataset grid: what does ImageNet make of your classes?"))
+    intro.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
+                     "the ImageNet model's best guess, as in the tutorial. Click a title to see the top 5."))
 
 
 def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:

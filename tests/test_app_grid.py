@@ -136,6 +136,7 @@ def test_tf_flowers_without_network_names_what_works_offline(bundled_dir, monkey
     at.radio(key="dataset_source").set_value("TF Flowers (the tutorial's; download)").run()
     at.button(key="download_flowers").click().run()
     assert "Could not download" in at.error[0].value and "built-in handwritten digits" in at.error[0].value
+    assert "<https://storage.invalid/example_images/flower_photos.tgz>" in at.error[0].value, "a link, as written"
     assert not at.exception
     at.radio(key="dataset_source").set_value("Handwritten digits (built in, works offline)").run()
     assert len(titles(at)) == 30, "the app keeps working"
