@@ -101,10 +101,12 @@ def _builder_ui() -> datasets.Dataset | None:
         if button_col.form_submit_button(_("Add class")) and new.strip():
             (folder / datasets.clean_class_name(new)).mkdir(exist_ok=True)
     for name in datasets.built_classes(folder):
-        _collect_photos(folder, name)  # Before the header, so its count includes what was just added.
+        refused = _collect_photos(folder, name)  # Before the header, so its count includes what was just added.
         photos = datasets.built_classes(folder)[name]
         batch = st.session_state.get(f"build_batch_{name}", 0)
-        with st.expander(f"{name}: {widgets.count(len(photos), 'photo')}", expanded=len(photos) < 2):
+        with st.expander(f"{name}: {widgets.count(len(photos), 'photo')}", expanded=len(photos) < 2 or bool(refused)):
+            if refused:
+                widgets.show_error(refused)
             st.file_uploader(_("Photos of {name}").format(
                     name=name), accept_multiple_files=True, key=f"build_up_{name}_{batch}")
             if st.toggle(_("Camera"), key=f"build_cam_on_{name}"):
@@ -123,25 +125,33 @@ def _builder_ui() -> datasets.Dataset | None:
     return cached.built_dataset(str(folder), datasets.folder_signature(folder), _("my dataset"))
 
 
-def _collect_photos(folder: Path, name: str) -> None:
-    """Write what the class's uploader and camera hold to its folder, then empty them.
+def _collect_photos(folder: Path, name: str) -> str | None:
+    """Write what the class's uploader and camera hold to its folder, then empty them; returns why not, if refused.
 
     Their state is current before they are drawn, so the header's count
     includes what was just added. Streamlit is told to let go of the photos'
     bytes (they live on disk only, not in the server's memory), and the
-    uploader and camera are drawn again, empty, under a new key.
+    uploader and camera are drawn again, empty, under a new key: also when
+    the photos were refused (no room), so the class can be used on.
     """
     batch = st.session_state.get(f"build_batch_{name}", 0)
     added = [(f.name, f) for f in st.session_state.get(f"build_up_{name}_{batch}") or []]
     shot = st.session_state.get(f"build_cam_{name}_{batch}") if st.session_state.get(f"build_cam_on_{name}") else None
     if shot is not None:
         added.append(("camera.jpg", shot))
-    for filename, upload in added:
-        room.make_room(upload.size, _("this photo"))
-        datasets.add_built_photo(folder, name, upload.file_id, filename, upload.getvalue())
-    if added:
-        room.release(upload for _, upload in added)
-        st.session_state[f"build_batch_{name}"] = batch + 1
+    if not added:
+        return None
+    refused = None
+    try:  # Room for all of them at once (one look at the workspace), or none is written.
+        room.make_room(sum(upload.size for _name, upload in added), _("this photo") if len(added) == 1 else
+                       _("these {photos}").format(photos=widgets.count(len(added), "photo")))
+        for filename, upload in added:
+            datasets.add_built_photo(folder, name, upload.file_id, filename, upload.getvalue())
+    except HubDemoError as err:
+        refused = str(err)
+    room.release(upload for _name, upload in added)
+    st.session_state[f"build_batch_{name}"] = batch + 1
+    return refused
 
 
 THUMB_SIZE = 96

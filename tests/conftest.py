@@ -91,7 +91,7 @@ def classroom(colours_dir, monkeypatch):
 
     def reset():
         room.policy.cache_clear()
-        for shared in (room.sessions, room.project_box, room.workspace, room.trainers):
+        for shared in (room.sessions, room.project_box, room.workspace, room.trainers, room.desks):
             shared.clear()
 
     monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--classroom", "--data", str(colours_dir),

@@ -111,3 +111,33 @@ def test_a_comparison_left_while_waiting_gives_up_its_runs(classroom, colours_di
     while run.running and time.monotonic() < deadline:
         time.sleep(0.2)
     assert run.snapshot().status == "stopped", run.snapshot()  # Not 50 epochs later, done.
+
+
+def test_photos_that_would_not_fit_the_quota_are_refused_together(classroom, monkeypatch):
+    import sys
+
+    import numpy as np
+    from PIL import Image
+    monkeypatch.setattr(sys, "argv", [*sys.argv, "--session-quota-mb", "1"])
+    classroom.policy.cache_clear()
+    classroom.workspace.clear()
+    noise = np.random.default_rng(0).integers(0, 256, (600, 600, 3), dtype=np.uint8)
+    photos = []
+    for i in range(3):  # About 0.4 MB each: one fits, three do not.
+        buffer = __import__("io").BytesIO()
+        Image.fromarray(np.roll(noise, i, axis=0)).save(buffer, "JPEG", quality=95)
+        photos.append(buffer.getvalue())
+    at = open_page("pages/grid.py")
+    at.radio(key="dataset_source").set_value("Build your own (photos or camera)").run()
+    at.text_input(key="new_class_name").input("cup")
+    at.button[0].click().run()
+    uploader = at.file_uploader(key="build_up_cup_0")
+    for i, data in enumerate(photos):
+        uploader.upload(f"{i}.jpg", data, "image/jpeg")
+    at.run()
+    assert at.error and at.error[0].value.startswith("These 3 photos need"), [e.value for e in at.error]
+    assert [e.label for e in at.expander][0] == "cup: 0 photos", "none written: not some of them"
+    at.file_uploader(key="build_up_cup_1").upload("one.jpg", photos[0], "image/jpeg")  # Emptied: the class goes on.
+    at.run()
+    assert [e.label for e in at.expander][0] == "cup: 1 photo" and not at.exception
+    assert all("only one class" in e.value for e in at.error), "the refusal is gone; one class is not a dataset yet"
