@@ -37,6 +37,8 @@ def add_ui(project) -> None:
     """One camera (phones: the back camera via the browser's picker) and an uploader, for the class picked."""
     if st.session_state.get("project_added"):
         st.success(st.session_state.pop("project_added"), icon=":material/check:")
+    if st.session_state.get("project_refused"):
+        widgets.show_error(st.session_state.pop("project_refused"))
     name = st.segmented_control(_("Add a photo of"), project.class_names, key="project_class",
                                 default=project.class_names[0])
     if not name:
@@ -46,19 +48,21 @@ def add_ui(project) -> None:
     uploads = st.file_uploader(_("Or photos of {name} from your gallery").format(name=name), accept_multiple_files=True,
                                type=None, key=f"project_uploads_{batch}")
     added = [*([shot] if shot is not None else []), *(uploads or [])]
-    try:
-        for upload in added:
-            room.workspace().check_total(upload.size, _("this photo"))
-            project.add_photo(name, upload.file_id, upload.name or "camera.jpg", upload.getvalue(), room.session_id())
-    except HubDemoError as err:
-        widgets.show_error(err)
+    if not added:
         return
-    if added:  # On disk now: Streamlit lets go of the bytes, and the camera and uploader start empty again.
-        room.release(added)
-        st.session_state["project_batch"] = batch + 1
+    try:  # Room for all of them, or none is added.
+        room.workspace().check_total(sum(upload.size for upload in added), _("this photo") if len(added) == 1 else
+                                     _("these {photos}").format(photos=widgets.count(len(added), "photo")))
+        for upload in added:
+            project.add_photo(name, upload.file_id, upload.name or "camera.jpg", upload.getvalue(), room.session_id())
         st.session_state["project_added"] = _("Added {photos} to {name}. Take another!").format(
             photos=widgets.count(len(added), "photo"), name=name)
-        st.rerun()
+    except HubDemoError as err:
+        st.session_state["project_refused"] = str(err)
+    # Either way Streamlit lets go of the bytes, and the camera and uploader start empty again.
+    room.release(added)
+    st.session_state["project_batch"] = batch + 1
+    st.rerun()
 
 
 def counts_ui() -> None:

@@ -113,20 +113,31 @@ def test_a_comparison_left_while_waiting_gives_up_its_runs(classroom, colours_di
     assert run.snapshot().status == "stopped", run.snapshot()  # Not 50 epochs later, done.
 
 
-def test_photos_that_would_not_fit_the_quota_are_refused_together(classroom, monkeypatch):
-    import sys
+def big_photos(count: int = 3) -> list[bytes]:
+    """Photos of about 0.4 MB each: against a 1 MB quota, one fits and three do not."""
+    import io
 
     import numpy as np
     from PIL import Image
-    monkeypatch.setattr(sys, "argv", [*sys.argv, "--session-quota-mb", "1"])
-    classroom.policy.cache_clear()
-    classroom.workspace.clear()
     noise = np.random.default_rng(0).integers(0, 256, (600, 600, 3), dtype=np.uint8)
     photos = []
-    for i in range(3):  # About 0.4 MB each: one fits, three do not.
-        buffer = __import__("io").BytesIO()
+    for i in range(count):
+        buffer = io.BytesIO()
         Image.fromarray(np.roll(noise, i, axis=0)).save(buffer, "JPEG", quality=95)
         photos.append(buffer.getvalue())
+    return photos
+
+
+def with_quota(classroom, monkeypatch, option: str):
+    import sys
+    monkeypatch.setattr(sys, "argv", [*sys.argv, option, "1"])
+    classroom.policy.cache_clear()
+    classroom.workspace.clear()
+
+
+def test_photos_that_would_not_fit_the_quota_are_refused_together(classroom, monkeypatch):
+    with_quota(classroom, monkeypatch, "--session-quota-mb")
+    photos = big_photos()
     at = open_page("pages/grid.py")
     at.radio(key="dataset_source").set_value("Build your own (photos or camera)").run()
     at.text_input(key="new_class_name").input("cup")
@@ -141,3 +152,20 @@ def test_photos_that_would_not_fit_the_quota_are_refused_together(classroom, mon
     at.run()
     assert [e.label for e in at.expander][0] == "cup: 1 photo" and not at.exception
     assert all("only one class" in e.value for e in at.error), "the refusal is gone; one class is not a dataset yet"
+
+
+def test_class_project_photos_that_would_not_fit_are_refused_together_and_the_camera_empties(classroom, monkeypatch):
+    with_quota(classroom, monkeypatch, "--total-quota-mb")
+    project = classroom.new_project(["pen", "cup"])
+    at = open_page("pages/project.py")
+    at.text_input(key="join_code").input(project.code).run()
+    at.button[0].click().run()
+    uploader = at.file_uploader(key="project_uploads_0")
+    for i, data in enumerate(big_photos()):
+        uploader.upload(f"{i}.jpg", data, "image/jpeg")
+    at.run()
+    assert at.error and "so these 3 photos cannot be kept" in at.error[0].value, [e.value for e in at.error]
+    assert project.counts() == {"pen": 0, "cup": 0}, "none added: not some of them"
+    at.file_uploader(key="project_uploads_1").upload("one.jpg", big_photos(1)[0], "image/jpeg")  # Emptied.
+    at.run()
+    assert project.counts() == {"pen": 1, "cup": 0} and not at.error and not at.exception
