@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,6 +22,8 @@ from hubdemo.i18n import _
 
 EXTRACT_BATCH_SIZE = 32
 MEMORY_VECTORS = 20_000  # The newest vectors kept in memory (about 100 MB for 1280 numbers); the rest on disk.
+PACKS_KEPT = 2  # Packed datasets kept per model (50,000 photos: 256 MB each); older ones are deleted.
+PACK_CHUNK = 1024
 
 
 def content_key(path: Path) -> str:
@@ -166,6 +169,42 @@ class FeatureExtractor:
         if lost:
             out[lost] = self.extract([files[i] for i in lost])[0]
         return out
+
+    def packed(self, files: Sequence[Path], keys: Sequence[str]) -> np.ndarray | None:
+        """The vectors of ``files`` (cached under ``keys``) as one read-only array mapped from a file.
+
+        For a dataset bigger than memory: its rows are read in any order at the
+        speed of memory, held by the system's file cache instead of this
+        process, where one small file per photo would be opened again every
+        epoch. Made once per set of photos and kept for the next run (the
+        newest :data:`PACKS_KEPT` per model); None when it cannot be written
+        (a full disk): then :meth:`gather` serves, slower.
+        """
+        folder = self._disk / "packed"
+        path = folder / f"{hashlib.sha1(chr(10).join(keys).encode()).hexdigest()[:20]}.npy"
+        if path.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                rows = np.load(path, mmap_mode="r")
+                if rows.shape == (len(keys), self.dim):
+                    os.utime(path)  # Used: the newest pack again.
+                    return rows
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in sorted(folder.glob("*.npy"), key=lambda f: f.stat().st_mtime)[:-(PACKS_KEPT - 1) or None]:
+                old.unlink(missing_ok=True)
+            rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(keys), self.dim))
+            for start in range(0, len(keys), PACK_CHUNK):
+                end = start + PACK_CHUNK
+                rows[start:end] = self.gather(files[start:end], keys[start:end])
+            rows.flush()
+            del rows
+            tmp.replace(path)
+            return np.load(path, mmap_mode="r")
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return None
 
     def _cached(self, key: str) -> bool:
         with self._lock:

@@ -227,10 +227,21 @@ STREAM_BATCH = 1024  # Photos' features read at once when streaming (5 MB), for 
 
 
 class _FeatureBatches:
-    """A dataset's cached features as ``tf.data`` batches, read from the cache a batch at a time."""
+    """A dataset's cached features as ``tf.data`` batches, read a batch at a time.
+
+    From the dataset's features packed into one file mapped into memory
+    (:meth:`FeatureExtractor.packed`), or where that cannot be written, from
+    the cache itself.
+    """
 
     def __init__(self, extractor: FeatureExtractor, files, keys, labels):
         self.extractor, self.files, self.keys, self.labels = extractor, files, keys, labels
+        self.rows = extractor.packed(files, keys)
+
+    def _features(self, chunk: np.ndarray) -> np.ndarray:
+        if self.rows is not None:
+            return np.asarray(self.rows[chunk])
+        return self.extractor.gather([self.files[i] for i in chunk], [self.keys[i] for i in chunk])
 
     def dataset(self, indices: np.ndarray, batch_size: int, *, seed: int | None = None):
         """``(features, labels)`` batches of ``indices``; with a seed, in a new seeded order at each epoch."""
@@ -240,8 +251,7 @@ class _FeatureBatches:
             order = rng.permutation(indices) if rng is not None else indices
             for start in range(0, len(order), batch_size):
                 chunk = order[start:start + batch_size]
-                yield self.extractor.gather([self.files[i] for i in chunk], [self.keys[i] for i in chunk]), \
-                    self.labels[chunk]
+                yield self._features(chunk), self.labels[chunk]
         return tf.data.Dataset.from_generator(batches, output_signature=(
             tf.TensorSpec([None, self.extractor.dim], tf.float32), tf.TensorSpec([None], tf.int32))).prefetch(2)
 

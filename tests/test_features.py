@@ -29,24 +29,60 @@ def test_caching_gathers_nothing_and_gather_reads_back_what_extract_gives(extrac
     np.testing.assert_allclose(fresh.gather(files[:1], keys[:1]), expected[:1], atol=1e-6)
 
 
-def test_a_dataset_beyond_memory_trains_on_features_streamed_from_disk(extractor, colours_dir, monkeypatch):
+def streamed_run(extractor, colours_dir, monkeypatch):
+    """Train on the colours as if they were beyond memory; returns the dataset, the model and gather's calls."""
     from hubdemo import datasets, runs, training
     monkeypatch.setattr(training, "STREAM_ABOVE", 20)
     monkeypatch.setattr(training, "STREAM_BATCH", 5)  # Validation and evaluation in several chunks, too.
+    monkeypatch.setattr(features, "PACK_CHUNK", 8)
 
     def whole(*args, **kwargs):
         raise AssertionError("the whole dataset's features were gathered in memory")
     monkeypatch.setattr(extractor, "extract", whole)
     data = datasets.load_folder(colours_dir)
-    run = runs.Run(runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01), feature_handle=extractor.handle,
-                   dataset_name=data.name, dataset_key=data.fingerprint)
     gathered = []
     real_gather = extractor.gather
     monkeypatch.setattr(extractor, "gather", lambda files, keys: gathered.append(len(keys)) or real_gather(files, keys))
-    trained = training.train(data, run, extractor)
-    assert len(data) == 36 and run.snapshot().status == "done" and run.evaluation.accuracy == 1.0
-    assert max(gathered) <= 8 and sum(gathered) >= 3 * 28, "a batch at a time, every epoch"
+    for rate in (0.01, 0.02):  # A second run with other settings, as a class would.
+        run = runs.Run(runs.TrainConfig(epochs=3, batch_size=8, learning_rate=rate), feature_handle=extractor.handle,
+                       dataset_name=data.name, dataset_key=data.fingerprint)
+        trained = training.train(data, run, extractor)
+        assert len(data) == 36 and run.snapshot().status == "done" and run.evaluation.accuracy == 1.0
+    return data, trained, gathered
+
+
+def test_a_dataset_beyond_memory_trains_on_features_packed_once_on_disk(extractor, colours_dir, monkeypatch):
+    from hubdemo import training
+    for old in (extractor._disk / "packed").glob("*.npy"):
+        old.unlink()  # As on a first run.
+    data, trained, gathered = streamed_run(extractor, colours_dir, monkeypatch)
+    assert max(gathered) <= 8 and sum(gathered) == 36, "each photo's vector read once, to pack; both runs use the pack"
+    assert len(list((extractor._disk / "packed").glob("*.npy"))) == 1
     monkeypatch.undo()
     monkeypatch.setattr(training, "STREAM_BATCH", 5)
     probs, skipped = trained.file_probabilities(data.files)  # In chunks of 5, the same as in one go.
     np.testing.assert_allclose(probs, trained.head(extractor.extract(data.files)[0]).numpy(), atol=1e-6)
+
+
+def test_without_room_for_the_pack_features_stream_from_the_cache_a_batch_at_a_time(extractor, colours_dir, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+    for old in (extractor._disk / "packed").glob("*.npy"):
+        old.unlink()
+    monkeypatch.setattr(np.lib.format, "open_memmap", full_disk)
+    data, trained, gathered = streamed_run(extractor, colours_dir, monkeypatch)
+    assert max(gathered) <= 8 and sum(gathered) >= 2 * 3 * 28, "a batch at a time, every epoch of both runs"
+    assert not list((extractor._disk / "packed").glob("*")), "no half-written pack left behind"
+
+
+def test_only_the_newest_packs_are_kept(extractor, colours_dir, monkeypatch):
+    fresh = features.FeatureExtractor(extractor.handle)
+    files = sorted(colours_dir.rglob("*.png"))
+    keys, _ = fresh.cache(files)
+    for old in (fresh._disk / "packed").glob("*.npy"):
+        old.unlink()
+    for count in (10, 20, 30):  # Three datasets, one after the other.
+        rows = fresh.packed(files[:count], keys[:count])
+        np.testing.assert_array_equal(rows, fresh.gather(files[:count], keys[:count]))
+    assert len(list((fresh._disk / "packed").glob("*.npy"))) == features.PACKS_KEPT
+    assert fresh.packed(files[:30], keys[:30]).shape == (30, fresh.dim), "the newest is there to reuse"
