@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -193,6 +194,9 @@ class FeatureExtractor:
             folder.mkdir(parents=True, exist_ok=True)
             for old in sorted(folder.glob("*.npy"), key=lambda f: f.stat().st_mtime)[:-(PACKS_KEPT - 1) or None]:
                 old.unlink(missing_ok=True)
+            for stale in folder.glob("*.tmp"):  # Left by a process that died packing (an hour is long enough).
+                if time.time() - stale.stat().st_mtime > 3600:
+                    stale.unlink(missing_ok=True)
             rows = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(keys), self.dim))
             for start in range(0, len(keys), PACK_CHUNK):
                 end = start + PACK_CHUNK

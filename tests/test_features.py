@@ -85,4 +85,10 @@ def test_only_the_newest_packs_are_kept(extractor, colours_dir, monkeypatch):
         rows = fresh.packed(files[:count], keys[:count])
         np.testing.assert_array_equal(rows, fresh.gather(files[:count], keys[:count]))
     assert len(list((fresh._disk / "packed").glob("*.npy"))) == features.PACKS_KEPT
+    import os
+    stale = fresh._disk / "packed" / "abandoned.123.tmp"  # A process that died packing.
+    stale.write_bytes(b"half a pack")
+    os.utime(stale, (0, 0))
+    fresh.packed(files[:5], keys[:5])
+    assert not stale.exists(), "cleaned once it is old"
     assert fresh.packed(files[:30], keys[:30]).shape == (30, fresh.dim), "the newest is there to reuse"
