@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import _
+from hubdemo.i18n import N_, _
 
 
 class _Help(argparse.RawDescriptionHelpFormatter):
@@ -32,6 +33,29 @@ class _Help(argparse.RawDescriptionHelpFormatter):
 
     def add_usage(self, usage, actions, groups, prefix=None):
         super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose complaints about the command line are said in the reader's language too."""
+
+    MISTAKES = [  # argparse's English (it offers no catalogue of its own to this app), then ours.
+        (r"the following arguments are required: (?P<names>.*)", N_("missing: {names}")),
+        (r"unrecognized arguments: (?P<names>.*)", N_("not an option of this command: {names}")),
+        (r"argument (?P<name>\S+): invalid choice: (?P<value>.*?) \(choose from (?P<choices>.*)\)",
+         N_("{name} cannot be {value}: choose one of {choices}")),
+        (r"argument (?P<name>\S+): invalid (?P<kind>\w+) value: (?P<value>.*)",
+         N_("{name} needs a number ({kind}), not {value}")),
+        (r"argument (?P<name>\S+): expected one argument", N_("{name} needs a value after it")),
+    ]
+
+    def error(self, message):
+        for pattern, words in self.MISTAKES:
+            found = re.fullmatch(pattern, message)
+            if found:
+                message = _(words).format(**found.groupdict())
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, _("{prog}: error: {message}").format(prog=self.prog, message=message) + "\n")
 
 
 def _command(commands, name: str, summary: str):
@@ -47,7 +71,7 @@ def _command(commands, name: str, summary: str):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m hubdemo", formatter_class=_Help, add_help=False,
         description=_("The app's steps without a browser: for scripts, servers and checks."),
         epilog=_("Examples:\n"

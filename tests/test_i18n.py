@@ -128,6 +128,17 @@ def test_the_command_lines_help_is_readable_in_the_terminals_language():
     assert "show this help" not in train and "options:" not in train, "no English of argparse's own"
 
 
+
+def test_the_command_line_says_what_is_wrong_with_it_in_the_terminals_language():
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": ""}
+    out = subprocess.run([sys.executable, "-m", "hubdemo", "train", "--epochs", "many"], capture_output=True,
+                         text=True, env=env, cwd=ROOT, timeout=300)
+    assert out.returncode == 2 and "错误：--epochs 需要一个数字（int），而不是 'many'" in out.stderr, out.stderr
+    out = subprocess.run([sys.executable, "-m", "hubdemo", "train"], capture_output=True, text=True,
+                         env={**env, "LANG": "C.UTF-8"}, cwd=ROOT, timeout=300)
+    assert out.returncode == 2 and out.stderr.endswith("error: missing: DATA_DIR, --out\n"), out.stderr
+
+
 def test_class_names_in_any_language_survive_training_export_and_reopening(extractor, tmp_path):
     from hubdemo import datasets, export, saved, training
     from make_images import colour_dataset
