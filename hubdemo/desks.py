@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 KEEP_SECONDS = 30 * 60  # Long enough for a lesson's interruptions; short enough that a room's desks do not pile up.
-MAX_LEFT = 200  # Left desks kept at most, whatever their age: page loads cannot fill the server's memory with them.
+MAX_LEFT = 60  # Left desks kept at most, whatever their age (two classes' worth): closed tabs cannot fill the memory.
 
 
 @dataclass
