@@ -143,8 +143,7 @@ def _collect_photos(folder: Path, name: str) -> str | None:
         return None
     refused = None
     try:  # Room for all of them at once (one look at the workspace), or none is written.
-        room.make_room(sum(upload.size for _name, upload in added), _("this photo") if len(added) == 1 else
-                       _("these {photos}").format(photos=widgets.count(len(added), "photo")))
+        room.make_room(sum(upload.size for _name, upload in added), widgets.these_photos(len(added)))
         for filename, upload in added:
             datasets.add_built_photo(folder, name, upload.file_id, filename, upload.getvalue())
     except HubDemoError as err:

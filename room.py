@@ -100,21 +100,22 @@ def sit_down() -> None:
         state["desk"] = desk.name
     if st.query_params.get("desk") != state["desk"]:
         st.query_params["desk"] = state["desk"]  # Also after a page switch, which clears the address's query.
-    keep_desk()
 
 
 def keep_desk() -> None:
-    """Hand the desk what this session keeps now (at the start and the end of every run)."""
+    """Hand the desk what this session keeps now (the router calls it as every run ends, however it ends)."""
     desk = desks().get(st.session_state.get("desk", ""))
     if desk is not None and desk.holder == get_script_run_ctx().session_id:
         desk.state = {key: value for key, value in st.session_state.items()
                       if key in DESK_KEYS or key.startswith("kept_")}
 
 
-def is_connected(sid: str) -> bool:
-    """Whether a desk (or a session without one) has a page connected now (True when that is unknown)."""
-    connected, desk = _connected(), desks().get(sid)
-    return connected is None or (desk.holder if desk is not None else sid) in connected
+def connected_of(sids) -> set[str]:
+    """Those of ``sids`` (desks, or sessions without one) with a page connected now (all of them when unknown)."""
+    connected = _connected()
+    if connected is None:
+        return set(sids)
+    return {sid for sid in sids if ((desk := desks().get(sid)) and desk.holder or sid) in connected}
 
 
 def active_sessions() -> set[str] | None:

@@ -171,6 +171,11 @@ def duration(seconds: float) -> str:
     return _("about {minutes:.0f} minutes").format(minutes=round(seconds / 60))
 
 
+def these_photos(n: int) -> str:
+    """``this photo`` or ``these 3 photos``: what a message about photos just added refers to."""
+    return _("this photo") if n == 1 else _("these {photos}").format(photos=count(n, "photo"))
+
+
 def count(n: int, noun: str) -> str:
     """``1 photo``, ``10 photos``, ``3 classes``: a number of things, in the reader's language.
 

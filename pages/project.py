@@ -51,8 +51,7 @@ def add_ui(project) -> None:
     if not added:
         return
     try:  # Room for all of them, or none is added.
-        room.workspace().check_total(sum(upload.size for upload in added), _("this photo") if len(added) == 1 else
-                                     _("these {photos}").format(photos=widgets.count(len(added), "photo")))
+        room.workspace().check_total(sum(upload.size for upload in added), widgets.these_photos(len(added)))
         for upload in added:
             project.add_photo(name, upload.file_id, upload.name or "camera.jpg", upload.getvalue(), room.session_id())
         st.session_state["project_added"] = _("Added {photos} to {name}. Take another!").format(

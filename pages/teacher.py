@@ -96,7 +96,7 @@ def runs_ui() -> None:
             snap = run.snapshot()
             rows.append({_("Who"): room.student_name(sid), _("Run"): run.label, _("Status"): runs.status_words(snap.status),
                          _("Validation accuracy"): run.evaluation.accuracy * 100 if run.evaluation else None})
-    connected = sum(room.is_connected(sid) for sid in sessions)
+    connected = len(room.connected_of(sessions))
     words = [_("{count} connected.").format(count=widgets.count(connected, 'session'))]
     if len(sessions) > connected:  # A closed tab's desk waits for a reload (desks.KEEP_SECONDS).
         words.append(_("{count} closed in the last {minutes} minutes: their runs stay here until then.").format(
