@@ -8,11 +8,22 @@ COLUMNS, ROWS = 6, 5
 GRID_SIZE = COLUMNS * ROWS  # The tutorial's figure shows 30 images of a 32-image batch.
 
 
-def order(n_items: int, shuffle_seed: int | None) -> np.ndarray:
-    """The browsing order: the dataset's own order, or a reproducible shuffle."""
-    if shuffle_seed is None:
-        return np.arange(n_items)
-    return np.random.default_rng(shuffle_seed).permutation(n_items)
+def order(labels, shuffle_seed: int | None) -> np.ndarray:
+    """The browsing order: the classes in turn, or a reproducible shuffle.
+
+    A folder holds its classes one after another, so in its own order the first batch would show one
+    class only (thirty zeros of the digits). Taking the classes in turn (the first photo of each class,
+    then the second of each, ...) shows every class from the first batch, as the tutorial's shuffled
+    batch does, and still keeps each class's photos in their folder order.
+    """
+    labels = np.asarray(labels, dtype=int)
+    if shuffle_seed is not None:
+        return np.random.default_rng(shuffle_seed).permutation(len(labels))
+    rank = np.empty(len(labels), dtype=int)  # Each photo's place within its own class.
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        rank[members] = np.arange(len(members))
+    return np.lexsort((np.arange(len(labels)), rank))
 
 
 def num_batches(n_items: int, size: int = GRID_SIZE) -> int:

@@ -40,7 +40,7 @@ def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:
         state.grid_seed = (state.grid_seed or 0) + 1
         state.grid_batch = 0
     where.caption((_("Batch {number} of {total} · shuffled") if state.grid_seed
-                   else _("Batch {number} of {total} · in folder order")).format(
+                   else _("Batch {number} of {total} · the classes in turn")).format(
         number=state.grid_batch % total + 1, total=total))
     return state.grid_batch, state.grid_seed
 
@@ -110,7 +110,8 @@ def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
         st.success(_("No mistakes on these photos."))
         return
     number, seed = navigation_ui(len(candidates), f"mine:{choice.mine.uid}:{mistakes_only}")
-    batch = candidates[grid.batch(grid.order(len(candidates), seed), number)]
+    labels = np.asarray(dataset.labels)[candidates]
+    batch = candidates[grid.batch(grid.order(labels, seed), number)]
     shown = [verdicts[i] for i in batch]
     if not mistakes_only:
         right = sum(v.correct for v in shown)
@@ -125,7 +126,7 @@ def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
 def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
     """ImageNet's top guess as each photo's title, the top 5 behind it."""
     number, seed = navigation_ui(len(dataset), f"imagenet:{handle}")
-    indices = grid.batch(grid.order(len(dataset), seed), number)
+    indices = grid.batch(grid.order(dataset.labels, seed), number)
     files = tuple(str(dataset.files[i]) for i in indices)
     with st.spinner(_("The model is looking at this batch…")):
         results = cached.imagenet_batch(handle, files)

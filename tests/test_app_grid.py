@@ -179,7 +179,7 @@ def test_a_reopened_export_is_judged_on_the_photos_it_never_saw(bundled_dir, col
     at.button(key="grid_open_button").click().run()
     assert any("6 validation photos of this dataset" in c.value for c in at.caption)
     assert metrics(at)["Right in this batch"] == "6 of 6 (100%)"
-    assert any(c.value == "Batch 1 of 1 · in folder order" for c in at.caption)
+    assert any(c.value == "Batch 1 of 1 · the classes in turn" for c in at.caption)
     assert "Per class, the confusion matrix and the mistakes" in [e.label for e in at.expander]
     assert not at.exception
 

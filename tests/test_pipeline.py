@@ -88,11 +88,15 @@ def test_classify_paths_reports_the_corrupt_file_in_place(classifier, tmp_path):
 
 
 def test_grid_batches_cover_the_dataset_and_shuffle_reproducibly():
-    order = grid.order(65, None)
+    labels = [0] * 40 + [1] * 20 + [2] * 5  # A folder's order: one class after another.
+    order = grid.order(labels, None)
     assert grid.num_batches(65) == 3
-    assert grid.batch(order, 0).tolist() == list(range(30))
-    assert grid.batch(order, 2).tolist() == list(range(60, 65))
-    assert grid.batch(order, 3).tolist() == list(range(30)), "wraps around"
-    shuffled = grid.order(65, 1)
-    assert np.array_equal(shuffled, grid.order(65, 1)) and not np.array_equal(shuffled, order)
+    assert sorted(order.tolist()) == list(range(65))
+    first = grid.batch(order, 0).tolist()
+    assert first[:6] == [0, 40, 60, 1, 41, 61], "the classes in turn, each in its folder order"
+    assert {labels[i] for i in first} == {0, 1, 2}, "the first batch shows every class"
+    assert grid.batch(order, 2).tolist() == list(range(35, 40)), "the biggest class's last photos come last"
+    assert grid.batch(order, 3).tolist() == first, "wraps around"
+    shuffled = grid.order(labels, 1)
+    assert np.array_equal(shuffled, grid.order(labels, 1)) and not np.array_equal(shuffled, order)
     assert sorted(shuffled.tolist()) == list(range(65))
