@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 import widgets
-from hubdemo import charts, live, models
+from hubdemo import charts, images, live, models
 from hubdemo.i18n import _
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -67,17 +67,10 @@ def webrtc_words() -> dict[str, str]:
 
 def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
     """Live video from the camera, classified by ``classifier``, with its readings updating beside it."""
-    blocked = camera_blocked_reason(st.context.url)
-    if blocked:
-        st.warning(widgets.plain(blocked), icon=":material/no_photography:")
+    found = _webrtc()
+    if found is None:
         return
-    try:
-        av, webrtc = import_webrtc()
-    except ImportError:
-        st.warning(_("Live video needs the streamlit-webrtc package, which is not installed here "
-                     "(`pip install -r requirements.txt`). Use **Camera snapshot** meanwhile."),
-                   icon=":material/videocam_off:")
-        return
+    av, webrtc = found
     reader = _live_classifier(classifier, key)
 
     def classify_frame(frame):  # Runs on WebRTC's frame thread: no st.* here.
@@ -85,26 +78,103 @@ def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
 
     video, readings = st.columns([3, 2])
     with video:
-        try:
-            context = webrtc.webrtc_streamer(
-                key=f"{key}_webrtc", mode=webrtc.WebRtcMode.SENDRECV, video_frame_callback=classify_frame,
-                # Host candidates only: on this computer (or a school network) no outside server is
-                # needed, and none is contacted.
-                rtc_configuration={"iceServers": []},
-                media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
-                                          "audio": False},
-                async_processing=True,
-                translations=webrtc_words())
-        except Exception as err:  # A third-party component on a server it does not support.
-            st.warning(_("Live video cannot start on this server ({error}). Take snapshots "
-                         "with **Camera snapshot** instead.").format(
-                                 error=err.__class__.__name__), icon=":material/videocam_off:")
-            return
-        st.caption(_("If the video stays dark after you allow the camera, your browser or network blocks "
-                     "live video (WebRTC): use **Camera snapshot** instead."))
+        context = _video_ui(webrtc, key, classify_frame)
+    if context is None:
+        return
     with readings:
         playing = context.state.playing
         st.fragment(_readings_ui, run_every=REFRESH_SECONDS if playing else None)(reader, label, playing)
+
+
+def _webrtc():
+    """``(av, streamlit_webrtc)``, or None with the reason on the page: where live video cannot start here."""
+    blocked = camera_blocked_reason(st.context.url)
+    if blocked:
+        st.warning(widgets.plain(blocked), icon=":material/no_photography:")
+        return None
+    try:
+        return import_webrtc()
+    except ImportError:
+        st.warning(_("Live video needs the streamlit-webrtc package, which is not installed here "
+                     "(`pip install -r requirements.txt`). Use **Camera snapshot** meanwhile."),
+                   icon=":material/videocam_off:")
+        return None
+
+
+def _video_ui(webrtc, key: str, on_frame):
+    """The camera's live video, each frame passed through ``on_frame`` on the server; its context, or None."""
+    try:
+        context = webrtc.webrtc_streamer(
+            key=f"{key}_webrtc", mode=webrtc.WebRtcMode.SENDRECV, video_frame_callback=on_frame,
+            # Host candidates only: on this computer (or a school network) no outside server is
+            # needed, and none is contacted.
+            rtc_configuration={"iceServers": []},
+            media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
+                                      "audio": False},
+            async_processing=True,
+            translations=webrtc_words())
+    except Exception as err:  # A third-party component on a server it does not support.
+        st.warning(_("Live video cannot start on this server ({error}). Take snapshots "
+                     "with **Camera snapshot** instead.").format(
+                             error=err.__class__.__name__), icon=":material/videocam_off:")
+        return None
+    st.caption(_("If the video stays dark after you allow the camera, your browser or network blocks "
+                 "live video (WebRTC): use **Camera snapshot** instead."))
+    return context
+
+
+RECORD_COUNTS = (10, 20, 50)
+RECORD_INTERVAL = 0.2  # Seconds between two photos: time to turn the object a little.
+
+
+def recorder_ui(class_names: list[str], key: str, done: str | None = None) -> tuple[str, list[bytes]] | None:
+    """Live video that records photos of a class: pick the class, press Record, move the object.
+
+    Returns the class and its new photos (JPEG bytes) when a recording has just finished; ``done``
+    says what the last one added. The page keeps the same elements before the video on every run:
+    moving it would restart the camera.
+    """
+    found = _webrtc()
+    if found is None:
+        return None
+    av, webrtc = found
+    tap = st.session_state.get(f"{key}_tap")
+    if tap is None:
+        tap = st.session_state[f"{key}_tap"] = live.FrameTap()
+
+    def pass_frame(frame):  # Runs on WebRTC's frame thread: no st.* here.
+        return av.VideoFrame.from_ndarray(tap.put(frame.to_ndarray(format="rgb24")), format="rgb24")
+
+    video, controls = st.columns([3, 2])
+    with video:
+        context = _video_ui(webrtc, key, pass_frame)
+    if context is None:
+        return None
+    with controls:
+        name = st.selectbox(_("Record photos of"), class_names, key=f"{key}_class")
+        count = st.segmented_control(_("How many"), RECORD_COUNTS, default=RECORD_COUNTS[1],
+                                     key=f"{key}_count") or RECORD_COUNTS[1]
+        playing = context.state.playing
+        pressed = st.button(_("Record {count} photos").format(count=count), icon=":material/radio_button_checked:",
+                            type="primary", disabled=not playing or name is None, key=f"{key}_record")
+        st.caption(_("Five photos a second. Turn the object, move it nearer and further, change the "
+                     "background while it records: many different views teach the model more than many "
+                     "copies of one.") if playing else
+                   _("Press **Start the camera** first; the first time, the browser asks whether this page "
+                     "may use the camera."))
+        if done and not pressed:
+            st.success(done, icon=":material/check:")
+        if not pressed:
+            return None
+        words = _("Recording photos of {name}…").format(name=widgets.plain(name))
+        bar = st.progress(0.0, words)
+        frames = tap.record(count, RECORD_INTERVAL, on_photo=lambda n: bar.progress(n / count, words))
+        bar.empty()
+        if not frames:
+            st.warning(_("No picture came from the camera. Is the video showing? Press **Start the camera** "
+                         "again, or add photos with the upload button."), icon=":material/videocam_off:")
+            return None
+        return name, [images.to_jpeg(frame) for frame in frames]
 
 
 def _live_classifier(classifier: models.ImageClassifier, key: str) -> live.LiveClassifier:

@@ -8,11 +8,13 @@ built in the browser go to this tab's workspace as they arrive (``room.folder``)
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import streamlit as st
 
 import cached
+import camera
 import room
 import widgets
 from hubdemo import charts, class_project, datasets
@@ -100,7 +102,12 @@ def _builder_ui() -> datasets.Dataset | None:
         new = name_col.text_input(_("New class name"), placeholder=_("e.g. cat"), key="new_class_name")
         if button_col.form_submit_button(_("Add class")) and new.strip():
             (folder / datasets.clean_class_name(new)).mkdir(exist_ok=True)
-    for name in datasets.built_classes(folder):
+    classes = datasets.built_classes(folder)
+    if not classes:
+        st.info(_("Add a class, then photos of it. Two classes with a few photos each are enough to start."))
+        return None
+    _recorder_ui(folder, list(classes))  # Above the classes: the video stays put as they grow.
+    for name in classes:
         refused = _collect_photos(folder, name)  # Before the header, so its count includes what was just added.
         photos = datasets.built_classes(folder)[name]
         batch = st.session_state.get(f"build_batch_{name}", 0)
@@ -109,16 +116,13 @@ def _builder_ui() -> datasets.Dataset | None:
                 widgets.show_error(refused)
             st.file_uploader(_("Photos of {name}").format(
                     name=name), accept_multiple_files=True, key=f"build_up_{name}_{batch}")
-            if st.toggle(_("Camera"), key=f"build_cam_on_{name}"):
+            if st.toggle(_("Camera snapshot"), key=f"build_cam_on_{name}"):
                 st.camera_input(_("A photo of {name}").format(name=name), key=f"build_cam_{name}_{batch}")
             _thumbnails_ui(photos)
             if st.button(_("Remove class {name}").format(name=name), key=f"build_rm_{name}"):
                 shutil.rmtree(folder / name, ignore_errors=True)
                 st.rerun()
     classes = datasets.built_classes(folder)
-    if not classes:
-        st.info(_("Add a class, then photos of it. Two classes with a few photos each are enough to start."))
-        return None
     if all(classes.values()):
         st.download_button(_("Download this dataset as .zip"), lambda: datasets.build_zip(folder), on_click="ignore",
                            file_name="my_dataset.zip", mime="application/zip")
@@ -151,6 +155,29 @@ def _collect_photos(folder: Path, name: str) -> str | None:
     room.release(upload for _name, upload in added)
     st.session_state[f"build_batch_{name}"] = batch + 1
     return refused
+
+
+def _recorder_ui(folder: Path, class_names: list[str]) -> None:
+    """The live camera, recording many photos of a class in a few seconds (Teachable Machine's "hold to record")."""
+    if not st.toggle(_("Record from the live camera"), key="build_live",
+                     help=_("Live video from your camera: pick a class, press Record, and it takes a photo "
+                            "five times a second while you move the object.")):
+        return
+    recorded = camera.recorder_ui(class_names, "build_rec", done=st.session_state.get("build_recorded"))
+    if recorded is None:
+        return
+    name, photos = recorded
+    try:  # Room for all of them at once, or none is written.
+        room.make_room(sum(map(len, photos)), widgets.these_photos(len(photos)))
+        stamp = time.time_ns()
+        for number, data in enumerate(photos):
+            datasets.add_built_photo(folder, name, f"live-{stamp}-{number:03d}", "live.jpg", data)
+    except HubDemoError as err:
+        widgets.show_error(err)
+        return
+    st.session_state.build_recorded = _("Added {photos} to {name}.").format(
+        photos=widgets.count(len(photos), "photo"), name=name)
+    st.rerun()  # The class's count and thumbnails above, with the new photos.
 
 
 THUMB_SIZE = 96

@@ -255,12 +255,16 @@ def add_built_photo(folder: Path, class_name: str, photo_id: str, filename: str,
 
 
 def built_classes(folder: Path) -> dict[str, list[Path]]:
-    """The classes built so far in ``folder`` (empty ones too), each with its photos, oldest first."""
+    """The classes built so far in ``folder`` (empty ones too), each with its photos, oldest first.
+
+    Classes in name order, as the tutorial's ``image_dataset_from_directory`` numbers them (and so the
+    trained model's outputs): adding photos to a class must not move it on the page.
+    """
     if not folder.is_dir():
         return {}
     return {d.name: sorted((p for p in d.iterdir() if p.is_file() and not archives.is_junk(p.name)),
                            key=lambda p: p.stat().st_mtime_ns)
-            for d in sorted(folder.iterdir(), key=lambda d: d.stat().st_mtime_ns)
+            for d in sorted(folder.iterdir())
             if d.is_dir() and not archives.is_junk(d.name)}
 
 

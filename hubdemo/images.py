@@ -123,6 +123,13 @@ def from_array(rgb: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(image, dtype=np.float32) / np.float32(255)
 
 
+def to_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
+    """An RGB uint8 frame as JPEG bytes: how a photo recorded from live video is kept in a dataset."""
+    out = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb[..., :3]), "RGB").save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
 def read_file(path: str | Path) -> bytes:
     """A file's bytes, with a readable error for a missing or unreadable path."""
     try:

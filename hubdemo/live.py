@@ -117,3 +117,64 @@ def overlay(rgb: np.ndarray, reading: Reading | None, *, rows: int = 3) -> np.nd
                   fill=(255, 255, 255, 255))
     frame.paste(panel, (0, 0), panel)
     return np.asarray(frame)
+
+
+class FrameTap:
+    """Photos for a dataset, recorded from live video: Teachable Machine's "hold to record".
+
+    WebRTC's frame thread :meth:`put` s every frame; a page's :meth:`record`
+    takes ``count`` of them, ``interval`` seconds apart, so a student who moves
+    the object while it records gets many views of it in a few seconds instead
+    of pressing a shutter twenty times. Only the newest frame is held, so
+    memory stays one frame whatever the camera sends.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self.clock = clock
+        self._changed = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self._arrived = -np.inf
+        self._progress: tuple[int, int] | None = None  # (taken, wanted) while recording.
+
+    def put(self, rgb: np.ndarray) -> np.ndarray:
+        """One camera frame in; the same frame out, with a red recording mark while :meth:`record` runs."""
+        with self._changed:
+            self._frame, self._arrived = rgb, self.clock()
+            progress = self._progress
+            self._changed.notify_all()
+        return rgb if progress is None else recording_mark(rgb, *progress)
+
+    def record(self, count: int, interval: float, *, timeout: float = 3.0,
+               on_photo: Callable[[int], None] | None = None) -> list[np.ndarray]:
+        """``count`` frames at least ``interval`` seconds apart (fewer if the video stops for ``timeout`` s)."""
+        taken: list[np.ndarray] = []
+        due = -np.inf
+        with self._changed:
+            self._progress = (0, count)
+        try:
+            while len(taken) < count:
+                with self._changed:
+                    if not self._changed.wait_for(lambda: self._frame is not None and self._arrived >= due,
+                                                  timeout=max(timeout, interval * 2)):
+                        break  # The camera stopped: keep what was taken.
+                    taken.append(self._frame)
+                    self._frame = None  # The next photo is a newer frame, never this one again.
+                    due = self._arrived + interval * 0.95  # 5% slack for a camera's uneven frame times.
+                    self._progress = (len(taken), count)
+                if on_photo is not None:  # Outside the lock: the video never waits for the page.
+                    on_photo(len(taken))
+        finally:
+            with self._changed:
+                self._progress = None
+        return taken
+
+
+def recording_mark(rgb: np.ndarray, taken: int, wanted: int) -> np.ndarray:
+    """The frame with a red dot and "taken / wanted" in its top left corner, as a camera shows it records."""
+    frame = Image.fromarray(rgb)
+    size = max(14, frame.height // 16)
+    draw = ImageDraw.Draw(frame)
+    draw.ellipse([size // 2, size // 2, size * 3 // 2, size * 3 // 2], fill=(230, 30, 30))
+    draw.text((size * 2, size // 2 - 2), f"{taken} / {wanted}", font=_font(size), fill=(255, 255, 255),
+              stroke_width=2, stroke_fill=(0, 0, 0))
+    return np.asarray(frame)

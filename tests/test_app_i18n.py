@@ -156,6 +156,9 @@ def test_building_a_dataset_in_the_browser(bundled_dir):
         at.button[0].click().run()
     assert {"猫: 0 张照片", "dog 🐶: 0 张照片"} <= {e.label for e in at.expander}
     assert_all_chinese(at, *typed_classes(at))
+    at.toggle(key="build_live").set_value(True).run()  # The recorder (AppTest has no WebRTC: it says so).
+    assert at.warning and not at.exception
+    assert_all_chinese(at, *typed_classes(at))
 
 
 def typed_classes(at) -> list[str]:

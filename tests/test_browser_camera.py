@@ -63,3 +63,41 @@ def test_the_live_camera_classifies_continuously_and_follows_what_it_sees(app_ur
         screenshot(page, os.path.join(SHOTS or tmp_path, "camera-live.png"))
         camera.get_by_role("button", name="Stop").click()
         expect(page.get_by_text("Press Start the camera")).to_be_visible(timeout=30_000)
+
+
+def test_recording_from_the_live_camera_adds_many_photos_to_a_class(app_url, camera_video, tmp_path):
+    """Build your own: pick a class, press Record, and the camera's frames become that class's photos."""
+    from playwright.sync_api import expect
+    with browser_page(*fake_camera_args(camera_video)) as page:
+        page.goto(f"{app_url}/train")
+        wait_for_app_run(page)
+        page.get_by_text("Build your own (photos or camera)").click()
+        wait_for_app_run(page)
+        for name in ("hopper", "daisy"):
+            page.get_by_label("New class name").fill(name)
+            page.get_by_role("button", name="Add class").click()
+            page.wait_for_timeout(500)
+            wait_for_app_run(page)
+        page.get_by_text("Record from the live camera").click()
+        wait_for_app_run(page)
+        record = page.get_by_role("button", name="Record 20 photos")
+        expect(record).to_be_disabled()  # Until the video plays.
+        page.frame_locator("iframe").first.get_by_role("button", name="Start the camera").click()
+        expect(record).to_be_enabled(timeout=60_000)
+        page.get_by_test_id("stButtonGroup").get_by_text("10", exact=True).click()
+        wait_for_app_run(page)
+        page.get_by_test_id("stSelectbox").filter(has_text="Record photos of").click()
+        page.get_by_role("option", name="hopper").click()
+        wait_for_app_run(page)
+        started = time.monotonic()
+        page.get_by_role("button", name="Record 10 photos").click()
+        expect(page.get_by_text("Added 10 photos to hopper.")).to_be_visible(timeout=60_000)
+        took = time.monotonic() - started
+        wait_for_app_run(page)
+        # Ten photos in about two seconds (five a second), in the class chosen, on disk, with thumbnails.
+        assert 1.5 < took < 20, took
+        expect(page.get_by_test_id("stExpander").filter(has_text="hopper: 10 photos")).to_have_count(1)
+        expect(page.get_by_test_id("stExpander").filter(has_text="daisy: 0 photos")).to_have_count(1)
+        expect(page.get_by_role("button", name="Record 10 photos")).to_be_enabled()  # The video played on.
+        expect(page.get_by_test_id("stException")).to_have_count(0)
+        screenshot(page, os.path.join(SHOTS or tmp_path, "camera-record.png"))

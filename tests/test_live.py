@@ -50,3 +50,69 @@ def test_the_reading_is_drawn_along_the_bottom_of_the_frame(classifier, hopper_f
     assert drawn.shape == hopper_frame.shape and drawn.dtype == np.uint8
     assert np.array_equal(drawn[:300], hopper_frame[:300]), "the picture itself stays clear"
     assert not np.array_equal(drawn[-60:], hopper_frame[-60:]), "the labels are on the bottom rows"
+
+
+def camera(tap, stop, fps=30.0, frames=None):
+    """A camera thread: numbered frames (the number in every pixel) into ``tap`` at ``fps`` until ``stop``."""
+    import threading
+    import time
+
+    def run():
+        number = 0
+        while not stop.is_set() and (frames is None or number < frames):
+            number += 1
+            tap.put(np.full((48, 64, 3), number % 256, np.uint8))
+            time.sleep(1 / fps)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_recording_takes_newer_frames_spaced_apart_and_marks_the_video_meanwhile():
+    import threading
+    tap, stop = live.FrameTap(), threading.Event()
+    plain = np.zeros((48, 64, 3), np.uint8)
+    assert tap.put(plain) is plain, "not recording: the video passes unchanged"
+    camera(tap, stop)
+    progress = []
+    try:
+        photos = tap.record(6, 0.1, on_photo=progress.append)
+    finally:
+        stop.set()
+    numbers = [int(p[0, 0, 0]) for p in photos]
+    assert len(photos) == 6 and progress == [1, 2, 3, 4, 5, 6]
+    # A 30 fps camera sends a frame every 33 ms: 0.1 s apart is every third frame or so, never the same one.
+    gaps = np.diff(numbers)
+    assert (gaps >= 2).all() and (gaps <= 6).all(), numbers
+    assert tap.put(plain) is plain, "the mark goes when the recording ends"
+
+
+def test_the_recording_mark_shows_while_recording():
+    import threading
+    tap, stop = live.FrameTap(), threading.Event()
+    marked = []
+    grey = np.full((240, 320, 3), 128, np.uint8)
+
+    def watch(n):  # While the recording runs, the frames coming back carry its red mark.
+        marked.append(tap.put(grey.copy()))
+    camera(tap, stop)
+    try:
+        tap.record(2, 0.05, on_photo=watch)
+    finally:
+        stop.set()
+    frame = marked[0]
+    assert frame.shape == grey.shape and not np.array_equal(frame, grey)
+    red = (frame[..., 0] > 200) & (frame[..., 1] < 80) & (frame[..., 2] < 80)
+    assert red[:40, :40].sum() > 50, "a red dot in the top left corner"
+
+
+def test_a_camera_that_stops_gives_the_photos_taken_so_far():
+    import threading
+    import time
+    tap, stop = live.FrameTap(), threading.Event()
+    thread = camera(tap, stop, frames=10)
+    started = time.monotonic()
+    photos = tap.record(50, 0.05, timeout=0.5)
+    assert 1 <= len(photos) <= 10 and time.monotonic() - started < 5
+    thread.join()
+    assert live.FrameTap().record(3, 0.05, timeout=0.2) == [], "no video at all: nothing, and no hang"
