@@ -9,6 +9,7 @@ classifier built on the same network, shown beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -40,6 +41,7 @@ class Choice:
     validation_split: float | None = None  # With the seed: which of them it never trained on.
     seed: int = 0
     from_scratch: bool = False  # Your model learnt everything from your photos: nothing shared with ImageNet's.
+    folder: Path | None = None  # Your model's export, if it has one: where the code a page shows loads it from.
 
 
 def runs() -> RunBook:
@@ -62,10 +64,12 @@ def opened() -> dict[str, saved.SavedExport]:
 def yours() -> dict[str, Choice]:
     """Your models this session, newest run first, then reopened exports; keyed by their picker option."""
     choices = {}
+    exported = st.session_state.get("exports", {})  # The Train page's export reports, by run number.
     for run in runs().with_models():
+        report = exported.get(run.number)
         choices[YOURS + run.label] = Choice(run.label, models.imagenet_twin(run.feature_handle), run.model,
                                             run.dataset_key, run.config.validation_split, run.config.seed,
-                                            run.config.from_scratch)
+                                            run.config.from_scratch, code_folder(report.folder) if report else None)
     own = set(map(id, runs().runs))
     for run in room.class_runs():  # The teacher's models of the class project: everyone may try them.
         if id(run) not in own:
@@ -78,8 +82,14 @@ def yours() -> dict[str, Choice]:
         choices[YOURS + title] = Choice(title, models.imagenet_twin(export.feature_handle), export.classifier,
                                         str(export.metadata.get("dataset_fingerprint") or ""),
                                         settings.get("validation_split"), int(settings.get("seed") or 0),
-                                        bool(settings.get("from_scratch")))
+                                        bool(settings.get("from_scratch")), code_folder(export.folder))
     return choices
+
+
+def code_folder(folder: Path) -> Path:
+    """An export's folder as the code on a page names it: in a classroom, only its name (the student
+    downloads and unzips it; the server's paths are not theirs to see)."""
+    return Path(folder.name) if room.policy().on else folder
 
 
 def class_option(run) -> str:

@@ -192,17 +192,3 @@ def tflite_zip_bytes(folder: Path, tflite_file: str) -> bytes:
         archive.write(folder / tflite_file, tflite_file)
         archive.write(folder / LABELS_FILE, LABELS_FILE)
     return buffer.getvalue()
-
-
-def usage_snippet(folder: Path, image_size: int) -> str:
-    """The few lines of Python that load the export and classify a photo."""
-    return f'''import numpy as np, tensorflow as tf
-from PIL import Image
-
-model = tf.saved_model.load("{folder}")
-labels = open("{folder / LABELS_FILE}").read().splitlines()
-
-image = Image.open("photo.jpg").convert("RGB").resize(({image_size}, {image_size}))
-batch = np.asarray(image, dtype="float32")[np.newaxis] / 255.0
-probabilities = model(batch, training=False).numpy()[0]
-print(labels[probabilities.argmax()], probabilities.max())'''

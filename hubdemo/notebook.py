@@ -291,6 +291,68 @@ for n, (image, label) in enumerate(zip(batch, best)):
 plt.show()'''
 
 
+def _export_dir_line(folder: Path | None) -> str:
+    if folder is None:
+        return 'EXPORT_DIR = "exports/…"  # Not exported yet: press Export on the Train page, then put its folder here.'
+    return f"EXPORT_DIR = {str(folder)!r}"
+
+
+LOAD_EXPORT = '''model = tf.saved_model.load(EXPORT_DIR)  # The hub layer and your new last layer, weights inside.
+model_classes = (pathlib.Path(EXPORT_DIR) / "labels.txt").read_text(encoding="utf-8").splitlines()'''
+
+
+def your_model_code(folder: Path | None, image_size: int) -> str:
+    """Your model outside the app: load its export (SavedModel + labels.txt) and classify a photo.
+
+    ``folder`` is the export's folder, or None for a run not exported yet (the code says to export it).
+    """
+    return f'''import pathlib
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+{_export_dir_line(folder)}
+{LOAD_EXPORT}
+
+image = Image.open("photo.jpg").convert("RGB").resize(({image_size}, {image_size}))
+batch = np.asarray(image, dtype="float32")[np.newaxis] / 255.0
+probabilities = model(batch, training=False).numpy()[0]  # One per class: the new last layer's softmax.
+print(model_classes[probabilities.argmax()], f"{{probabilities.max():.0%}}")'''
+
+
+def judge_code(data_dir: Path, folder: Path | None, image_size: int, validation_split: float | None,
+               seed: int) -> str:
+    """Your model's guesses on a dataset folder, right or wrong: on the photos it never trained on when known."""
+    if validation_split:
+        pool = (f"VALIDATION_SPLIT = {validation_split!r}\nSEED = {seed}\n\n{SPLIT}\n"
+                "judged = val_idx  # The photos the model never trained on.")
+    else:
+        pool = "judged = np.arange(len(files))  # Every photo: which ones it trained on is not known."
+    return f'''{SETUP}
+
+{_export_dir_line(folder)}
+IMAGE_SIZE = {image_size}
+{LOAD_EXPORT}
+
+{dataset_code(data_dir)}
+
+{pool}
+
+
+{LOAD_IMAGE}
+
+
+probabilities = np.concatenate([model(np.stack([load(files[i], IMAGE_SIZE) for i in judged[j:j + 32]]),
+                                      training=False).numpy() for j in range(0, len(judged), 32)])
+guesses = [model_classes[k] for k in probabilities.argmax(axis=1)]  # Matched to the folders by name.
+truths = [class_names[labels[i]] for i in judged]
+right = np.array([guess == truth for guess, truth in zip(guesses, truths)])
+print(f"accuracy: {{right.mean():.1%}} on {{len(judged)}} photos")
+for i, guess, truth in list(zip(judged, guesses, truths))[:30]:  # The first 30, as the grid's first batch.
+    print("✓" if guess == truth else "✗", files[i].name, guess, "" if guess == truth else f"(really {{truth}})")'''
+
+
 def feature_map_code(data_dir: Path, handle: str, method: str, image_size: int | None = None) -> str:
     """Every photo's features, laid out in 2-D (PCA or t-SNE), coloured by class."""
     image_size = image_size or models.declared_input_size(handle)

@@ -139,6 +139,11 @@ keeps every layer of the network but the last, and its new last layer scores *yo
 The same thing in a few lines of Python, as in the tutorial:
 """).format(size=size, outputs=outputs))
     st.code(notebook.classify_code(choice.imagenet_handle, size), language="python")
+    if choice.mine is not None:
+        st.markdown(_("And your model, **{label}**, outside the app: its export (the Train page's **Export**) "
+                      "loaded with TensorFlow alone, no TF Hub needed, its class names from `labels.txt`:").format(
+                              label=widgets.plain(choice.label)))
+        st.code(notebook.your_model_code(choice.folder, choice.mine.input_size), language="python")
 
 if kept is not None:  # The page is on screen: now the model, for the next photo.
     warmup.FIRST_PAGE_SHOWN.set()

@@ -151,6 +151,11 @@ if choice.mine is None:
     with st.expander(_("The code: a batch of this dataset with the model's guesses, as in the tutorial")):
         st.code(notebook.grid_code(dataset.root, choice.imagenet_handle, cached.classifier(choice.imagenet_handle).input_size),
                 language="python")
+else:
+    with st.expander(_("The code: {label}'s guesses on these photos, right or wrong").format(label=widgets.plain(choice.label))):
+        judged_split = choice.validation_split if choice.dataset_key == dataset.fingerprint else None
+        st.code(notebook.judge_code(dataset.root, choice.folder, choice.mine.input_size, judged_split, choice.seed),
+                language="python")
 
 with st.expander(_("Why are ImageNet's guesses reasonable but not perfect?")):
     st.markdown(

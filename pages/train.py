@@ -2,7 +2,6 @@
 
 import dataclasses
 import functools
-from pathlib import Path
 
 import streamlit as st
 
@@ -231,8 +230,7 @@ def export_result_ui(report: export.ExportReport, run: Run) -> None:
                                file_name=f"{folder.name}-{check.file.replace('.tflite', '')}.zip",
                                mime="application/zip", icon=":material/smartphone:", width="stretch",
                                key=f"download_{check.file}", on_click="ignore")
-    shown = Path(folder.name) if room.policy().on else folder  # A student unzips the download: no server path.
-    st.code(export.usage_snippet(shown, run.model.input_size), language="python")
+    st.code(notebook.your_model_code(model_picker.code_folder(folder), run.model.input_size), language="python")
 
 
 def runs_ui(book: RunBook) -> None:

@@ -126,6 +126,7 @@ def test_a_saved_export_opened_from_its_folder_answers_beside_imagenet(app, colo
     captions = [c.value for c in app.caption]
     assert any(c.startswith("ImageNet's **EfficientNet-Lite0** says") for c in captions)
     assert any(c.startswith("Your model **colours · run 1 (saved") for c in captions)
+    assert any(f"EXPORT_DIR = {str(folder)!r}" in c.value for c in app.code), "the code loads this export"
 
 
 def test_an_uploaded_export_zip_opens_and_a_hostile_one_is_refused(app, colours_export):

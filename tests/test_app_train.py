@@ -113,6 +113,9 @@ def test_the_grid_shows_the_trained_models_guesses_in_green_and_red(trained_app)
     at.toggle(key="grid_mistakes_only").set_value(True).run()
     assert metrics(at)["Mistakes"] == "0 of 6 photos" and "Right in this batch" not in metrics(at)
     assert any("No mistakes" in s.value for s in at.success)
+    # The code behind it: the same photos (the run's validation split), judged by your model's export.
+    code = next(c.value for c in at.code if "judged" in c.value)
+    assert "VALIDATION_SPLIT = 0.2\nSEED = 0" in code and "judged = val_idx" in code
     assert not at.exception
 
 
@@ -144,6 +147,7 @@ def test_try_it_opens_the_classifier_with_your_model_beside_imagenet(trained_app
     guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
     assert len(guesses) == 2, "ImageNet's guess and yours, for the sample photo"
     assert guesses[1].split(" · ")[1] in {"blue", "green", "red"}
+    assert any("tf.saved_model.load(EXPORT_DIR)" in c.value for c in at.code), "the code for your model too"
     assert not at.exception
 
 

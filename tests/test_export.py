@@ -98,12 +98,6 @@ def test_a_failed_export_leaves_nothing_behind(colours_run, tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
-def test_usage_snippet_names_the_folder_and_input_size(colours_export):
-    folder, _ = colours_export
-    snippet = export.usage_snippet(folder, 224)
-    assert f'tf.saved_model.load("{folder}")' in snippet and ".resize((224, 224))" in snippet
-
-
 def test_a_full_disk_gets_a_clear_message_and_leaves_nothing_behind(colours_run, tmp_path, monkeypatch):
     import errno
     from pathlib import Path

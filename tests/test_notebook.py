@@ -89,3 +89,36 @@ def test_cli_notebook_writes_an_ipynb_and_will_not_overwrite_other_files(colours
     done = run_cli("notebook", str(colours_dir), "--out", str(tmp_path / "notes.ipynb"))
     assert done.returncode == 1 and "is not a notebook" in done.stderr
     assert (tmp_path / "notes.ipynb").read_text() == "my notes, not a notebook"
+
+
+def run_script(code: str, cwd) -> str:
+    """Run ``code`` as a student would, in a Python of its own (no hubdemo imported); its printed output."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_your_models_code_loads_its_export_and_gets_the_apps_answers(colours_export, colours_run, colours_dir,
+                                                                     tmp_path):
+    from hubdemo import evaluation
+    folder, _ = colours_export
+    photo = sorted((colours_dir / "red").iterdir())[0]
+    (tmp_path / "photo.jpg").write_bytes(photo.read_bytes())
+    printed = run_script(notebook.your_model_code(folder, colours_run.model.input_size), tmp_path).split()
+    (app,) = colours_run.model.classify_files([("photo.jpg", photo.read_bytes())], k=1)
+    assert printed[-2] == app.predictions[0].label == "red"
+    assert printed[-1] == f"{app.predictions[0].probability:.0%}"
+    assert 'EXPORT_DIR = "exports/…"' in notebook.your_model_code(None, 224), "not exported yet: says so"
+
+    # The grid's code: the same photos judged (the validation split), the same verdicts.
+    data = datasets.load_folder(colours_dir)
+    config = colours_run.config
+    code = notebook.judge_code(colours_dir, folder, colours_run.model.input_size, config.validation_split, config.seed)
+    printed = run_script(code, tmp_path)
+    held_back = datasets.split(data, config.validation_split, config.seed).validation
+    ev, _ = evaluation.evaluate_dataset(colours_run.model, data, held_back)
+    assert f"accuracy: {ev.accuracy:.1%} on {len(held_back)} photos" in printed
+    assert printed.count("✓") == sum(v.correct for v in ev.verdicts)
