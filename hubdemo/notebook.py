@@ -353,6 +353,11 @@ for i, guess, truth in list(zip(judged, guesses, truths))[:30]:  # The first 30,
     print("✓" if guess == truth else "✗", files[i].name, guess, "" if guess == truth else f"(really {{truth}})")'''
 
 
+FEATURES = '''feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3))
+features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in files[i:i + 32]])).numpy()
+                           for i in range(0, len(files), 32)])  # One row of numbers per photo.'''
+
+
 def feature_map_code(data_dir: Path, handle: str, method: str, image_size: int | None = None) -> str:
     """Every photo's features, laid out in 2-D (PCA or t-SNE), coloured by class."""
     image_size = image_size or models.declared_input_size(handle)
@@ -375,13 +380,58 @@ IMAGE_SIZE = {image_size}
 {LOAD_IMAGE}
 
 
-feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3))
-features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in files[i:i + 32]])).numpy()
-                           for i in range(0, len(files), 32)])
+{FEATURES}
 {layout}
 for label, name in enumerate(class_names):
     plt.scatter(*xy[labels == label].T, s=12, label=name)
 plt.legend()
+plt.show()'''
+
+
+def learning_curve_code(data_dir: Path, handle: str, validation_split: float, seed: int, image_size: int,
+                        sizes=(1, 2, 5, 10, 20, 50), draws: int = 5) -> str:
+    """Accuracy against training photos per class: a linear last layer on a few drawn photos' features."""
+    return f'''{SETUP}
+import matplotlib.pyplot as plt
+from sklearn.linear_model import LogisticRegression  # A linear layer with a softmax, fitted in a blink.
+
+{handle_lines(handle)}
+IMAGE_SIZE = {image_size}
+VALIDATION_SPLIT = {validation_split!r}
+SEED = {seed}
+SIZES, DRAWS = {list(sizes)!r}, {draws}
+
+{dataset_code(data_dir)}
+
+{SPLIT}
+
+
+{LOAD_IMAGE}
+
+
+{FEATURES}
+
+
+def score(chosen):
+    """Validation accuracy of a last layer trained on the photos ``chosen`` only."""
+    layer = LogisticRegression(max_iter=300).fit(features[chosen], labels[chosen])
+    return (layer.predict(features[val_idx]) == labels[val_idx]).mean()
+
+
+rng = np.random.default_rng(SEED)
+by_class = [train_idx[labels[train_idx] == c] for c in np.unique(labels[train_idx])]
+sizes = [n for n in SIZES if n < min(map(len, by_class))]
+means, lows, highs = [], [], []
+for n in sizes:  # A few random draws of n photos per class: which photos matters too.
+    scores = [score(np.concatenate([rng.choice(members, n, replace=False) for members in by_class]))
+              for _ in range(DRAWS)]
+    means.append(np.mean(scores)); lows.append(min(scores)); highs.append(max(scores))
+    print(f"{{n:3d}} per class: {{np.mean(scores):.1%}} (from {{min(scores):.1%}} to {{max(scores):.1%}})")
+print(f"all {{len(train_idx)}} training photos: {{score(train_idx):.1%}}")
+plt.errorbar(sizes, means, yerr=[np.subtract(means, lows), np.subtract(highs, means)], marker="o", capsize=3)
+plt.xscale("log")
+plt.xlabel("training photos per class")
+plt.ylabel("validation accuracy")
 plt.show()'''
 
 

@@ -72,7 +72,7 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
                        f"`{widgets.plain(chosen['file'])}`")
 
 
-def curve_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
+def curve_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> None:
     """Accuracy against photos per class, several draws each, on the same validation photos."""
     settings = TrainConfig(validation_split=st.session_state.get("kept_validation_split", 0.2),
                            seed=st.session_state.get("kept_seed", 0))
@@ -108,6 +108,10 @@ def curve_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
                      count=widgets.count(first.per_class, 'photo'), accuracy=first.accuracy, low=first.low,
                      high=first.high, per_class=best.per_class, best=best.accuracy,
                      chance=1 / len(dataset.class_names)))
+    with st.expander(_("The code: accuracy against photos per class")):
+        st.code(notebook.learning_curve_code(dataset.root, extractor.handle, settings.validation_split, settings.seed,
+                                             extractor.input_size, learning_curve.SIZES, learning_curve.DRAWS),
+                language="python")
 
 
 dataset, handle, extractor = model_picker.dataset_and_extractor_ui("inside")
@@ -124,7 +128,7 @@ with st.expander(_("The code: features of every photo, laid out in two dimension
                                       extractor.input_size), language="python")
 
 st.subheader(_("How many photos do you need?"))
-curve_ui(dataset, feats, skipped, memo_key)
+curve_ui(dataset, feats, skipped, memo_key, extractor)
 
 st.subheader(_("More ways to look inside"))
 st.markdown(_("- **Where is it looking?** On the classifier page, a heatmap over each photo shows where ImageNet's "

@@ -42,6 +42,23 @@ def test_the_learning_curve_is_drawn_on_demand(inside):
     assert not at.exception
 
 
+def test_the_learning_curves_code_draws_the_same_curve(inside, tmp_path):
+    """Run as a student would, without hubdemo: the same draws give the page's accuracies."""
+    import re
+    from test_notebook import run_script
+    at = inside
+    if "inside_curve" not in at.session_state:
+        at.button(key="learning_curve").click().run()
+    points = at.session_state["inside_curve"][1]
+    code = next(c.value for c in at.code if "LogisticRegression" in c.value)
+    printed = run_script(code, tmp_path)
+    found = {int(n): float(a) / 100 for n, a in re.findall(r"(\d+) per class: ([\d.]+)%", printed)}
+    assert found.keys() == {p.per_class for p in points if not p.all_photos}, printed
+    for point in points[:-1]:
+        assert abs(found[point.per_class] - point.accuracy) <= 0.05, (point, printed)
+    assert f"training photos: {points[-1].accuracy:.1%}" in printed
+
+
 def test_the_code_builds_the_same_map(inside, colours_dir):
     code = next(c.value for c in inside.code if "features = np.concatenate" in c.value)
     assert str(colours_dir) in code and "TSNE" in code, "the layout chosen on the page"

@@ -96,7 +96,7 @@ def run_script(code: str, cwd) -> str:
     import subprocess
     import sys
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"})
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 
