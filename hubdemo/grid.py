@@ -19,11 +19,11 @@ def order(labels, shuffle_seed: int | None) -> np.ndarray:
     labels = np.asarray(labels, dtype=int)
     if shuffle_seed is not None:
         return np.random.default_rng(shuffle_seed).permutation(len(labels))
+    by_class = np.argsort(labels, kind="stable")  # Class by class, each in folder order.
+    sorted_labels = labels[by_class]
     rank = np.empty(len(labels), dtype=int)  # Each photo's place within its own class.
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rank[members] = np.arange(len(members))
-    return np.lexsort((np.arange(len(labels)), rank))
+    rank[by_class] = np.arange(len(labels)) - np.searchsorted(sorted_labels, sorted_labels)
+    return np.lexsort((labels, rank))
 
 
 def num_batches(n_items: int, size: int = GRID_SIZE) -> int:
