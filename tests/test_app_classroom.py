@@ -169,3 +169,21 @@ def test_class_project_photos_that_would_not_fit_are_refused_together_and_the_ca
     at.file_uploader(key="project_uploads_1").upload("one.jpg", big_photos(1)[0], "image/jpeg")  # Emptied.
     at.run()
     assert project.counts() == {"pen": 1, "cup": 0} and not at.error and not at.exception
+
+
+def test_a_recording_that_would_not_fit_the_quota_is_refused_together(classroom, monkeypatch):
+    """The live camera's photos take the same road as uploads: all of them within the quota, or none."""
+    import camera
+    with_quota(classroom, monkeypatch, "--session-quota-mb")
+    recordings = [("cup", big_photos()), ("cup", big_photos(1))]  # What WebRTC would deliver (a browser test runs it).
+    monkeypatch.setattr(camera, "recorder_ui", lambda names, key, done=None: recordings.pop(0) if recordings else None)
+    at = open_page("pages/grid.py")
+    at.radio(key="dataset_source").set_value("Build your own (photos or camera)").run()
+    at.text_input(key="new_class_name").input("cup")
+    at.button[0].click().run()
+    at.toggle(key="build_live").set_value(True).run()
+    assert at.error and at.error[0].value.startswith("These 3 photos need"), [e.value for e in at.error]
+    assert [e.label for e in at.expander][0] == "cup: 0 photos", "none written: not some of them"
+    at.run()
+    assert [e.label for e in at.expander][0] == "cup: 1 photo" and not at.exception
+    assert at.session_state["build_recorded"] == "Added 1 photo to cup."
