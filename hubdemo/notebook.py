@@ -353,6 +353,76 @@ for i, guess, truth in list(zip(judged, guesses, truths))[:30]:  # The first 30,
     print("✓" if guess == truth else "✗", files[i].name, guess, "" if guess == truth else f"(really {{truth}})")'''
 
 
+def _probabilities_lines(handle: str | None, folder: Path | None) -> str:
+    """Python that defines ``probabilities(batch)`` (a tensor, one row per image) for ImageNet's model or yours."""
+    if handle is not None:
+        return f'''{handle_lines(handle)}
+model = hub.KerasLayer(HANDLE)
+probabilities = lambda batch: tf.nn.softmax(model(batch))  # ImageNet's model gives scores (logits).
+class_name = lambda c: f"ImageNet class {{c}}"'''
+    return f'''{_export_dir_line(folder)}
+{LOAD_EXPORT}
+probabilities = lambda batch: model(batch, training=False)  # Your export ends in a softmax already.
+class_name = lambda c: model_classes[c]'''
+
+
+OCCLUSION = '''# Occlusion: grey one square at a time and see how much the answer's probability drops.
+GRID = 14  # Squares per side.
+edges = np.linspace(0, IMAGE_SIZE, GRID + 1).round().astype(int)
+greyed = []
+for row in range(GRID):
+    for col in range(GRID):
+        copy = image.copy()
+        copy[edges[row]:edges[row + 1], edges[col]:edges[col + 1]] = 0.5  # Grey: nothing there, to the model.
+        greyed.append(copy)
+occluded = np.concatenate([probabilities(np.stack(greyed[i:i + 49])).numpy()[:, c] for i in range(0, len(greyed), 49)])
+drops = np.maximum(np.log(p[c] + 1e-9) - np.log(occluded + 1e-9), 0).reshape(GRID, GRID)  # Rises count as nothing.
+square_of = np.searchsorted(edges, np.arange(IMAGE_SIZE), side="right") - 1  # Each pixel's row (and column).
+heat = drops[square_of][:, square_of]'''
+
+INTEGRATED_GRADIENTS = '''# Integrated gradients: how each pixel pushes the answer up, along the way from a grey image to the photo.
+from scipy.ndimage import gaussian_filter
+
+STEPS = 24
+baseline = np.full_like(image, 0.5)
+path = tf.constant(baseline + np.linspace(0, 1, STEPS, dtype=np.float32)[:, None, None, None] * (image - baseline))
+with tf.GradientTape() as tape:
+    tape.watch(path)
+    score = tf.math.log(probabilities(path)[:, c] + 1e-9)
+gradients = tape.gradient(score, path).numpy().mean(axis=0)
+heat = np.maximum(gaussian_filter(((image - baseline) * gradients).sum(axis=-1), 3.0), 0)  # Regions, not specks.'''
+
+
+def heatmap_code(method: str, image_size: int, *, handle: str | None = None, folder: Path | None = None) -> str:
+    """Where a model looks in ``photo.jpg``: occlusion or integrated gradients, ImageNet's model or your export.
+
+    Grad-CAM reads the network's inner layers, which a TF Hub model does not show: the app rebuilds the
+    network for it. Its code shows occlusion instead, the method that works with any model.
+    """
+    return f'''{SETUP}
+import matplotlib.pyplot as plt
+
+IMAGE_SIZE = {image_size}
+{_probabilities_lines(handle, folder)}
+
+
+{LOAD_IMAGE}
+
+
+image = load("photo.jpg", IMAGE_SIZE)
+p = probabilities(image[np.newaxis]).numpy()[0]
+c = p.argmax()  # The answer to explain: the model's top class.
+
+{INTEGRATED_GRADIENTS if method == "integrated-gradients" else OCCLUSION}
+heat = heat / heat.max() if heat.max() > 0 else heat  # 1 = where it looked most.
+np.save("heatmap.npy", heat)  # The array `python -m hubdemo explain` writes, too.
+plt.imshow(image)
+plt.imshow(heat, cmap="turbo", alpha=0.5)
+plt.title(f"{{class_name(c)}}: {{p[c]:.0%}}")
+plt.axis("off")
+plt.show()'''
+
+
 FEATURES = '''feature_layer = hub.KerasLayer(HANDLE, input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3))
 features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in files[i:i + 32]])).numpy()
                            for i in range(0, len(files), 32)])  # One row of numbers per photo.'''

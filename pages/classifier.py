@@ -144,6 +144,18 @@ The same thing in a few lines of Python, as in the tutorial:
                       "loaded with TensorFlow alone, no TF Hub needed, its class names from `labels.txt`:").format(
                               label=widgets.plain(choice.label)))
         st.code(notebook.your_model_code(choice.folder, choice.mine.input_size), language="python")
+    if look:
+        shown = "occlusion" if method == "gradcam" else method  # Grad-CAM needs the inner layers: no TF Hub code.
+        whose = choice.label if choice.mine is not None else models.short_name(choice.imagenet_handle)
+        st.markdown((_("Where is it looking? The heatmaps here are drawn by Grad-CAM, which reads the network's "
+                       "inner layers. A TF Hub model does not show them (the app rebuilds the network layer by "
+                       "layer for it), so here is the same question for **{model}** answered by occlusion, which "
+                       "works with any model:") if method == "gradcam" else
+                     _("Where is it looking? The heatmap of **{model}** by {method}:")).format(
+                             model=widgets.plain(whose), method=widgets.method_title(method)))
+        st.code(notebook.heatmap_code(shown, choice.mine.input_size if choice.mine is not None else size,
+                                      **({"folder": choice.folder} if choice.mine is not None
+                                         else {"handle": choice.imagenet_handle})), language="python")
 
 if kept is not None:  # The page is on screen: now the model, for the next photo.
     warmup.FIRST_PAGE_SHOWN.set()

@@ -206,10 +206,15 @@ def test_where_is_it_looking_lays_a_heatmap_over_each_photo(app):
     app.toggle(key="classifier_heat").set_value(True).run()
     assert not app.exception and len(app.image) == 2, "the photo, then where the model looks in it"
     assert any(c.startswith("Where it looks for “military uniform” · Grad-CAM") for c in captions(app))
+    # The code behind it: Grad-CAM needs the inner layers, so the code answers by occlusion and says why.
+    assert any("answered by occlusion" in m.value for m in app.markdown)
+    assert any("# Occlusion:" in c.value and "HANDLE = " in c.value for c in app.code)
     app.selectbox(key="classifier_heat_method").select("occlusion").run()
     assert any(c.startswith("Where it looks for “military uniform” · Occlusion") for c in captions(app))
+    app.selectbox(key="classifier_heat_method").select("integrated-gradients").run()
+    assert any("# Integrated gradients:" in c.value for c in app.code)
     app.toggle(key="classifier_heat").set_value(False).run()
-    assert len(app.image) == 1
+    assert len(app.image) == 1 and not any("heatmap.npy" in c.value for c in app.code)
 
 
 def test_imagenet_and_your_model_each_show_their_own_reason(app, colours_export):
@@ -221,3 +226,5 @@ def test_imagenet_and_your_model_each_show_their_own_reason(app, colours_export)
     assert not app.exception and len(app.image) == 3, "the photo, ImageNet's heat, your model's heat"
     reasons = [c for c in captions(app) if c.startswith("Where it looks for")]
     assert len(reasons) == 2 and "military uniform" in reasons[0] and "Grad-CAM" in reasons[1]
+    assert any("heatmap.npy" in c.value and f"EXPORT_DIR = {str(folder)!r}" in c.value for c in app.code), \
+        "the heatmap's code is your model's"

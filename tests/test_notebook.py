@@ -122,3 +122,23 @@ def test_your_models_code_loads_its_export_and_gets_the_apps_answers(colours_exp
     ev, _ = evaluation.evaluate_dataset(colours_run.model, data, held_back)
     assert f"accuracy: {ev.accuracy:.1%} on {len(held_back)} photos" in printed
     assert printed.count("✓") == sum(v.correct for v in ev.verdicts)
+
+
+@pytest.mark.parametrize("method", ["occlusion", "integrated-gradients"])
+def test_the_heatmaps_code_draws_the_apps_heatmap(method, colours_export, colours_run, colours_dir, classifier,
+                                                  bundled_dir, tmp_path):
+    """Your export by occlusion, ImageNet's TF Hub model by integrated gradients: the page's heat, in plain code."""
+    import numpy as np
+
+    from hubdemo import explain, images
+    folder, _ = colours_export
+    if method == "occlusion":
+        photo, model, where = sorted((colours_dir / "green").iterdir())[0].read_bytes(), colours_run.model, {"folder": folder}
+    else:
+        photo, model, where = images.sample_photo(), classifier, {"handle": bundled.CLASSIFIER_HANDLE}
+    (tmp_path / "photo.jpg").write_bytes(photo)
+    printed = run_script(notebook.heatmap_code(method, model.input_size, **where), tmp_path)
+    (app,) = explain.explain(model, images.load_for_model(photo, model.input_size)[None], method=method)
+    heat = np.load(tmp_path / "heatmap.npy")
+    assert heat.shape == app.heat.shape and heat.max() == 1.0 and (heat < 0.5).mean() > 0.2, "a map, not a blank"
+    assert np.abs(heat - app.heat).max() < 0.02 and printed == ""
