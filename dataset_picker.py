@@ -118,7 +118,9 @@ def _builder_ui() -> datasets.Dataset | None:
                     name=name), accept_multiple_files=True, key=f"build_up_{name}_{batch}")
             if st.toggle(_("Camera snapshot"), key=f"build_cam_on_{name}"):
                 st.camera_input(_("A photo of {name}").format(name=name), key=f"build_cam_{name}_{batch}")
-            _thumbnails_ui(photos)
+            # Each with its remove button: a blurred or wrong photo goes without losing the class.
+            removable_photos_ui([(p, "") for p in photos], lambda p: p.unlink(missing_ok=True), _("Remove"),
+                                ":material/delete:", per_row=8, size=96)
             if st.button(_("Remove class {name}").format(name=name), key=f"build_rm_{name}"):
                 shutil.rmtree(folder / name, ignore_errors=True)
                 st.rerun()
@@ -180,20 +182,6 @@ def _recorder_ui(folder: Path, class_names: list[str]) -> None:
     st.rerun()  # The class's count and thumbnails above, with the new photos.
 
 
-THUMB_SIZE = 96
-
-
-def _thumbnails_ui(photos: list[Path], per_row: int = 8) -> None:
-    """Small squares of the photos a class has, so a wrong one stands out."""
-    for start in range(0, len(photos), per_row):
-        for column, path in zip(st.columns(per_row), photos[start:start + per_row]):
-            thumb = cached.thumbnail(str(path), THUMB_SIZE)
-            if thumb is None:
-                column.caption(_(":material/broken_image: not a photo"))
-            else:
-                column.image(thumb, width="stretch")
-
-
 def _flowers_ui() -> datasets.Dataset | None:
     dataset = st.session_state.get("kept_flowers_dataset")
     if dataset is not None:
@@ -228,15 +216,18 @@ def project_counts_ui(project) -> dict:
     return photos
 
 
-def removable_photos_ui(project, items: list[tuple[Path, str]], button: str, icon: str, per_row: int = 6) -> None:
-    """Thumbnails of class-project photos, each captioned, each with a button that removes it."""
+def removable_photos_ui(items: list[tuple[Path, str]], remove, button: str, icon: str, *, per_row: int = 6,
+                        size: int = 120) -> None:
+    """Thumbnails of photos, each captioned, each with a button that ``remove`` s it (a bad photo, a wrong class)."""
     for start in range(0, len(items), per_row):
         for column, (path, caption) in zip(st.columns(per_row), items[start:start + per_row]):
-            thumb = cached.thumbnail(str(path), 120)
-            if thumb is not None:
-                column.image(thumb, caption=caption)
-            if column.button(button, key=f"rm_{path.name}", icon=icon):
-                project.remove(path)
+            thumb = cached.thumbnail(str(path), size)
+            if thumb is None:
+                column.caption(_(":material/broken_image: not a photo"))
+            else:
+                column.image(thumb, caption=caption or None, width="stretch")
+            if column.button(button, key=f"rm_{path.parent.name}_{path.name}", icon=icon, width="stretch"):
+                remove(path)
                 st.rerun()
 
 

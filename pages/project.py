@@ -73,7 +73,7 @@ def counts_ui() -> None:
     mine = [(path, name) for name, files in photos.items() for path in files
             if project.added_by(path) == class_project.owner(room.session_id())]
     st.caption(_("You added {count}.").format(count=widgets.count(len(mine), 'photo')))
-    dataset_picker.removable_photos_ui(project, mine, _("Take back"), ":material/undo:")
+    dataset_picker.removable_photos_ui(mine, project.remove, _("Take back"), ":material/undo:")
 
 
 def try_ui() -> None:

@@ -80,8 +80,8 @@ def project_photos_ui() -> None:
     photos = dataset_picker.project_counts_ui(project)
     for name, files in photos.items():
         with st.expander(f"{name}: {widgets.count(len(files), 'photo')}"):
-            dataset_picker.removable_photos_ui(project, [(p, room.student_name(project.added_by(p))) for p in files],
-                                        _("Remove"), ":material/delete:")
+            dataset_picker.removable_photos_ui([(p, room.student_name(project.added_by(p))) for p in files],
+                                               project.remove, _("Remove"), ":material/delete:")
 
 
 def runs_ui() -> None:

@@ -36,7 +36,7 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     project.add_photo("pen", "p1", "a.jpg", jpeg(), by="someone")
     at.run()
     assert [e.label for e in at.expander][:2] == ["pen: 1 photo", "cup 杯子 ☕: 0 photos"]
-    at.button(key="rm_someone_p1.jpg").click().run()
+    at.button(key="rm_pen_someone_p1.jpg").click().run()
     assert project.counts() == {"pen": 0, "cup 杯子 ☕": 0}, "the teacher removed the bad photo"
     project.add_photo("cup 杯子 ☕", "c1", "c.jpg", jpeg(), by="someone")
     at.button(key="clear_workspace").click().run()

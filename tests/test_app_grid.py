@@ -118,6 +118,11 @@ def test_a_dataset_built_in_the_browser(bundled_dir):
     assert len(at.image) == 4 + 4, "four thumbnails, then the grid of the four photos"
     assert any("not a photo" in c.value for c in at.caption)
     assert at.get("download_button"), "the dataset can be downloaded as a zip"
+    # A bad photo goes on its own, the class stays: the one that is not a photo, here.
+    (broken,) = [b for b in at.button if (b.key or "").startswith("rm_thumbs up_") and b.key.endswith(".png")]
+    broken.click().run()
+    assert [e.label for e in at.expander][:2] == ["thumbs down: 2 photos", "thumbs up: 2 photos"]
+    assert metrics(at)["Skipped files"] == "0" and not any("not a photo" in c.value for c in at.caption)
     # Recording from live video needs WebRTC, which AppTest has not: the page says so, snapshots go on.
     at.toggle(key="build_live").set_value(True).run()
     assert any("Live video cannot start on this server" in w.value for w in at.warning) and not at.exception
