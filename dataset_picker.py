@@ -178,7 +178,9 @@ def _recorder_ui(folder: Path, class_names: list[str]) -> None:
         widgets.show_error(err)
         return
     st.session_state.build_recorded = _("Added {photos} to {name}.").format(
-        photos=widgets.count(len(photos), "photo"), name=name)
+        photos=widgets.count(len(photos), "photo"), name=name) + " " + _(
+        "Photos a fifth of a second apart look alike, so some validation photos are near-copies of training "
+        "ones and flatter the model: try it on the live camera too (Classify photos).")
     st.rerun()  # The class's count and thumbnails above, with the new photos.
 
 
