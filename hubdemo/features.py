@@ -25,6 +25,67 @@ EXTRACT_BATCH_SIZE = 32
 MEMORY_VECTORS = 20_000  # The newest vectors kept in memory (about 100 MB for 1280 numbers); the rest on disk.
 PACKS_KEPT = 2  # Packed datasets kept per model (50,000 photos: 256 MB each); older ones are deleted.
 PACK_CHUNK = 1024
+CACHE_MB = 2048  # Vectors kept on disk, all models together (400,000 photos' worth); the least used go first.
+PRUNE_EVERY = 10_000  # New vectors between two looks at the disk cache's size (and one at the first).
+TOUCH_AFTER = 3600  # Seconds: a vector read from disk is marked as used at most this often.
+
+_since_prune = PRUNE_EVERY  # Vectors this process wrote since it last looked (the first write looks).
+_pruner = threading.Lock()  # One look at a time.
+
+
+def cache_limit() -> int:
+    """Bytes of vectors the disk cache may hold: ``$HUBDEMO_FEATURE_CACHE_MB``, else :data:`CACHE_MB`."""
+    return int(float(os.environ.get("HUBDEMO_FEATURE_CACHE_MB") or CACHE_MB) * 1024 * 1024)
+
+
+def prune(root: Path | None = None, limit: int | None = None) -> int:
+    """Delete the least recently used vectors until the rest fill at most 80% of ``limit``; how many went.
+
+    Without it the disk cache would grow with every photo ever shown to the app (every upload, a
+    class's phone photos, every frame recorded). A vector deleted here is only computed again when
+    its photo comes back. Vectors read from disk are marked as used (:meth:`FeatureExtractor._lookup`),
+    so a dataset in use stays; the packed datasets have their own bound (:data:`PACKS_KEPT`).
+    """
+    root = paths.cache_dir() / "features" if root is None else root
+    limit = cache_limit() if limit is None else limit
+    entries = []
+    for shard in root.glob("*/??"):  # features/<model>/<first two hex digits of the key>/<key>.npy
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(shard):
+                if entry.name.endswith(".npy"):
+                    with contextlib.suppress(OSError):
+                        info = entry.stat()
+                        entries.append((info.st_mtime, info.st_size, entry.path))
+    total = sum(size for _when, size, _path in entries)
+    if total <= limit:
+        return 0
+    removed = 0
+    for _when, size, path in sorted(entries):
+        if total <= limit * 0.8:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+            total -= size
+            removed += 1
+    return removed
+
+
+def _wrote_one() -> threading.Thread | None:
+    """Count a vector written; now and then look at the disk cache's size, in the background."""
+    global _since_prune
+    _since_prune += 1
+    if _since_prune < PRUNE_EVERY or not _pruner.acquire(blocking=False):
+        return None
+    _since_prune = 0
+
+    def look():
+        try:
+            prune()
+        finally:
+            _pruner.release()
+    thread = threading.Thread(target=look, name="hubdemo-feature-cache-prune", daemon=True)
+    thread.start()
+    return thread
 
 
 def content_key(path: Path) -> str:
@@ -62,14 +123,14 @@ class FeatureExtractor:
             if key in self._memory:
                 return self._memory[key]
         path = self._disk_path(key)
-        if path.is_file():
-            try:
-                vector = np.load(path)
-            except (OSError, ValueError):
-                return None  # A damaged cache entry is recomputed.
-            self._remember(key, vector)
-            return vector
-        return None
+        try:
+            vector = np.load(path)
+            if time.time() - path.stat().st_mtime > TOUCH_AFTER:
+                os.utime(path)  # Used: the last to be pruned.
+        except (OSError, ValueError):
+            return None  # Not cached (or pruned meanwhile); a damaged entry is recomputed.
+        self._remember(key, vector)
+        return vector
 
     def _remember(self, key: str, vector: np.ndarray) -> None:
         """In memory, the newest :data:`MEMORY_VECTORS` only: a dataset of any size reads the rest from disk."""
@@ -91,6 +152,8 @@ class FeatureExtractor:
         except OSError:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+            return
+        _wrote_one()
 
     def extract(self, files: Sequence[Path], *, progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, dict[int, str]]:

@@ -92,3 +92,46 @@ def test_only_the_newest_packs_are_kept(extractor, colours_dir, monkeypatch):
     fresh.packed(files[:5], keys[:5])
     assert not stale.exists(), "cleaned once it is old"
     assert fresh.packed(files[:30], keys[:30]).shape == (30, fresh.dim), "the newest is there to reuse"
+
+
+def test_the_disk_cache_is_bounded_and_keeps_what_was_used_last(tmp_path):
+    import os
+    root = tmp_path / "features"
+    vector = np.zeros(1280, np.float32)
+    paths = []
+    for i in range(20):  # 20 vectors of about 5 KB, oldest first.
+        path = root / ("model_a" if i % 2 else "model_b") / f"{i:02d}" / f"{i:02d}{'0' * 38}.npy"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vector)
+        os.utime(path, (1000 + i, 1000 + i))
+        paths.append(path)
+    pack = root / "model_a" / "packed" / "p.npy"
+    pack.parent.mkdir(parents=True)
+    np.save(pack, np.zeros((100, 1280), np.float32))
+    size = paths[0].stat().st_size
+    assert features.prune(root, limit=30 * size) == 0, "under the limit: nothing goes"
+    removed = features.prune(root, limit=10 * size)
+    kept = [p for p in paths if p.exists()]
+    assert removed == 12 and kept == paths[12:], "down to 80% of the limit, the least recently used first"
+    assert pack.exists(), "packs have their own bound"
+
+
+def test_writing_vectors_keeps_the_cache_within_its_limit_and_lost_ones_come_back(extractor, colours_dir, monkeypatch):
+    files = sorted(colours_dir.rglob("*.png"))
+    fresh = features.FeatureExtractor(extractor.handle)
+    before, _ = fresh.extract(files)
+    one = fresh._disk_path(features.content_key(files[0])).stat().st_size
+    everything = sum(f.stat().st_size for f in fresh._disk.parent.glob("*/??/*.npy"))
+    monkeypatch.setenv("HUBDEMO_FEATURE_CACHE_MB", str((everything - 10 * one) / 2**20))
+    monkeypatch.setattr(features, "PRUNE_EVERY", 1)
+    threads = []
+    real = features._wrote_one
+    monkeypatch.setattr(features, "_wrote_one", lambda: threads.append(real()))
+    fresh._store("0" * 40, before[0])  # One more vector: the cache is over its limit, and looks.
+    for thread in filter(None, threads):
+        thread.join(30)
+    left = sum(f.stat().st_size for f in fresh._disk.parent.glob("*/??/*.npy"))
+    assert left <= features.cache_limit() * 0.8 + one
+    again = features.FeatureExtractor(extractor.handle)  # A new process: nothing in memory.
+    after, skipped = again.extract(files)
+    assert not skipped and np.allclose(after, before, atol=1e-5), "pruned vectors are computed again, the same"
