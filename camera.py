@@ -67,20 +67,11 @@ def webrtc_words() -> dict[str, str]:
 
 def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
     """Live video from the camera, classified by ``classifier``, with its readings updating beside it."""
-    found = _webrtc()
-    if found is None:
-        return
-    av, webrtc = found
     reader = _live_classifier(classifier, key)
-
-    def classify_frame(frame):  # Runs on WebRTC's frame thread: no st.* here.
-        return av.VideoFrame.from_ndarray(reader.annotate(frame.to_ndarray(format="rgb24")), format="rgb24")
-
-    video, readings = st.columns([3, 2])
-    with video:
-        context = _video_ui(webrtc, key, classify_frame)
-    if context is None:
+    shown = _video_ui(key, reader.annotate)
+    if shown is None:
         return
+    context, readings = shown
     with readings:
         playing = context.state.playing
         st.fragment(_readings_ui, run_every=REFRESH_SECONDS if playing else None)(reader, label, playing)
@@ -101,8 +92,27 @@ def _webrtc():
         return None
 
 
-def _video_ui(webrtc, key: str, on_frame):
-    """The camera's live video, each frame passed through ``on_frame`` on the server; its context, or None."""
+def _video_ui(key: str, on_rgb):
+    """The camera's live video beside an empty column, each frame (RGB) passed through ``on_rgb`` on the server.
+
+    Returns ``(context, column)``, or None after saying why live video cannot start here.
+    """
+    found = _webrtc()
+    if found is None:
+        return None
+    av, webrtc = found
+
+    def on_frame(frame):  # Runs on WebRTC's frame thread: no st.* here.
+        return av.VideoFrame.from_ndarray(on_rgb(frame.to_ndarray(format="rgb24")), format="rgb24")
+
+    video, beside = st.columns([3, 2])
+    with video:
+        context = _streamer(webrtc, key, on_frame)
+    return None if context is None else (context, beside)
+
+
+def _streamer(webrtc, key: str, on_frame):
+    """streamlit-webrtc's component, or None after a warning where it cannot run."""
     try:
         context = webrtc.webrtc_streamer(
             key=f"{key}_webrtc", mode=webrtc.WebRtcMode.SENDRECV, video_frame_callback=on_frame,
@@ -134,22 +144,13 @@ def recorder_ui(class_names: list[str], key: str, done: str | None = None) -> tu
     says what the last one added. The page keeps the same elements before the video on every run:
     moving it would restart the camera.
     """
-    found = _webrtc()
-    if found is None:
-        return None
-    av, webrtc = found
     tap = st.session_state.get(f"{key}_tap")
     if tap is None:
         tap = st.session_state[f"{key}_tap"] = live.FrameTap()
-
-    def pass_frame(frame):  # Runs on WebRTC's frame thread: no st.* here.
-        return av.VideoFrame.from_ndarray(tap.put(frame.to_ndarray(format="rgb24")), format="rgb24")
-
-    video, controls = st.columns([3, 2])
-    with video:
-        context = _video_ui(webrtc, key, pass_frame)
-    if context is None:
+    shown = _video_ui(key, tap.put)
+    if shown is None:
         return None
+    context, controls = shown
     with controls:
         name = st.selectbox(_("Record photos of"), class_names, key=f"{key}_class")
         count = st.segmented_control(_("How many"), RECORD_COUNTS, default=RECORD_COUNTS[1],
