@@ -17,9 +17,9 @@ from typing import Callable
 
 import streamlit as st
 from streamlit.runtime import get_instance
-from streamlit.runtime.scriptrunner import get_script_run_ctx
+from streamlit.runtime.scriptrunner import StopException, get_script_run_ctx
 
-from hubdemo import archives, class_project, classroom, i18n
+from hubdemo import archives, class_project, classroom, i18n, paths
 from hubdemo.class_project import ClassProject
 from hubdemo.desks import Desks
 from hubdemo.errors import HubDemoError
@@ -68,9 +68,13 @@ button's, an uploader's): Streamlit refuses those set from outside.
 LEFT_WAIT_SECONDS = 2.0  # A reload's new page may start before the server has noticed the old one close.
 
 
+DESKS_FILE = "desks.json"
+
+
 @st.cache_resource(show_spinner=False)
 def desks() -> Desks:
-    return Desks()
+    """Every desk of this server; those of its last run too, whose files wait on disk (a restart loses nobody's)."""
+    return Desks(store=paths.workspace_dir() / DESKS_FILE)
 
 
 def _connected() -> set[str] | None:
@@ -102,12 +106,22 @@ def sit_down() -> None:
         st.query_params["desk"] = state["desk"]  # Also after a page switch, which clears the address's query.
 
 
-def keep_desk() -> None:
-    """Hand the desk what this session keeps now (the router calls it as every run ends, however it ends)."""
-    desk = desks().get(st.session_state.get("desk", ""))
-    if desk is not None and desk.holder == get_script_run_ctx().session_id:
+def keep_desk(held: Desks) -> None:
+    """Hand the desk what this session keeps now: the router calls it before the page runs and after.
+
+    Before: what the widgets' callbacks changed. After: what the page changed, unless it ended with
+    ``st.stop()``, after which every Streamlit call raises again (so does this one, quietly). ``held``
+    is :func:`desks`, fetched before the page ran for the same reason.
+    """
+    try:
+        desk = held.get(st.session_state.get("desk", ""))
+        if desk is None or desk.holder != get_script_run_ctx().session_id:
+            return
         desk.state = {key: value for key, value in st.session_state.items()
                       if key in DESK_KEYS or key.startswith("kept_")}
+    except StopException:
+        return
+    held.save()  # Its settings, for after a restart (written only when they changed).
 
 
 def connected_of(sids) -> set[str]:

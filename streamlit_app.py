@@ -42,10 +42,12 @@ def frame() -> None:
               "something you can click: see what an ImageNet model thinks of your photos, then teach it "
               "new classes. Everything runs on this computer; no photo leaves it."))
     room.join_box()
+    held = room.desks()
+    room.keep_desk(held)
     try:
         page.run()
     finally:  # Also when the page stops or reruns early: what it made this run is kept for a reload.
-        room.keep_desk()
+        room.keep_desk(held)
 
 
 def serve_classroom() -> None:

@@ -14,19 +14,43 @@ in two tabs gets a new desk), nor to a page from another computer's network
 address: an address copied off the teacher's projected screen, or passed
 around, opens a new desk.
 
+The desks' names, addresses and remembered settings are also written to a
+small file (``store``), so that a server that stops (a crash, a restart, the
+laptop's battery) does not take everyone's work with it: after the restart a
+reload sits at its old desk again, with its photos, uploads and exports (kept
+on disk with the desk) and its settings. What lives only in the server's
+memory (runs and their models) does not come back.
+
 Nothing here knows Streamlit: the page glue (``room.py``) says which pages are
 connected and keeps the desk's state.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 KEEP_SECONDS = 30 * 60  # Long enough for a lesson's interruptions; short enough that a room's desks do not pile up.
 MAX_LEFT = 60  # Left desks kept at most, whatever their age (two classes' worth): closed tabs cannot fill the memory.
+_NAME = re.compile(r"^[0-9a-f]{24}$")
+
+
+def _settings(state: dict) -> dict:
+    """What of a desk's state outlives the server: the remembered settings (``kept_``) that are plain values."""
+    kept = {}
+    for key, value in state.items():
+        if key.startswith("kept_"):
+            with contextlib.suppress(TypeError, ValueError):
+                json.dumps(value)
+                kept[key] = value
+    return kept
 
 
 @dataclass
@@ -41,11 +65,54 @@ class Desk:
 class Desks:
     """Every desk of this server, shared by all its pages (thread-safe)."""
 
-    def __init__(self, keep_seconds: float = KEEP_SECONDS, max_left: int = MAX_LEFT, clock=time.monotonic):
+    def __init__(self, keep_seconds: float = KEEP_SECONDS, max_left: int = MAX_LEFT, clock=time.monotonic,
+                 store: Path | None = None, wall_clock=time.time):
         self.keep_seconds, self.max_left = keep_seconds, max_left
-        self._clock = clock
+        self._clock, self._wall_clock = clock, wall_clock
         self._desks: dict[str, Desk] = {}
         self._lock = threading.Lock()
+        self._store, self._written = store, None
+        if store is not None:
+            self._load()
+
+    def _load(self) -> None:
+        """The desks of the server's last run, as left when it stopped; those left too long ago are not kept."""
+        try:
+            entries = json.loads(self._store.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # No file (a first start), or a damaged one: nobody's desk to take up.
+        now, wall = self._clock(), self._wall_clock()
+        for entry in entries if isinstance(entries, list) else []:
+            with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
+                name, address, left_at = entry["name"], entry.get("address"), entry.get("left_at")
+                # A desk held when the server stopped waits from now; one already left, from when it was left.
+                away = 0.0 if left_at is None else max(wall - float(left_at), 0.0)
+                if _NAME.match(name) and (address is None or isinstance(address, str)) and away <= self.keep_seconds:
+                    self._desks[name] = Desk(name, "", address, _settings(dict(entry.get("settings") or {})),
+                                             left=now - away)
+
+    def save(self) -> None:
+        """Write every desk's name, address, settings and when it was left (None: held), if any of it changed."""
+        if self._store is None:
+            return
+        now, wall = self._clock(), self._wall_clock()
+        with self._lock:
+            entries = [{"name": d.name, "address": d.address if isinstance(d.address, str) else None,
+                        "settings": _settings(d.state),
+                        "left_at": None if d.left is None else round(wall - (now - d.left))}
+                       for d in self._desks.values()]
+        text = json.dumps(entries, ensure_ascii=False, sort_keys=True)
+        if text == self._written:
+            return
+        tmp = self._store.with_name(f".{self._store.name}.{threading.get_ident()}.tmp")
+        try:  # A disk that cannot take it only costs the desks a restart.
+            self._store.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, self._store)
+            self._written = text
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def sit(self, holder: str, asked: str | None, connected: set[str] | None,
             address: str | None = None) -> tuple[Desk, bool]:
@@ -63,10 +130,13 @@ class Desks:
             if (desk is not None and desk.address == address and connected is not None
                     and desk.holder not in connected):
                 desk.holder, desk.left = holder, None
-                return desk, True
-            desk = Desk(secrets.token_hex(12), holder, address)
-            self._desks[desk.name] = desk
-            return desk, False
+                resumed = True
+            else:
+                desk = Desk(secrets.token_hex(12), holder, address)
+                self._desks[desk.name] = desk
+                resumed = False
+        self.save()
+        return desk, resumed
 
     def kept(self, connected: set[str]) -> set[str]:
         """The desks still kept: held by a connected page, or among the ``max_left`` left last and less than
@@ -84,7 +154,9 @@ class Desks:
             for number, desk in enumerate(left):
                 if number >= self.max_left or now - desk.left > self.keep_seconds:
                     del self._desks[desk.name]
-            return set(self._desks)
+            kept = set(self._desks)
+        self.save()
+        return kept
 
     def get(self, name: str) -> Desk | None:
         with self._lock:

@@ -93,6 +93,8 @@ def classroom(colours_dir, monkeypatch):
         room.policy.cache_clear()
         for shared in (room.sessions, room.project_box, room.workspace, room.trainers, room.desks):
             shared.clear()
+        from hubdemo import paths
+        (paths.workspace_dir() / room.DESKS_FILE).unlink(missing_ok=True)  # No desks of earlier tests come back.
 
     monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--classroom", "--data", str(colours_dir),
                                       "--passphrase", "tulip"])

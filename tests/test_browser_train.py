@@ -105,3 +105,29 @@ def test_a_reload_keeps_the_runs_and_a_copied_address_does_not_share_them(app_ur
         assert "?desk=" in other.url and other.url != address, "a desk of its own"
         expect(page.get_by_test_id("stException")).to_have_count(0)
         expect(other.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_server_restart_gives_back_the_photos_built_in_the_browser(bundled_dir, colours_dir):
+    """The app stops (a crash, Ctrl-C, the laptop's battery) and starts again: a reload finds its photos and settings."""
+    from playwright.sync_api import expect
+    photos = [str(p) for p in sorted((colours_dir / "red").iterdir())[:3]]
+    with browser_page() as page:
+        with streamlit_server() as first:
+            page.goto(f"{first}/train")
+            wait_for_app_run(page)
+            page.get_by_text("Build your own (photos or camera)").click()
+            wait_for_app_run(page)
+            page.get_by_label("New class name").fill("tomato")
+            page.get_by_role("button", name="Add class").click()
+            wait_for_app_run(page)
+            page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(photos)
+            expect(page.get_by_test_id("stExpander").filter(has_text="tomato: 3 photos")).to_have_count(1,
+                                                                                                      timeout=30_000)
+            desk = page.url.split("?", 1)[1]
+        with streamlit_server() as second:  # Another process: nothing of the first in memory.
+            page.goto(f"{second}/train?{desk}")
+            wait_for_app_run(page)
+            assert page.url.endswith(desk), "its own desk again"
+            expect(page.get_by_role("radio", name="Build your own (photos or camera)")).to_be_checked()
+            expect(page.get_by_test_id("stExpander").filter(has_text="tomato: 3 photos")).to_have_count(1)
+            expect(page.get_by_test_id("stException")).to_have_count(0)

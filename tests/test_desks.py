@@ -85,3 +85,39 @@ def test_no_more_than_max_left_desks_wait():
         clock.now += 1
     held, _ = desks.sit("page-9", None, connected={"page-9"})
     assert desks.kept({"page-9"}) == {names[2], names[3], held.name}, "the two left last, and the one held"
+
+
+def test_a_restarted_server_gives_each_desk_back_to_its_own_page_with_its_settings(tmp_path):
+    """The server stops (a crash, the laptop's battery): the desks, their files and settings wait for their pages."""
+    store, clock, wall = tmp_path / "desks.json", Clock(), Clock()
+    before = Desks(store=store, clock=clock, wall_clock=wall)
+    phone, _ = before.sit("page-1", None, connected={"page-1"}, address="192.168.1.23")
+    phone.state = {"kept_dataset_source": "Build your own", "kept_epochs": 5, "runs": object(),
+                   "kept_model": object()}  # A run and a model live in memory only.
+    before.save()
+    closed, _ = before.sit("page-2", None, connected={"page-1", "page-2"})
+    clock.now += 60
+    before.kept(connected={"page-1"})  # page-2 closed a minute ago.
+    wall.now += 20 * 60  # The server comes back 20 minutes later.
+
+    after = Desks(store=store, clock=Clock(), wall_clock=wall)
+    again, resumed = after.sit("page-9", phone.name, connected={"page-9"}, address="192.168.1.23")
+    assert resumed and again.name == phone.name
+    assert again.state == {"kept_dataset_source": "Build your own", "kept_epochs": 5}, "settings, not runs"
+    other, resumed = after.sit("page-10", closed.name, connected={"page-9", "page-10"}, address="192.168.1.40")
+    assert not resumed and other.name != closed.name, "still only from its own address"
+    assert {phone.name, closed.name} <= after.kept(connected={"page-9", "page-10"})
+
+    wall.now += 11 * 60  # The closed tab's desk has now waited its 30 minutes (before and after the restart).
+    later = Desks(store=store, clock=Clock(), wall_clock=wall)
+    assert later.get(closed.name) is None and later.get(phone.name) is not None
+
+
+def test_a_damaged_desks_file_starts_empty_and_is_written_anew(tmp_path):
+    store = tmp_path / "desks.json"
+    for damaged in ("{not json", '{"a": 1}', '[{"name": "../../etc", "left_at": null}, 7]'):
+        store.write_text(damaged)
+        desks = Desks(store=store)
+        assert desks.kept(connected=set()) == set()
+    desk, _ = desks.sit("page-1", None, connected={"page-1"})
+    assert [e["name"] for e in __import__("json").loads(store.read_text())] == [desk.name]
