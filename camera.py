@@ -18,8 +18,9 @@ import streamlit as st
 
 import widgets
 from hubdemo import charts, images, live, models
-from hubdemo.i18n import _
+from hubdemo.i18n import N_, _
 
+UPLOAD, LIVE, SNAPSHOT = N_("Upload photos"), N_("Live camera"), N_("Camera snapshot")  # The classifier's sources.
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 REFRESH_SECONDS = 0.25  # The readings beside the video update four times a second.
 

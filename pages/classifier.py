@@ -8,9 +8,9 @@ import model_picker
 import warmup
 import widgets
 from hubdemo import charts, explain, images, models, notebook
-from hubdemo.i18n import N_, _
+from hubdemo.i18n import _
 
-UPLOAD, LIVE, SNAPSHOT = N_("Upload photos"), N_("Live camera"), N_("Camera snapshot")
+UPLOAD, LIVE, SNAPSHOT = camera.UPLOAD, camera.LIVE, camera.SNAPSHOT
 
 widgets.use_router()
 st.title(_("What does a model see in your photos?"))

@@ -6,6 +6,7 @@ import functools
 import streamlit as st
 
 import cached
+import camera
 import model_picker
 import room
 import widgets
@@ -125,11 +126,16 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
 def try_ui(run: Run) -> None:
     """Buttons to use this run's model on the other pages."""
     st.markdown(_("#### Try {label}").format(label=widgets.plain(run.label)))
-    photos, grid = st.columns(2)
+    live, photos, grid = st.columns(3)
     option = model_picker.YOURS + run.label
-    if photos.button(_("On your photos and the live camera"), icon=":material/photo_camera:", key="try_classifier",
-                     width="stretch"):
+    if live.button(_("On the live camera"), icon=":material/videocam:", key="try_live", width="stretch",
+                   type="primary"):
         st.session_state["kept_classifier_model"] = option
+        st.session_state["classifier_input"] = camera.LIVE  # The classifier page opens on the video.
+        st.switch_page("pages/classifier.py")
+    if photos.button(_("On your photos"), icon=":material/photo_camera:", key="try_classifier", width="stretch"):
+        st.session_state["kept_classifier_model"] = option
+        st.session_state["classifier_input"] = camera.UPLOAD
         st.switch_page("pages/classifier.py")
     if grid.button(_("On the dataset grid (green right, red wrong)"), icon=":material/grid_view:", key="try_grid",
                    width="stretch"):

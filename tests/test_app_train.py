@@ -149,6 +149,11 @@ def test_try_it_opens_the_classifier_with_your_model_beside_imagenet(trained_app
     assert guesses[1].split(" · ")[1] in {"blue", "green", "red"}
     assert any("tf.saved_model.load(EXPORT_DIR)" in c.value for c in at.code), "the code for your model too"
     assert not at.exception
+    # Straight to the live camera with it: the climax of the lesson, one click away.
+    at.switch_page("pages/train.py").run()
+    at.button(key="try_live").click().run()
+    assert at.selectbox(key="classifier_model").value == "Yours: colours · run 1"
+    assert at.radio(key="classifier_input").value == "Live camera" and not at.exception
 
 
 def test_changed_settings_fold_the_old_results_away_and_every_run_is_kept(trained_app):

@@ -53,14 +53,14 @@ def test_a_trained_run_answers_beside_imagenet_on_the_classifier_page(app_url, t
     with browser_page() as page:
         page.goto(f"{app_url}/train")  # A new session: the run belongs to the first one.
         wait_for_app_run(page)
-        expect(page.get_by_role("button", name="On your photos and the live camera")).to_have_count(0)
+        expect(page.get_by_role("button", name="On your photos", exact=True)).to_have_count(0)
     # The same session that trained: its run is in the picker.
     with browser_page() as page:
         start_training(page, app_url, epochs=3, batch_size=8)
         expect(page.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible(
             timeout=120_000)
         shot(page, tmp_path, "train-after-run")
-        page.get_by_role("button", name="On your photos and the live camera").click()
+        page.get_by_role("button", name="On your photos", exact=True).click()
         wait_for_app_run(page)
         expect(page.get_by_role("combobox", name="Model")).to_have_value("Yours: colours · run 1")
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(red))
