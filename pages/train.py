@@ -137,7 +137,8 @@ def try_ui(run: Run) -> None:
         st.session_state["kept_classifier_model"] = option
         st.session_state["classifier_input"] = camera.UPLOAD
         st.switch_page("pages/classifier.py")
-    if grid.button(_("On the dataset grid (green right, red wrong)"), icon=":material/grid_view:", key="try_grid",
+    if grid.button(_("On the dataset grid"), icon=":material/grid_view:", key="try_grid",
+                   help=_("Each photo titled with your model's guess: green when right, red when wrong."),
                    width="stretch"):
         st.session_state["kept_grid_model"] = option
         st.switch_page("pages/grid.py")
