@@ -138,7 +138,8 @@ RECORD_COUNTS = (10, 20, 50)
 RECORD_INTERVAL = 0.2  # Seconds between two photos: time to turn the object a little.
 
 
-def recorder_ui(class_names: list[str], key: str, done: str | None = None) -> tuple[str, list[bytes]] | None:
+def recorder_ui(class_names: list[str], key: str, done: str | None = None,
+                counts: tuple[int, ...] = RECORD_COUNTS) -> tuple[str, list[bytes]] | None:
     """Live video that records photos of a class: pick the class, press Record, move the object.
 
     Returns the class and its new photos (JPEG bytes) when a recording has just finished; ``done``
@@ -154,8 +155,8 @@ def recorder_ui(class_names: list[str], key: str, done: str | None = None) -> tu
     context, controls = shown
     with controls:
         name = st.selectbox(_("Record photos of"), class_names, key=f"{key}_class")
-        count = st.segmented_control(_("How many"), RECORD_COUNTS, default=RECORD_COUNTS[1],
-                                     key=f"{key}_count") or RECORD_COUNTS[1]
+        default = counts[len(counts) // 2]
+        count = st.segmented_control(_("How many"), counts, default=default, key=f"{key}_count") or default
         playing = context.state.playing
         pressed = st.button(_("Record {count} photos").format(count=count), icon=":material/radio_button_checked:",
                             type="primary", disabled=not playing or name is None, key=f"{key}_record")

@@ -227,7 +227,7 @@ def removable_photos_ui(items: list[tuple[Path, str]], remove, button: str, icon
             if thumb is None:
                 column.caption(_(":material/broken_image: not a photo"))
             else:
-                column.image(thumb, caption=caption or None, width="stretch")
+                column.image(thumb, caption=caption or None)
             if column.button(button, key=f"rm_{path.parent.name}_{path.name}", icon=icon, width="stretch"):
                 remove(path)
                 st.rerun()

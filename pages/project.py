@@ -1,7 +1,10 @@
 """The class project, for students: join with the code, add photos of each class from the phone, watch the counts grow."""
 
+import time
+
 import streamlit as st
 
+import camera
 import dataset_picker
 import model_picker
 import room
@@ -35,6 +38,11 @@ def join_ui(project) -> bool:
 
 def add_ui(project) -> None:
     """One camera (phones: the back camera via the browser's picker) and an uploader, for the class picked."""
+    if st.toggle(_("Record from the live camera"), key="project_live",  # First: the video's place never moves.
+                 help=_("Live video from your camera: pick a class, press Record, and it takes a photo "
+                        "five times a second while you move the object.")):
+        record_ui(project)
+        return
     if st.session_state.get("project_added"):
         st.success(st.session_state.pop("project_added"), icon=":material/check:")
     if st.session_state.get("project_refused"):
@@ -62,6 +70,29 @@ def add_ui(project) -> None:
     room.release(added)
     st.session_state["project_batch"] = batch + 1
     st.rerun()
+
+
+def record_ui(project) -> None:
+    """A few photos at a time from live video (a shared dataset: ten at most, so one student cannot swamp it)."""
+    recorded = camera.recorder_ui(project.class_names, "project_rec", done=st.session_state.get("project_recorded"),
+                                  counts=PROJECT_RECORD_COUNTS)
+    if recorded is None:
+        return
+    name, photos = recorded
+    try:  # Room for all of them, or none is added.
+        room.workspace().check_total(sum(map(len, photos)), widgets.these_photos(len(photos)))
+        stamp = time.time_ns()
+        for number, data in enumerate(photos):
+            project.add_photo(name, f"live-{stamp}-{number:03d}", "live.jpg", data, room.session_id())
+    except HubDemoError as err:
+        widgets.show_error(err)
+        return
+    st.session_state["project_recorded"] = _("Added {photos} to {name}.").format(
+        photos=widgets.count(len(photos), "photo"), name=name)
+    st.rerun()
+
+
+PROJECT_RECORD_COUNTS = (5, 10)
 
 
 def counts_ui() -> None:

@@ -187,3 +187,30 @@ def test_a_recording_that_would_not_fit_the_quota_is_refused_together(classroom,
     at.run()
     assert [e.label for e in at.expander][0] == "cup: 1 photo" and not at.exception
     assert at.session_state["build_recorded"].startswith("Added 1 photo to cup. Photos a fifth of a second apart")
+
+
+def test_a_recording_adds_to_the_class_project_as_its_students_photos(classroom, monkeypatch):
+    """Live video into the shared dataset: a few photos at once, marked as this student's, within the quota."""
+    import camera
+    with_quota(classroom, monkeypatch, "--total-quota-mb")
+    classroom.workspace().clear()  # Nothing of earlier tests counts against the 1 MB.
+    project = classroom.new_project(["pen", "cup"])
+    asked = []
+
+    def recorder(names, key, done=None, counts=camera.RECORD_COUNTS):  # What WebRTC would deliver.
+        asked.append((names, counts, done))
+        return ("cup", big_photos()) if len(asked) == 1 else ("pen", big_photos(1)) if len(asked) == 2 else None
+    monkeypatch.setattr(camera, "recorder_ui", recorder)
+    at = open_page("pages/project.py")
+    at.text_input(key="join_code").input(project.code).run()
+    at.button[0].click().run()
+    at.toggle(key="project_live").set_value(True).run()
+    assert at.error and "so these 3 photos cannot be kept" in at.error[0].value, [e.value for e in at.error]
+    assert project.counts() == {"pen": 0, "cup": 0}, "none added: not some of them"
+    at.run()
+    assert project.counts() == {"pen": 1, "cup": 0} and not at.exception
+    assert asked[0][:2] == (["pen", "cup"], (5, 10)), "the project's classes; ten photos at most"
+    assert asked[-1][2] == "Added 1 photo to pen.", "the recorder says what the last recording added"
+    (photo,) = project.photos()["pen"]
+    from hubdemo import class_project
+    assert project.added_by(photo) == class_project.owner(at.session_state["desk"]), "marked as this student's"
