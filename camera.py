@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from urllib.parse import urlparse
 
 import streamlit as st
@@ -139,11 +140,12 @@ RECORD_INTERVAL = 0.2  # Seconds between two photos: time to turn the object a l
 
 
 def recorder_ui(class_names: list[str], key: str, done: str | None = None,
-                counts: tuple[int, ...] = RECORD_COUNTS) -> tuple[str, list[bytes]] | None:
+                counts: tuple[int, ...] = RECORD_COUNTS) -> tuple[str, list[tuple[str, bytes]]] | None:
     """Live video that records photos of a class: pick the class, press Record, move the object.
 
-    Returns the class and its new photos (JPEG bytes) when a recording has just finished; ``done``
-    says what the last one added. The page keeps the same elements before the video on every run:
+    Returns the class and its new photos, ``(photo_id, JPEG bytes)``, when a recording has just
+    finished (the ids, ``live-<time>-<number>``, keep a recording's photos together); ``done`` says
+    what the last one added. The page keeps the same elements before the video on every run:
     moving it would restart the camera.
     """
     tap = st.session_state.get(f"{key}_tap")
@@ -177,7 +179,8 @@ def recorder_ui(class_names: list[str], key: str, done: str | None = None,
             st.warning(_("No picture came from the camera. Is the video showing? Press **Start the camera** "
                          "again, or add photos with the upload button."), icon=":material/videocam_off:")
             return None
-        return name, [images.to_jpeg(frame) for frame in frames]
+        stamp = time.time_ns()
+        return name, [(f"live-{stamp}-{number:03d}", images.to_jpeg(frame)) for number, frame in enumerate(frames)]
 
 
 def _live_classifier(classifier: models.ImageClassifier, key: str) -> live.LiveClassifier:

@@ -8,7 +8,6 @@ built in the browser go to this tab's workspace as they arrive (``room.folder``)
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -147,16 +146,22 @@ def _collect_photos(folder: Path, name: str) -> str | None:
         added.append(("camera.jpg", shot))
     if not added:
         return None
-    refused = None
-    try:  # Room for all of them at once (one look at the workspace), or none is written.
-        room.make_room(sum(upload.size for _name, upload in added), widgets.these_photos(len(added)))
-        for filename, upload in added:
-            datasets.add_built_photo(folder, name, upload.file_id, filename, upload.getvalue())
-    except HubDemoError as err:
-        refused = str(err)
+    refused = _add_photos(folder, name, [(upload.file_id, filename, upload.getvalue()) for filename, upload in added])
     room.release(upload for _name, upload in added)
     st.session_state[f"build_batch_{name}"] = batch + 1
     return refused
+
+
+def _add_photos(folder: Path, name: str, photos: list[tuple[str, str, bytes]]) -> str | None:
+    """Write ``(photo_id, filename, data)`` photos to class ``name``: room for all of them at once (one look at
+    the workspace), or none is written; returns why not, if refused."""
+    try:
+        room.make_room(sum(len(data) for _id, _filename, data in photos), widgets.these_photos(len(photos)))
+        for photo_id, filename, data in photos:
+            datasets.add_built_photo(folder, name, photo_id, filename, data)
+    except HubDemoError as err:
+        return str(err)
+    return None
 
 
 def _recorder_ui(folder: Path, class_names: list[str]) -> None:
@@ -169,13 +174,9 @@ def _recorder_ui(folder: Path, class_names: list[str]) -> None:
     if recorded is None:
         return
     name, photos = recorded
-    try:  # Room for all of them at once, or none is written.
-        room.make_room(sum(map(len, photos)), widgets.these_photos(len(photos)))
-        stamp = time.time_ns()
-        for number, data in enumerate(photos):
-            datasets.add_built_photo(folder, name, f"live-{stamp}-{number:03d}", "live.jpg", data)
-    except HubDemoError as err:
-        widgets.show_error(err)
+    refused = _add_photos(folder, name, [(photo_id, "live.jpg", data) for photo_id, data in photos])
+    if refused:
+        widgets.show_error(refused)
         return
     st.session_state.build_recorded = _("Added {photos} to {name}.").format(
         photos=widgets.count(len(photos), "photo"), name=name) + " " + _(

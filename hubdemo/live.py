@@ -22,6 +22,7 @@ from hubdemo import images
 from hubdemo.models import ImageClassifier, Prediction
 
 MAX_RATE = 15.0  # Predictions per second: more than the eye follows, and a core left for everything else.
+ON_TIME = 0.95  # A frame this share of an interval after the last counts as due: cameras send a hair early or late.
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,7 @@ class LiveClassifier:
         """Classify ``rgb`` (an H×W×3 uint8 frame) if a prediction is due; returns the newest reading."""
         arrived = self.clock() if arrived is None else arrived
         with self._lock:
-            # 5% slack: a camera's frames arrive a hair early or late, and 10/s from 30 fps is every 3rd.
-            due = arrived - self._started >= self.interval * 0.95
+            due = arrived - self._started >= self.interval * ON_TIME  # 10/s from 30 fps: every 3rd frame.
             if due:
                 self._started = arrived
         if not due:
@@ -159,7 +159,7 @@ class FrameTap:
                         break  # The camera stopped: keep what was taken.
                     taken.append(self._frame)
                     self._frame = None  # The next photo is a newer frame, never this one again.
-                    due = self._arrived + interval * 0.95  # 5% slack for a camera's uneven frame times.
+                    due = self._arrived + interval * ON_TIME
                     self._progress = (len(taken), count)
                 if on_photo is not None:  # Outside the lock: the video never waits for the page.
                     on_photo(len(taken))

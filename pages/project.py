@@ -1,7 +1,5 @@
 """The class project, for students: join with the code, add photos of each class from the phone, watch the counts grow."""
 
-import time
-
 import streamlit as st
 
 import camera
@@ -58,18 +56,29 @@ def add_ui(project) -> None:
     added = [*([shot] if shot is not None else []), *(uploads or [])]
     if not added:
         return
-    try:  # Room for all of them, or none is added.
-        room.workspace().check_total(sum(upload.size for upload in added), widgets.these_photos(len(added)))
-        for upload in added:
-            project.add_photo(name, upload.file_id, upload.name or "camera.jpg", upload.getvalue(), room.session_id())
+    refused = add_photos(project, name, [(upload.file_id, upload.name or "camera.jpg", upload.getvalue())
+                                         for upload in added])
+    if refused:
+        st.session_state["project_refused"] = refused
+    else:
         st.session_state["project_added"] = _("Added {photos} to {name}. Take another!").format(
             photos=widgets.count(len(added), "photo"), name=name)
-    except HubDemoError as err:
-        st.session_state["project_refused"] = str(err)
     # Either way Streamlit lets go of the bytes, and the camera and uploader start empty again.
     room.release(added)
     st.session_state["project_batch"] = batch + 1
     st.rerun()
+
+
+def add_photos(project, name: str, photos: list[tuple[str, str, bytes]]) -> str | None:
+    """Add ``(photo_id, filename, data)`` photos to the class as this student's: room for all of them, or none
+    is added; returns why not, if refused."""
+    try:
+        room.workspace().check_total(sum(len(data) for _id, _filename, data in photos), widgets.these_photos(len(photos)))
+        for photo_id, filename, data in photos:
+            project.add_photo(name, photo_id, filename, data, room.session_id())
+    except HubDemoError as err:
+        return str(err)
+    return None
 
 
 def record_ui(project) -> None:
@@ -79,13 +88,9 @@ def record_ui(project) -> None:
     if recorded is None:
         return
     name, photos = recorded
-    try:  # Room for all of them, or none is added.
-        room.workspace().check_total(sum(map(len, photos)), widgets.these_photos(len(photos)))
-        stamp = time.time_ns()
-        for number, data in enumerate(photos):
-            project.add_photo(name, f"live-{stamp}-{number:03d}", "live.jpg", data, room.session_id())
-    except HubDemoError as err:
-        widgets.show_error(err)
+    refused = add_photos(project, name, [(photo_id, "live.jpg", data) for photo_id, data in photos])
+    if refused:
+        widgets.show_error(refused)
         return
     st.session_state["project_recorded"] = _("Added {photos} to {name}.").format(
         photos=widgets.count(len(photos), "photo"), name=name)

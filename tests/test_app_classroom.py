@@ -128,6 +128,11 @@ def big_photos(count: int = 3) -> list[bytes]:
     return photos
 
 
+def named(photos: list[bytes]) -> list[tuple[str, bytes]]:
+    """Photos as a recording from the live camera names them."""
+    return [(f"live-1-{number:03d}", data) for number, data in enumerate(photos)]
+
+
 def with_quota(classroom, monkeypatch, option: str):
     import sys
     monkeypatch.setattr(sys, "argv", [*sys.argv, option, "1"])
@@ -175,7 +180,7 @@ def test_a_recording_that_would_not_fit_the_quota_is_refused_together(classroom,
     """The live camera's photos take the same road as uploads: all of them within the quota, or none."""
     import camera
     with_quota(classroom, monkeypatch, "--session-quota-mb")
-    recordings = [("cup", big_photos()), ("cup", big_photos(1))]  # What WebRTC would deliver (a browser test runs it).
+    recordings = [("cup", named(big_photos())), ("cup", named(big_photos(1)))]  # What WebRTC would deliver.
     monkeypatch.setattr(camera, "recorder_ui", lambda names, key, done=None: recordings.pop(0) if recordings else None)
     at = open_page("pages/grid.py")
     at.radio(key="dataset_source").set_value("Build your own (photos or camera)").run()
@@ -199,7 +204,8 @@ def test_a_recording_adds_to_the_class_project_as_its_students_photos(classroom,
 
     def recorder(names, key, done=None, counts=camera.RECORD_COUNTS):  # What WebRTC would deliver.
         asked.append((names, counts, done))
-        return ("cup", big_photos()) if len(asked) == 1 else ("pen", big_photos(1)) if len(asked) == 2 else None
+        return ("cup", named(big_photos())) if len(asked) == 1 else ("pen", named(big_photos(1))) if len(asked) == 2 \
+            else None
     monkeypatch.setattr(camera, "recorder_ui", recorder)
     at = open_page("pages/project.py")
     at.text_input(key="join_code").input(project.code).run()
