@@ -21,8 +21,10 @@ model's own speed with the model on every core; given a spare core for decoding,
 """
 
 import argparse
+import atexit
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -41,6 +43,7 @@ def cold_feature_cache() -> None:
     """Point the cache at an empty folder (the bundled model linked in), so features start cold."""
     built = bundled.ensure_built()
     os.environ[paths.CACHE_ENV] = tempfile.mkdtemp(prefix="hubdemo-bench-")
+    atexit.register(shutil.rmtree, os.environ[paths.CACHE_ENV], True)  # The link goes, not the model.
     (bundled.build_dir()).symlink_to(built, target_is_directory=True)
 
 
@@ -84,10 +87,11 @@ def extraction_vs_model(files, extractor, repeats: int = 3) -> tuple[float, floa
     extract_rates, model_rates = [], []
     for _ in range(repeats):
         fresh = FeatureExtractor(extractor.handle)
-        fresh._disk = Path(tempfile.mkdtemp(prefix="hubdemo-bench-features-"))
-        start = time.perf_counter()
-        fresh.extract(files)
-        extract_rates.append(len(files) / (time.perf_counter() - start))
+        with tempfile.TemporaryDirectory(prefix="hubdemo-bench-features-") as cold:
+            fresh._disk = Path(cold)
+            start = time.perf_counter()
+            fresh.extract(files)
+            extract_rates.append(len(files) / (time.perf_counter() - start))
         start = time.perf_counter()
         for batch in batches:
             extractor._features(batch).numpy()
