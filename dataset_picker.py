@@ -180,8 +180,9 @@ def _recorder_ui(folder: Path, class_names: list[str]) -> None:
         return
     st.session_state.build_recorded = _("Added {photos} to {name}.").format(
         photos=widgets.count(len(photos), "photo"), name=name) + " " + _(
-        "Photos a fifth of a second apart look alike, so some validation photos are near-copies of training "
-        "ones and flatter the model: try it on the live camera too (Classify photos).")
+        "Photos a fifth of a second apart look alike, so a recording stays whole on one side of the split: "
+        "the model is checked on recordings it has not seen. Record each class a few times, from different "
+        "sides and places.")
     st.rerun()  # The class's count and thumbnails above, with the new photos.
 
 

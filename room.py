@@ -69,6 +69,7 @@ LEFT_WAIT_SECONDS = 2.0  # A reload's new page may start before the server has n
 
 
 DESKS_FILE = "desks.json"
+RUNS_FILE = "runs.json"
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,6 +102,8 @@ def sit_down() -> None:
         if resumed:
             for key, value in desk.state.items():
                 state[key] = value
+            if "runs" not in state:  # The app restarted since: the runs' records are on disk, their models gone.
+                state["runs"] = RunBook.load(_runs_file(desk.name))
         state["desk"] = desk.name
     if st.query_params.get("desk") != state["desk"]:
         st.query_params["desk"] = state["desk"]  # Also after a page switch, which clears the address's query.
@@ -122,6 +125,13 @@ def keep_desk(held: Desks) -> None:
     except StopException:
         return
     held.save()  # Its settings, for after a restart (written only when they changed).
+    if isinstance(desk.state.get("runs"), RunBook):
+        desk.state["runs"].save(_runs_file(desk.name))  # Its finished runs' records, likewise.
+
+
+def _runs_file(desk: str) -> Path:
+    """Where a desk's finished runs are kept on disk, with its other files (and cleaned with them)."""
+    return workspace().folder(desk) / RUNS_FILE
 
 
 def connected_of(sids) -> set[str]:

@@ -269,12 +269,18 @@ def built_classes(folder: Path) -> dict[str, list[Path]]:
 
 
 def build_zip(folder: Path) -> bytes:
-    """A .zip in the tutorial's layout (``class/photo.jpg``) of the photos built in ``folder``."""
+    """A .zip in the tutorial's layout (``class/photo.jpg``) of the photos built in ``folder``.
+
+    Photos are numbered oldest first; a recorded photo keeps its recording in its name, so the
+    dataset uploaded again splits as it did here.
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # Photos are compressed already.
         for class_name, photos in built_classes(folder).items():
             for index, path in enumerate(photos):
-                archive.write(path, f"{class_name}/{index:04d}{path.suffix}")
+                recorded = _RECORDING.search(path.stem)  # live-<time>-<n>, without a class project's owner.
+                name = f"{index:04d}_{recorded.group(0)}" if recorded else f"{index:04d}"
+                archive.write(path, f"{class_name}/{name}{path.suffix}")
     return buffer.getvalue()
 
 
@@ -341,18 +347,30 @@ MIN_VALIDATION_PHOTOS = 20
 MIN_VALIDATION_PER_CLASS = 5
 
 
-def validation_warning(dataset: Dataset, validation_fraction: float, seed: int = 0) -> str | None:
-    """A warning when the validation set is too small for its accuracy to mean much, else None."""
+def validation_warnings(dataset: Dataset, validation_fraction: float, seed: int = 0) -> list[str]:
+    """Why the validation accuracy may mean little: too few photos held back, or near-copies on both sides."""
     held_back = split(dataset, validation_fraction, seed).validation
     per_class = np.bincount(np.asarray(dataset.labels)[held_back], minlength=len(dataset.class_names))
-    if len(held_back) >= MIN_VALIDATION_PHOTOS and per_class.min() >= MIN_VALIDATION_PER_CLASS:
-        return None
-    return _("Only {held_back} photos are held back for validation ({smallest} in the smallest class), so one "
-             "photo more or less right moves the accuracy by {step:.0%}. Treat the accuracy as a rough guide; "
-             "with at least {per_class} photos per class and {total} in all it starts to mean something. Add "
-             "photos, or raise the validation share.").format(
-        held_back=len(held_back), smallest=per_class.min(), step=1 / len(held_back),
-        per_class=MIN_VALIDATION_PER_CLASS, total=MIN_VALIDATION_PHOTOS)
+    warnings = []
+    if len(held_back) < MIN_VALIDATION_PHOTOS or per_class.min() < MIN_VALIDATION_PER_CLASS:
+        warnings.append(_(
+            "Only {held_back} photos are held back for validation ({smallest} in the smallest class), so one "
+            "photo more or less right moves the accuracy by {step:.0%}. Treat the accuracy as a rough guide; "
+            "with at least {per_class} photos per class and {total} in all it starts to mean something. Add "
+            "photos, or raise the validation share.").format(
+            held_back=len(held_back), smallest=per_class.min(), step=1 / len(held_back),
+            per_class=MIN_VALIDATION_PER_CLASS, total=MIN_VALIDATION_PHOTOS))
+    sources = [set() for _name in dataset.class_names]  # Each class's recordings; None for its lone photos.
+    for path, label in zip(dataset.files, dataset.labels):
+        sources[label].add(recording(path))
+    one_recording = [name for name, found in zip(dataset.class_names, sources) if len(found) == 1 and None not in found]
+    if one_recording:
+        warnings.append(_(
+            "{classes}: one recording from the live camera and nothing else, so its validation photos are "
+            "near-copies of its training ones and its accuracy flatters the model. Record it again, from another "
+            "side or in another place: each recording then stays whole on one side of the split.").format(
+            classes=", ".join(one_recording)))
+    return warnings
 
 
 @dataclass(frozen=True)
@@ -361,8 +379,41 @@ class Split:
     validation: np.ndarray
 
 
+_RECORDING = re.compile(r"(live-\d+)-\d+$")
+
+
+def recording(path: Path) -> str | None:
+    """The live-camera recording a photo came from (its name ends ``live-<time>-<n>``), None for a lone photo."""
+    found = _RECORDING.search(Path(path).stem)
+    return found.group(1) if found else None
+
+
+def _held_back(members: np.ndarray, groups: list, n_val: int) -> set:
+    """Which of a class's photos (``members``, shuffled) to hold back: about ``n_val`` of them, whole groups only.
+
+    A group is one recording (or one lone photo). Groups are taken in the shuffled order when they bring the
+    count closer to ``n_val``, always leaving one to train on; with no lone photos, the smallest recording
+    that fits. Lone photos only: exactly the first ``n_val``, as a plain stratified split.
+    """
+    by_group: dict = {}
+    for index, group in zip(members, groups):
+        by_group.setdefault(group, []).append(index)
+    held: list = []
+    for photos in by_group.values():
+        if len(held) + len(photos) / 2 < n_val and len(held) + len(photos) < len(members):
+            held += photos
+    if not held:
+        fits = [photos for photos in by_group.values() if len(photos) < len(members)]
+        held = min(fits, key=len) if fits else list(members[:n_val])  # One recording only: cut it.
+    return set(held)
+
+
 def split(dataset: Dataset, validation_fraction: float = 0.2, seed: int = 0) -> Split:
     """A stratified, reproducible train/validation split: every class keeps at least one image on each side.
+
+    Photos recorded together from the live camera, a fifth of a second apart, are near-copies: split
+    between the two sides, the validation photos would have twins in training and the accuracy would
+    flatter the model. So each recording stays whole on one side (the notebook's split does the same).
 
     Raises:
         HubDemoError: the fraction is not between 0.05 and 0.5.
@@ -376,6 +427,7 @@ def split(dataset: Dataset, validation_fraction: float = 0.2, seed: int = 0) -> 
     for label in range(len(dataset.class_names)):
         members = rng.permutation(np.flatnonzero(labels == label))
         n_val = min(max(1, round(len(members) * validation_fraction)), len(members) - 1)
-        validation.extend(members[:n_val])
-        train.extend(members[n_val:])
+        held = _held_back(members, [recording(dataset.files[i]) or i for i in members], n_val)
+        validation.extend(i for i in members if i in held)
+        train.extend(i for i in members if i not in held)
     return Split(np.sort(np.asarray(train, dtype=int)), np.sort(np.asarray(validation, dtype=int)))

@@ -18,8 +18,9 @@ The desks' names, addresses and remembered settings are also written to a
 small file (``store``), so that a server that stops (a crash, a restart, the
 laptop's battery) does not take everyone's work with it: after the restart a
 reload sits at its old desk again, with its photos, uploads and exports (kept
-on disk with the desk) and its settings. What lives only in the server's
-memory (runs and their models) does not come back.
+on disk with the desk) and its settings; the page glue keeps the finished
+runs' records on disk too (``runs.RunBook.save``). What lives only in the
+server's memory (the runs' models) does not come back.
 
 Nothing here knows Streamlit: the page glue (``room.py``) says which pages are
 connected and keeps the desk's state.

@@ -68,6 +68,25 @@ class Evaluation:
     def mistakes(self) -> list[Verdict]:
         return [v for v in self.verdicts if not v.correct]
 
+    def as_record(self) -> dict:
+        """Plain values for a JSON file (a run kept on disk)."""
+        return {"class_names": list(self.class_names), "files": [str(f) for f in self.files],
+                "true": self.true.tolist(), "predicted": self.predicted.tolist(),
+                "confidence": [round(float(c), 6) for c in self.confidence]}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Evaluation:
+        """The evaluation :meth:`as_record` wrote; raises ValueError when the record does not hold together."""
+        evaluation = cls(tuple(map(str, record["class_names"])), tuple(Path(f) for f in record["files"]),
+                         np.asarray(record["true"], dtype=int), np.asarray(record["predicted"], dtype=int),
+                         np.asarray(record["confidence"], dtype=float))
+        n, classes = len(evaluation.files), len(evaluation.class_names)
+        if not (len(evaluation.true) == len(evaluation.predicted) == len(evaluation.confidence) == n) or (
+                n and not (0 <= min(evaluation.true.min(), evaluation.predicted.min())
+                           and max(evaluation.true.max(), evaluation.predicted.max()) < classes)):
+            raise ValueError("an evaluation record that does not hold together")
+        return evaluation
+
 
 def evaluate(probabilities: np.ndarray, true: np.ndarray, class_names, files) -> Evaluation:
     """An Evaluation from a (n, classes) probability array and the true class indices."""

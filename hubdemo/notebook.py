@@ -36,6 +36,7 @@ def handle_lines(handle: str) -> str:
 SETUP = '''import os
 os.environ["TF_USE_LEGACY_KERAS"] = "1"  # hub.KerasLayer is a Keras 2 layer: TensorFlow must use tf_keras.
 import pathlib
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -91,14 +92,30 @@ labels = np.array(labels)
 print(f"{{len(files)}} photos in {{len(class_names)}} classes: {{', '.join(class_names)}}")'''
 
 
-SPLIT = '''# A stratified split: every class keeps at least one photo on each side.
+SPLIT = '''# A stratified split: every class keeps at least one photo on each side. Photos recorded together from
+# live video (named ...live-<time>-<n>) are near-copies: each recording stays whole on one side.
+def group(i):
+    recorded = re.search(r"(live-\\d+)-\\d+$", files[i].stem)
+    return recorded.group(1) if recorded else i
+
+
 rng = np.random.default_rng(SEED)
 train_idx, val_idx = [], []
 for label in range(len(class_names)):
     members = rng.permutation(np.flatnonzero(labels == label))
     n_val = min(max(1, round(len(members) * VALIDATION_SPLIT)), len(members) - 1)
-    val_idx += list(members[:n_val])
-    train_idx += list(members[n_val:])
+    groups = {}
+    for i in members:
+        groups.setdefault(group(i), []).append(i)
+    held = []
+    for photos in groups.values():  # Whole groups, while they bring the count closer to n_val.
+        if len(held) + len(photos) / 2 < n_val and len(held) + len(photos) < len(members):
+            held += photos
+    if not held:  # Only recordings, each too big: the smallest that leaves one to train on.
+        fits = [photos for photos in groups.values() if len(photos) < len(members)]
+        held = min(fits, key=len) if fits else list(members[:n_val])
+    val_idx += held
+    train_idx += [i for i in members if i not in held]
 train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
 print(f"{len(train_idx)} photos to train on, {len(val_idx)} held back for validation")'''
 

@@ -9,11 +9,15 @@ their model in memory.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Callable
 
 from hubdemo import i18n
@@ -167,6 +171,7 @@ class Run:
         self.evaluation = None  # evaluation.Evaluation of the validation photos, once trained.
         self.seconds = 0.0
         self.model = None  # training.TrainedModel while in memory.
+        self.restored = False  # Read back from disk after the app restarted (:meth:`from_record`): no model.
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._status, self._message = "starting", ""
@@ -269,6 +274,48 @@ class Run:
         if self.on_epoch_end:
             self.on_epoch_end(record)
 
+    def as_record(self) -> dict:
+        """What a finished run leaves behind, as plain values: to keep it on disk (its model is not in it)."""
+        snap = self.snapshot()
+        return {"number": self.number, "config": self.config.as_dict(), "feature_handle": self.feature_handle,
+                "dataset_name": self.dataset_name, "dataset_key": self.dataset_key,
+                "created": self.created.isoformat(timespec="seconds"), "language": self.language,
+                "status": snap.status, "message": snap.message, "batches": snap.batches, "epochs": snap.epochs,
+                "epoch": snap.epoch, "step": snap.step, "steps_per_epoch": snap.steps_per_epoch,
+                "extracted": list(snap.extracted), "elapsed": snap.elapsed,
+                "training_elapsed": snap.training_elapsed, "seconds": self.seconds,
+                "evaluation": None if self.evaluation is None else self.evaluation.as_record()}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Run:
+        """A run :meth:`as_record` kept: its settings, curves and evaluation, finished, without a model.
+
+        Raises:
+            KeyError, TypeError, ValueError: a record this version cannot read.
+        """
+        from hubdemo.evaluation import Evaluation
+        if record["status"] not in ("done", "stopped", "error"):
+            raise ValueError(f"a run that had not finished: {record['status']!r}")
+        run = cls(TrainConfig(**record["config"]), feature_handle=str(record["feature_handle"]),
+                  dataset_name=str(record["dataset_name"]), dataset_key=str(record["dataset_key"]),
+                  number=int(record["number"]))
+        run.created = datetime.fromisoformat(record["created"])
+        run.language = str(record["language"])
+        run.seconds = float(record["seconds"])
+        run.evaluation = Evaluation.from_record(record["evaluation"]) if record["evaluation"] else None
+        run.restored = True
+        run._status, run._message = record["status"], str(record["message"])
+        run._batches = [dict(b) for b in record["batches"]]
+        run._epochs = [dict(e) for e in record["epochs"]]
+        run._epoch, run._step = int(record["epoch"]), int(record["step"])
+        run._steps_per_epoch = int(record["steps_per_epoch"])
+        run._extracted = tuple(int(n) for n in record["extracted"])
+        run._finished = time.monotonic()
+        run._started = run._finished - float(record["elapsed"])
+        training = float(record["training_elapsed"])
+        run._training_started = run._finished - training if training else None
+        return run
+
     def snapshot(self) -> RunSnapshot:
         with self._lock:
             end = self._finished or time.monotonic()
@@ -314,6 +361,7 @@ class RunBook:
         self.keep_models = keep_models
         self.runs: list[Run] = []
         self._lock = threading.Lock()
+        self._saved: tuple = ()  # The finished runs (number, status) written by the last save.
 
     def new(self, config: TrainConfig, *, feature_handle: str, dataset_name: str, dataset_key: str) -> Run:
         """Number and keep a new run; older runs beyond the newest ``keep_models - 1`` let go of their model."""
@@ -321,13 +369,51 @@ class RunBook:
             for old in self.runs[:max(len(self.runs) - (self.keep_models - 1), 0)]:
                 old.model = None
             run = Run(config, feature_handle=feature_handle, dataset_name=dataset_name,
-                      dataset_key=dataset_key, number=len(self.runs) + 1)
+                      dataset_key=dataset_key, number=max((r.number for r in self.runs), default=0) + 1)
             self.runs.append(run)
             return run
 
     @property
     def latest(self) -> Run | None:
         return self.runs[-1] if self.runs else None
+
+    def save(self, path: Path) -> bool:
+        """Keep the finished runs' records in ``path`` (JSON), if they changed since the last save.
+
+        So that the runs outlive the app (a crash, a restart): their settings, curves and evaluations
+        come back; their models, which live in memory, do not. A disk that cannot take it costs only
+        that. Returns whether it wrote.
+        """
+        finished = [run for run in self.runs if not run.running]
+        seen = tuple((run.number, run.status) for run in finished)
+        if seen == self._saved:
+            return False
+        tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps([run.as_record() for run in finished], ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            return False
+        self._saved = seen
+        return True
+
+    @classmethod
+    def load(cls, path: Path, keep_models: int = 3) -> RunBook:
+        """The runs :meth:`save` kept (an empty book when there are none); a record it cannot read is left out."""
+        book = cls(keep_models)
+        try:
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return book
+        for record in records if isinstance(records, list) else []:
+            with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
+                book.runs.append(Run.from_record(record))
+        book.runs.sort(key=lambda run: run.number)
+        book._saved = tuple((run.number, run.status) for run in book.runs)
+        return book
 
     @property
     def running(self) -> Run | None:

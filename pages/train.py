@@ -108,14 +108,18 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
     photos.metric(_("Validation photos"), len(ev.files))
     seconds.metric(_("Training time"), f"{run.seconds:.1f} s")
     if run.dataset_key == dataset.fingerprint:
-        warning = datasets.validation_warning(dataset, run.config.validation_split, run.config.seed)
-        if warning:
+        for warning in datasets.validation_warnings(dataset, run.config.validation_split, run.config.seed):
             st.warning(widgets.plain(warning), icon=":material/straighten:")
     widgets.evaluation_ui(ev, key=f"run{run.number}", what=what, model=run.model)
     if run.model is None:
-        st.caption(_("The model of run {number} is no longer in memory (only the newest "
-                     "{keep_models} runs keep theirs); its numbers and curves are kept.").format(
-                             number=run.number, keep_models=model_picker.runs().keep_models))
+        if run.restored:
+            st.caption(_("Run {number} was trained before the app restarted: its numbers and curves are kept, "
+                         "its model is not (it lived in memory). Export a model to keep it; Open a saved model "
+                         "(Classify photos) brings an export back.").format(number=run.number))
+        else:
+            st.caption(_("The model of run {number} is no longer in memory (only the newest "
+                         "{keep_models} runs keep theirs); its numbers and curves are kept.").format(
+                                 number=run.number, keep_models=model_picker.runs().keep_models))
         return
     try_ui(run)
     scratch_ui(run, dataset)
@@ -258,7 +262,8 @@ def runs_ui(book: RunBook) -> None:
     state = st.session_state
     new = [label for label in labels if label not in state.setdefault("compare_seen", set())]
     if new:  # A new run joins the comparison; runs the user took out stay out.
-        state["kept_compare_runs"] = [*state.get("kept_compare_runs", []), *new]
+        kept = state.get("kept_compare_runs", [])  # Kept across a restart too (its runs come back from disk).
+        state["kept_compare_runs"] = [*kept, *(label for label in new if label not in kept)]
         state["compare_seen"].update(new)
     picked, metric = st.columns([3, 1])
     chosen = picked.multiselect(_("Runs to compare"), list(labels), **widgets.remembered("compare_runs"))
@@ -364,9 +369,9 @@ elif config.from_scratch:
                icon=":material/hourglass:")
 latest = book.latest
 current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))
-warning = datasets.validation_warning(dataset, config.validation_split, config.seed)
-if warning and not current:  # With current results, the warning stands beside their accuracy instead.
-    st.warning(widgets.plain(warning), icon=":material/straighten:")
+if not current:  # With current results, the warnings stand beside their accuracy instead.
+    for warning in datasets.validation_warnings(dataset, config.validation_split, config.seed):
+        st.warning(widgets.plain(warning), icon=":material/straighten:")
 with st.expander(_("The model: the hub layer, then a new Dense layer")):
     rows = training.parameter_summary(extractor.layer, extractor.dim, len(dataset.class_names), config)
     st.dataframe(rows, hide_index=True)

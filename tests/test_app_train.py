@@ -62,6 +62,18 @@ def test_shows_the_models_parameters_before_training(bundled_dir, colours_dir):
         "a validation set this small is flagged before training"
 
 
+def test_a_class_that_is_one_recording_is_flagged_before_training(bundled_dir, colours_dir, tmp_path):
+    import shutil
+    data = shutil.copytree(colours_dir, tmp_path / "recorded")
+    classes = sorted(p for p in data.iterdir() if p.is_dir())
+    for n, photo in enumerate(sorted(classes[0].iterdir())):  # One recording from the live camera.
+        photo.rename(photo.with_name(f"live-1700000000-{n:03d}{photo.suffix}"))
+    at = open_train(data)
+    assert any(w.value.startswith(f"{classes[0].name}: one recording from the live camera") for w in at.warning), \
+        [w.value for w in at.warning]
+    assert not any(w.value.startswith(f"{classes[1].name}:") for w in at.warning)
+
+
 def test_training_shows_curves_accuracy_and_the_confusion_matrix_labelled_with_the_run(trained_app):
     at = trained_app
     assert metrics(at)["Validation accuracy"] == "100.0%" and metrics(at)["Validation photos"] == "6"

@@ -103,6 +103,14 @@ def test_classes_built_in_the_browser_are_written_to_disk_and_round_trip_through
         assert sorted(z.namelist()) == ["thumbs up/0000.jpg", "thumbs up/0001.png", "thumbsdown!/0000.jpg",
                                         "thumbsdown!/0001.jpg", "thumbsdown!/0002.jpg", "猫 🐱/0000.jpg",
                                         "猫 🐱/0001.jpg"]
+    # A recorded photo keeps its recording in the zip (a class project's too): uploaded again, it splits as here.
+    recorded = tmp_path / "recorded"
+    for photo_id in ("live-1234-007", "desk1_live-1234-008"):
+        datasets.add_built_photo(recorded, "wave", photo_id, "live.jpg", jpeg())
+    with zipfile.ZipFile(io.BytesIO(datasets.build_zip(recorded))) as z:
+        names = sorted(z.namelist())
+    assert [n[:10] for n in names] == ["wave/0000_", "wave/0001_"]
+    assert sorted(n[10:] for n in names) == ["live-1234-007.jpg", "live-1234-008.jpg"]
     data = datasets.load_built(folder, name="gestures")
     assert data.name == "gestures" and data.counts == {"thumbs up": 2, "thumbsdown!": 3, "猫 🐱": 2}
     with pytest.raises(HubDemoError, match="cannot be a class name"):
@@ -154,6 +162,59 @@ def test_split_is_stratified_and_reproducible(tmp_path):
     assert not np.array_equal(first.validation, other.validation)
     assert sorted([*first.train, *first.validation]) == list(range(len(data)))
     assert np.bincount(labels[first.validation]).tolist() == [2, 4, 1]
+
+
+def recorded_dataset(root):
+    """Lone photos and live-camera recordings (``live-<time>-<n>``, a class project's with its owner first)."""
+    make_folder(root, {"a": 6})
+    for class_name, stems in {"a": ["live-1000", "live-2000"], "b": ["abc_live-3000", "abc_live-4000", "x_live-5"],
+                              "c": ["live-6000"]}.items():
+        (root / class_name).mkdir(exist_ok=True)
+        for stem in stems:
+            for n in range(10 if class_name != "c" else 8):
+                (root / class_name / f"{stem}-{n:03d}.jpg").write_bytes(jpeg())
+    return datasets.load_folder(root)
+
+
+def test_a_recording_stays_whole_on_one_side_of_the_split(tmp_path):
+    data = recorded_dataset(tmp_path / "d")
+    assert len({datasets.recording(f) for f in data.files} - {None}) == 6
+    labels = np.asarray(data.labels)
+    for seed in range(5):
+        split = datasets.split(data, 0.2, seed)
+        assert sorted([*split.train, *split.validation]) == list(range(len(data)))
+        side = {i: "validation" for i in split.validation} | {i: "train" for i in split.train}
+        sides = {}
+        for i, path in enumerate(data.files):
+            if datasets.recording(path) and data.class_names[labels[i]] != "c":
+                sides.setdefault(datasets.recording(path), set()).add(side[i])
+        assert all(len(s) == 1 for s in sides.values()), sides  # No near-copies on both sides.
+        held = np.bincount(labels[split.validation], minlength=3).tolist()
+        # a: 26 photos, 5 to hold back: the lone photos fill it, a recording of 10 would double it.
+        # b: only recordings: one whole. c: one recording, nothing else to hold back: cut (and only then).
+        assert held == [5, 10, 2], held
+        assert np.bincount(labels[split.train], minlength=3).min() >= 1
+
+
+def test_validation_warnings_say_when_the_accuracy_means_little(tmp_path):
+    data = recorded_dataset(tmp_path / "d")  # 5 + 10 + 2 held back, a class that is one recording.
+    small, copies = datasets.validation_warnings(data, 0.2)
+    assert small.startswith("Only 17 photos are held back for validation (2 in the smallest class)")
+    assert copies.startswith("c: one recording from the live camera")
+    plenty = datasets.load_folder(make_folder(tmp_path / "e", {"a": 50, "b": 50}))
+    assert datasets.validation_warnings(plenty, 0.2) == []
+
+
+def test_the_notebooks_split_is_the_apps(tmp_path):
+    from hubdemo import notebook
+    data = recorded_dataset(tmp_path / "d")
+    for seed, fraction in ((0, 0.2), (3, 0.35)):
+        scope = {"np": np, "re": __import__("re"), "files": list(data.files), "labels": np.asarray(data.labels),
+                 "class_names": list(data.class_names), "SEED": seed, "VALIDATION_SPLIT": fraction}
+        exec(notebook.SPLIT, scope)
+        split = datasets.split(data, fraction, seed)
+        assert scope["val_idx"].tolist() == split.validation.tolist()
+        assert scope["train_idx"].tolist() == split.train.tolist()
 
 
 def test_split_rejects_a_silly_fraction(tmp_path):

@@ -144,3 +144,68 @@ def test_runs_on_different_models_are_told_apart_by_their_model():
                     for h in ("bundled:efficientnet_lite0/feature_vector", "bundled:efficientnet_lite2/feature_vector"))
     assert list(compare_names([lite0, lite2], lambda h: h.split(":")[1].split("/")[0]).values()) == [
         "flowers · run 1 (efficientnet_lite0)", "flowers · run 2 (efficientnet_lite2)"]
+
+
+def finished_run(book: RunBook, status: str = "done") -> Run:
+    """A run that trained two epochs of three steps on 3 photos of 2 classes, as the training thread leaves it."""
+    import numpy as np
+
+    from hubdemo import evaluation
+    run = book.new(TrainConfig(epochs=2, learning_rate=0.02), feature_handle="h", dataset_name="flowers",
+                   dataset_key="k1")
+    run.set_status("training")
+    for epoch in range(2):
+        run.begin_epoch(epoch, 3)
+        for step in range(3):
+            run.record_batch(step, 1.0 / (1 + step + 3 * epoch), 0.5 + 0.1 * step)
+        run.record_epoch({"loss": 0.5 - 0.1 * epoch, "accuracy": 0.7, "val_loss": 0.6, "val_accuracy": 0.5 + 0.5 * epoch})
+    run.evaluation = evaluation.evaluate(np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]]), [0, 1, 1],
+                                         ("daisy", "rose 🌹"), ["/d/a.jpg", "/d/b.jpg", "/d/c.jpg"])
+    run.seconds = 4.2
+    run.set_status(status, "Stopped early." if status == "stopped" else "")
+    return run
+
+
+def test_finished_runs_outlive_the_app_without_their_models(tmp_path):
+    book = RunBook()
+    done = finished_run(book)
+    finished_run(book, "stopped").model = object()
+    training = book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")
+    path = tmp_path / "desk" / "runs.json"
+    assert book.save(path) and not book.save(path), "written once, then only when a run finishes"
+    training.set_status("error", "It crashed.")
+    assert book.save(path)
+
+    kept = RunBook.load(path)
+    assert [r.number for r in kept.runs] == [1, 2, 3] and all(r.restored and r.model is None for r in kept.runs)
+    for before, after in zip(book.runs, kept.runs):
+        assert (after.label, after.config, after.feature_handle, after.dataset_key, after.seconds, after.status) == (
+            before.label, before.config, before.feature_handle, before.dataset_key, before.seconds, before.status)
+        then, now = before.snapshot(), after.snapshot()
+        assert (now.batches, now.epochs, now.message, now.fraction_done) == (
+            then.batches, then.epochs, then.message, then.fraction_done)
+        assert abs(now.elapsed - then.elapsed) < 0.01 and abs(now.training_elapsed - then.training_elapsed) < 0.01
+    assert kept.runs[0].evaluation.confusion.tolist() == done.evaluation.confusion.tolist() == [[1, 0], [1, 1]]
+    assert kept.runs[0].evaluation.class_names == ("daisy", "rose 🌹")
+    assert [v.probability for v in kept.runs[0].evaluation.verdicts] == pytest.approx([0.9, 0.8, 0.7])
+    assert kept.runs[2].evaluation is None and kept.runs[2].snapshot().message == "It crashed."
+    assert kept.runs[1].summary()["Validation accuracy"] == pytest.approx(2 / 3)
+    assert kept.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k").number == 4
+    assert not kept.save(path), "nothing new to write after loading"
+
+
+def test_a_damaged_runs_file_loses_only_what_is_damaged(tmp_path):
+    import json
+    path = tmp_path / "runs.json"
+    assert RunBook.load(path).runs == []  # No file: a desk's first start.
+    path.write_text("{not json", encoding="utf-8")
+    assert RunBook.load(path).runs == []
+    book = RunBook()
+    finished_run(book)
+    finished_run(book)
+    book.save(path)
+    records = json.loads(path.read_text(encoding="utf-8"))
+    records[0]["evaluation"]["true"] = [0, 7, 1]  # A class that does not exist.
+    records.append({"number": 9, "status": "training"})  # Never saved as such, but never trusted either.
+    path.write_text(json.dumps(records), encoding="utf-8")
+    assert [r.number for r in RunBook.load(path).runs] == [2]
