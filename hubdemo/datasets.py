@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from hubdemo import archives, paths
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import N_, _
+from hubdemo.i18n import N_, _, ngettext
 
 MIN_PER_CLASS = 2
 # Warn when the largest class has this many times the images of the smallest.
@@ -347,9 +347,27 @@ MIN_VALIDATION_PHOTOS = 20
 MIN_VALIDATION_PER_CLASS = 5
 
 
-def validation_warnings(dataset: Dataset, validation_fraction: float, seed: int = 0) -> list[str]:
+def split_words(dataset: Dataset, chosen: Split) -> str:
+    """The split in a sentence: how many photos train, how many check, and what keeps recordings together."""
+    words = _("{train} photos train the new layer; {validation} are held back to check it on photos it never "
+              "trained on (the validation accuracy).").format(train=len(chosen.train), validation=len(chosen.validation))
+    held = set(chosen.validation.tolist())
+    sides: dict[str, set] = {}  # Each recording's sides: one, unless it is a class's only recording (cut).
+    for index, path in enumerate(dataset.files):
+        if found := recording(path):
+            sides.setdefault(found, set()).add(index in held)
+    recorded = sum(len(side) == 1 for side in sides.values())
+    if recorded:
+        words += " " + ngettext("{count} recording from the live camera stays whole on one side: its photos are "
+                                "near-copies of each other.",
+                                "{count} recordings from the live camera each stay whole on one side: their "
+                                "photos are near-copies of each other.", recorded).format(count=recorded)
+    return words
+
+
+def validation_warnings(dataset: Dataset, chosen: Split) -> list[str]:
     """Why the validation accuracy may mean little: too few photos held back, or near-copies on both sides."""
-    held_back = split(dataset, validation_fraction, seed).validation
+    held_back = chosen.validation
     per_class = np.bincount(np.asarray(dataset.labels)[held_back], minlength=len(dataset.class_names))
     warnings = []
     if len(held_back) < MIN_VALIDATION_PHOTOS or per_class.min() < MIN_VALIDATION_PER_CLASS:

@@ -108,7 +108,8 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
     photos.metric(_("Validation photos"), len(ev.files))
     seconds.metric(_("Training time"), f"{run.seconds:.1f} s")
     if run.dataset_key == dataset.fingerprint:
-        for warning in datasets.validation_warnings(dataset, run.config.validation_split, run.config.seed):
+        for warning in datasets.validation_warnings(
+                dataset, datasets.split(dataset, run.config.validation_split, run.config.seed)):
             st.warning(widgets.plain(warning), icon=":material/straighten:")
     widgets.evaluation_ui(ev, key=f"run{run.number}", what=what, model=run.model)
     if run.model is None:
@@ -357,6 +358,8 @@ book = model_picker.runs()
 running = book.running
 st.subheader(_("Settings"))
 config = settings_ui(locked=running is not None, handle=handle)
+chosen = datasets.split(dataset, config.validation_split, config.seed)
+st.caption(datasets.split_words(dataset, chosen))
 if running is not None:
     st.caption(_("The settings are locked while run {number} trains. Stop it to change them.").format(
             number=running.number))
@@ -370,7 +373,7 @@ elif config.from_scratch:
 latest = book.latest
 current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))
 if not current:  # With current results, the warnings stand beside their accuracy instead.
-    for warning in datasets.validation_warnings(dataset, config.validation_split, config.seed):
+    for warning in datasets.validation_warnings(dataset, chosen):
         st.warning(widgets.plain(warning), icon=":material/straighten:")
 with st.expander(_("The model: the hub layer, then a new Dense layer")):
     rows = training.parameter_summary(extractor.layer, extractor.dim, len(dataset.class_names), config)

@@ -72,6 +72,8 @@ def test_a_class_that_is_one_recording_is_flagged_before_training(bundled_dir, c
     assert any(w.value.startswith(f"{classes[0].name}: one recording from the live camera") for w in at.warning), \
         [w.value for w in at.warning]
     assert not any(w.value.startswith(f"{classes[1].name}:") for w in at.warning)
+    assert any(c.value == "30 photos train the new layer; 6 are held back to check it on photos it never trained "
+               "on (the validation accuracy)." for c in at.caption), "the split, said; the recording is cut, not whole"
 
 
 def test_training_shows_curves_accuracy_and_the_confusion_matrix_labelled_with_the_run(trained_app):

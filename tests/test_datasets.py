@@ -198,11 +198,17 @@ def test_a_recording_stays_whole_on_one_side_of_the_split(tmp_path):
 
 def test_validation_warnings_say_when_the_accuracy_means_little(tmp_path):
     data = recorded_dataset(tmp_path / "d")  # 5 + 10 + 2 held back, a class that is one recording.
-    small, copies = datasets.validation_warnings(data, 0.2)
+    small, copies = datasets.validation_warnings(data, datasets.split(data, 0.2))
     assert small.startswith("Only 17 photos are held back for validation (2 in the smallest class)")
     assert copies.startswith("c: one recording from the live camera")
     plenty = datasets.load_folder(make_folder(tmp_path / "e", {"a": 50, "b": 50}))
-    assert datasets.validation_warnings(plenty, 0.2) == []
+    assert datasets.validation_warnings(plenty, datasets.split(plenty, 0.2)) == []
+    assert datasets.split_words(plenty, datasets.split(plenty, 0.2)) == (
+        "80 photos train the new layer; 20 are held back to check it on photos it never trained on (the "
+        "validation accuracy).")
+    assert datasets.split_words(data, datasets.split(data, 0.2)).endswith(
+        "5 recordings from the live camera each stay whole on one side: their photos are near-copies of each "
+        "other.")  # Not c's: a class's only recording is cut, and its warning says so.
 
 
 def test_the_notebooks_split_is_the_apps(tmp_path):
