@@ -109,6 +109,7 @@ def export_run(run, folder: Path, *, progress: Callable[[str, int, int], None] |
                                  reason=reason or getattr(err, 'strerror', None) or getattr(err, 'message', err))) \
             from err
     say(N_("Done"), len(STEPS), len(STEPS))
+    run.export_folder = str(folder)  # Kept with the run's record: after a restart its model can come back from here.
     return ExportReport(folder, diff, len(images), tuple(checks), metadata, time.monotonic() - started)
 
 

@@ -172,6 +172,7 @@ class Run:
         self.seconds = 0.0
         self.model = None  # training.TrainedModel while in memory.
         self.restored = False  # Read back from disk after the app restarted (:meth:`from_record`): no model.
+        self.export_folder: str | None = None  # Where its model was exported, if it was (export.export_run).
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._status, self._message = "starting", ""
@@ -284,6 +285,7 @@ class Run:
                 "epoch": snap.epoch, "step": snap.step, "steps_per_epoch": snap.steps_per_epoch,
                 "extracted": list(snap.extracted), "elapsed": snap.elapsed,
                 "training_elapsed": snap.training_elapsed, "seconds": self.seconds,
+                "export_folder": self.export_folder,
                 "evaluation": None if self.evaluation is None else self.evaluation.as_record()}
 
     @classmethod
@@ -304,6 +306,7 @@ class Run:
         run.seconds = float(record["seconds"])
         run.evaluation = Evaluation.from_record(record["evaluation"]) if record["evaluation"] else None
         run.restored = True
+        run.export_folder = str(record["export_folder"]) if record.get("export_folder") else None
         run._status, run._message = record["status"], str(record["message"])
         run._batches = [dict(b) for b in record["batches"]]
         run._epochs = [dict(e) for e in record["epochs"]]
@@ -361,7 +364,7 @@ class RunBook:
         self.keep_models = keep_models
         self.runs: list[Run] = []
         self._lock = threading.Lock()
-        self._saved: tuple = ()  # The finished runs (number, status) written by the last save.
+        self._saved: tuple = ()  # The finished runs (number, status, export) written by the last save.
 
     def new(self, config: TrainConfig, *, feature_handle: str, dataset_name: str, dataset_key: str) -> Run:
         """Number and keep a new run; older runs beyond the newest ``keep_models - 1`` let go of their model."""
@@ -378,14 +381,14 @@ class RunBook:
         return self.runs[-1] if self.runs else None
 
     def save(self, path: Path) -> bool:
-        """Keep the finished runs' records in ``path`` (JSON), if they changed since the last save.
+        """Keep the finished runs' records in ``path`` (JSON), if they changed (a run finished or was exported).
 
         So that the runs outlive the app (a crash, a restart): their settings, curves and evaluations
         come back; their models, which live in memory, do not. A disk that cannot take it costs only
         that. Returns whether it wrote.
         """
         finished = [run for run in self.runs if not run.running]
-        seen = tuple((run.number, run.status) for run in finished)
+        seen = tuple((run.number, run.status, run.export_folder) for run in finished)
         if seen == self._saved:
             return False
         tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
@@ -412,7 +415,7 @@ class RunBook:
             with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
                 book.runs.append(Run.from_record(record))
         book.runs.sort(key=lambda run: run.number)
-        book._saved = tuple((run.number, run.status) for run in book.runs)
+        book._saved = tuple((run.number, run.status, run.export_folder) for run in book.runs)
         return book
 
     @property

@@ -10,7 +10,7 @@ import camera
 import model_picker
 import room
 import widgets
-from hubdemo import bundled, charts, compare, datasets, export, lite, models, notebook, runs, training
+from hubdemo import bundled, charts, compare, datasets, export, lite, models, notebook, runs, saved, training
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 from hubdemo.runs import Run, RunBook, TrainConfig
@@ -113,7 +113,9 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
             st.warning(widgets.plain(warning), icon=":material/straighten:")
     widgets.evaluation_ui(ev, key=f"run{run.number}", what=what, model=run.model)
     if run.model is None:
-        if run.restored:
+        if run.restored and run.export_folder and saved.is_export(run.export_folder):
+            reopen_ui(run)
+        elif run.restored:
             st.caption(_("Run {number} was trained before the app restarted: its numbers and curves are kept, "
                          "its model is not (it lived in memory). Export a model to keep it; Open a saved model "
                          "(Classify photos) brings an export back.").format(number=run.number))
@@ -122,17 +124,38 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
                          "{keep_models} runs keep theirs); its numbers and curves are kept.").format(
                                  number=run.number, keep_models=model_picker.runs().keep_models))
         return
-    try_ui(run)
+    try_ui(run.label, model_picker.YOURS + run.label)
     scratch_ui(run, dataset)
     code_ui(run, dataset)
     export_ui(run)
 
 
-def try_ui(run: Run) -> None:
-    """Buttons to use this run's model on the other pages."""
-    st.markdown(_("#### Try {label}").format(label=widgets.plain(run.label)))
+def reopen_ui(run: Run) -> None:
+    """A run from before a restart whose model was exported: one click opens the export, and it is back."""
+    opened = model_picker.opened()
+    title = next((title for title, export in opened.items() if str(export.folder) == run.export_folder), None)
+    if title is None:
+        st.caption(_("Run {number} was trained before the app restarted: its numbers and curves are kept; its "
+                     "model lived in memory, but you exported it. Open the export to use it again.").format(
+                             number=run.number))
+        if not st.button(_("Open its export"), icon=":material/folder_open:", key=f"reopen_{run.number}"):
+            return
+        try:
+            with st.spinner(_("Opening the saved model and checking it…")):
+                export = saved.open_folder(run.export_folder)
+        except HubDemoError as err:
+            widgets.show_error(err)
+            return
+        opened[export.title] = export
+        st.rerun()  # The button goes once it has done its work.
+    st.caption(_("Run {number}'s model, opened again from its export.").format(number=run.number))
+    try_ui(title, model_picker.YOURS + title)
+
+
+def try_ui(title: str, option: str) -> None:
+    """Buttons to use a model (the picker's ``option``, named ``title``) on the other pages."""
+    st.markdown(_("#### Try {label}").format(label=widgets.plain(title)))
     live, photos, grid = st.columns(3)
-    option = model_picker.YOURS + run.label
     if live.button(_("On the live camera"), icon=":material/videocam:", key="try_live", width="stretch",
                    type="primary"):
         st.session_state["kept_classifier_model"] = option

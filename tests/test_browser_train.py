@@ -107,16 +107,26 @@ def test_a_reload_keeps_the_runs_and_a_copied_address_does_not_share_them(app_ur
         expect(other.get_by_test_id("stException")).to_have_count(0)
 
 
-def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browser(bundled_dir, colours_dir):
+def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browser(bundled_dir, colours_dir, tmp_path):
     """The app stops (a crash, Ctrl-C, the laptop's battery) and starts again: a reload finds its runs (their
-    numbers and curves; the models lived in memory), its photos and its settings."""
+    numbers and curves; a model lived in memory, but an exported one opens again), its photos and its settings."""
     from playwright.sync_api import expect
     photos = [str(p) for p in sorted((colours_dir / "red").iterdir())[:3]]
     with browser_page() as page:
-        with streamlit_server("--data", str(colours_dir)) as first:
+        exports = {"HUBDEMO_EXPORTS_DIR": str(tmp_path / "exports")}
+        with streamlit_server("--data", str(colours_dir), env=exports) as first:
             start_training(page, first, epochs=2, batch_size=8)
-            expect(page.get_by_test_id("stMetric").filter(has_text="Validation accuracy")).to_be_visible(
-                timeout=120_000)
+            accuracy = page.get_by_test_id("stMetric").filter(has_text="Validation accuracy")
+            expect(accuracy).to_be_visible(timeout=120_000)
+            epochs = page.get_by_role("spinbutton", name="Epochs")
+            epochs.fill("3")
+            epochs.press("Enter")
+            page.wait_for_timeout(300)
+            wait_for_app_run(page)
+            page.get_by_role("button", name="Train").click()  # Run 2, to export.
+            expect(page.get_by_role("button", name="Export run 2")).to_be_visible(timeout=120_000)
+            page.get_by_role("button", name="Export run 2").click()
+            expect(page.get_by_test_id("stAlert").filter(has_text="Saved to")).to_be_visible(timeout=120_000)
             page.get_by_text("Build your own (photos or camera)").click()
             wait_for_app_run(page)
             page.get_by_label("New class name").fill("tomato")
@@ -126,18 +136,24 @@ def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browse
             expect(page.get_by_test_id("stExpander").filter(has_text="tomato: 3 photos")).to_have_count(1,
                                                                                                       timeout=30_000)
             desk = page.url.split("?", 1)[1]
-        with streamlit_server("--data", str(colours_dir)) as second:  # Another process: nothing of the first in memory.
+        with streamlit_server("--data", str(colours_dir), env=exports) as second:  # Nothing of the first in memory.
             page.goto(f"{second}/train?{desk}")
             wait_for_app_run(page)
             assert page.url.endswith(desk), "its own desk again"
             expect(page.get_by_role("radio", name="Build your own (photos or camera)")).to_be_checked()
             expect(page.get_by_test_id("stExpander").filter(has_text="tomato: 3 photos")).to_have_count(1)
-            page.get_by_text("A folder on this computer").click()  # Back to the dataset run 1 trained on.
+            page.get_by_text("A folder on this computer").click()  # Back to the dataset the runs trained on.
             wait_for_app_run(page)
-            expect(page.get_by_text("Run 1 · colours", exact=True)).to_be_visible()
+            expect(page.get_by_text("Run 2 · colours", exact=True)).to_be_visible()
             expect(page.get_by_test_id("stMetric").filter(has_text="Validation accuracy")).to_contain_text("%")
-            expect(page.get_by_text("Run 1 was trained before the app restarted")).to_be_visible()
             compared = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to compare")
-            expect(compared.get_by_text("colours · run 1", exact=True)).to_have_count(1)  # Once, as before.
+            for number in (1, 2):  # Both runs, each once: in the table and on the chart.
+                expect(compared.get_by_text(f"colours · run {number}", exact=True)).to_have_count(1)
+            page.get_by_role("button", name="Open its export").click()  # Run 2's model, back from its export.
+            expect(page.get_by_text("Try colours · run 2 (saved")).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="Open its export")).to_have_count(0)  # It has done its work.
+            page.get_by_role("button", name="On your photos").click()
+            wait_for_app_run(page)
+            expect(page.get_by_test_id("stSidebar").get_by_text("colours · run 2 (saved")).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)

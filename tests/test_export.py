@@ -75,6 +75,12 @@ def test_each_tflite_downloads_with_its_labels(colours_export):
             assert archive.read("labels.txt").decode().splitlines() == ["blue", "green", "red"]
 
 
+def test_the_run_remembers_its_export_to_reopen_after_a_restart(colours_export, colours_run):
+    folder, _report = colours_export
+    assert colours_run.export_folder == str(folder)
+    assert colours_run.as_record()["export_folder"] == str(folder)
+
+
 def test_an_existing_folder_is_not_overwritten(colours_export, colours_run):
     folder, _ = colours_export
     with pytest.raises(HubDemoError, match="already exists"):

@@ -192,6 +192,9 @@ def test_finished_runs_outlive_the_app_without_their_models(tmp_path):
     assert kept.runs[1].summary()["Validation accuracy"] == pytest.approx(2 / 3)
     assert kept.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k").number == 4
     assert not kept.save(path), "nothing new to write after loading"
+    kept.runs[0].export_folder = "/exports/flowers-run-1"  # Exported after the restart: written again.
+    assert kept.save(path) and RunBook.load(path).runs[0].export_folder == "/exports/flowers-run-1"
+    assert RunBook.load(path).runs[1].export_folder is None
 
 
 def test_a_damaged_runs_file_loses_only_what_is_damaged(tmp_path):
