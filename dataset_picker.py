@@ -18,7 +18,7 @@ import room
 import widgets
 from hubdemo import charts, class_project, datasets
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import N_, _
+from hubdemo.i18n import N_, _, sentences
 
 # The dataset sources, as kept in session state; shown translated (``format_func=_``).
 DIGITS = N_("Handwritten digits (built in, works offline)")
@@ -178,11 +178,11 @@ def _recorder_ui(folder: Path, class_names: list[str]) -> None:
     if refused:
         widgets.show_error(refused)
         return
-    st.session_state.build_recorded = _("Added {photos} to {name}.").format(
-        photos=widgets.count(len(photos), "photo"), name=name) + " " + _(
+    st.session_state.build_recorded = sentences(_("Added {photos} to {name}.").format(
+        photos=widgets.count(len(photos), "photo"), name=name), _(
         "Photos a fifth of a second apart look alike, so a recording stays whole on one side of the split: "
         "the model is checked on recordings it has not seen. Record each class a few times, from different "
-        "sides and places.")
+        "sides and places."))
     st.rerun()  # The class's count and thumbnails above, with the new photos.
 
 
@@ -190,7 +190,8 @@ def _flowers_ui() -> datasets.Dataset | None:
     dataset = st.session_state.get("kept_flowers_dataset")
     if dataset is not None:
         return dataset
-    st.caption(widgets.plain(_(datasets.FLOWERS_CREDIT)) + " " + _("The archive is 218 MB; it is downloaded once and kept."))
+    st.caption(sentences(widgets.plain(_(datasets.FLOWERS_CREDIT)),
+                              _("The archive is 218 MB; it is downloaded once and kept.")))
     if not st.button(_("Download TF Flowers"), key="download_flowers"):
         return None
     bar = st.progress(0.0, _("Downloading TF Flowers…"))

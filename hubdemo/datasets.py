@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 
 from hubdemo import archives, paths
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import N_, _, ngettext
+from hubdemo.i18n import N_, _, ngettext, sentences
 
 MIN_PER_CLASS = 2
 # Warn when the largest class has this many times the images of the smallest.
@@ -358,10 +358,10 @@ def split_words(dataset: Dataset, chosen: Split) -> str:
             sides.setdefault(found, set()).add(index in held)
     recorded = sum(len(side) == 1 for side in sides.values())
     if recorded:
-        words += " " + ngettext("{count} recording from the live camera stays whole on one side: its photos are "
-                                "near-copies of each other.",
-                                "{count} recordings from the live camera each stay whole on one side: their "
-                                "photos are near-copies of each other.", recorded).format(count=recorded)
+        words = sentences(words, ngettext(
+            "{count} recording from the live camera stays whole on one side: its photos are near-copies of each other.",
+            "{count} recordings from the live camera each stay whole on one side: their photos are near-copies of "
+            "each other.", recorded).format(count=recorded))
     return words
 
 

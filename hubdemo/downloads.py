@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import _
+from hubdemo.i18n import _, sentences
 
 CHUNK = 1 << 20
 TIMEOUT_SECONDS = 30
@@ -50,8 +50,9 @@ def download(url: str, dest: Path, *, progress: Callable[[int, int], None] | Non
         shutil.move(tmp, dest)
     except (urllib.error.URLError, OSError) as err:
         reason = getattr(err, "reason", None) or err
-        raise HubDemoError((_("Could not download {url} ({reason}). There may be no internet connection.").format(
-            url=url, reason=reason) + " " + offline_hint).strip()) from err
+        raise HubDemoError(sentences(
+            _("Could not download {url} ({reason}). There may be no internet connection.").format(url=url, reason=reason),
+            offline_hint)) from err
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -124,6 +124,17 @@ def speaking(code: str):
         _language.reset(token)
 
 
+def sentences(*parts: str) -> str:
+    """Sentences one after another as each script writes them: a space after ``.``, none after ``。``.
+
+    Decided by how each sentence ends, not by the language: a Chinese page quotes English names too.
+    """
+    text = ""
+    for part in filter(None, parts):
+        text += ("" if not text or text.endswith(("。", "！", "？", "）", "”")) else " ") + part
+    return text
+
+
 def _(message: str) -> str:
     """``message`` in the current language; as written when there is no translation (or nothing to translate)."""
     return translations(language()).gettext(message) if message else message

@@ -6,7 +6,7 @@ import cached
 import model_picker
 import widgets
 from hubdemo import charts, datasets, learning_curve, models, notebook, projection
-from hubdemo.i18n import _
+from hubdemo.i18n import _, sentences
 from hubdemo.runs import TrainConfig
 
 widgets.use_router()
@@ -61,7 +61,7 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
             model=widgets.plain(run.label)))
     else:
         captions.append(_("Train a model on this dataset (Train page) and its mistakes are ringed here."))
-    st.caption(" ".join(captions))
+    st.caption(sentences(*captions))
     picked = (event.selection.get(charts.MAP_SELECTION) or [None])[0] if event else None
     if picked:
         chosen = next(r for r in rows if r["file"] == picked["file"])

@@ -11,7 +11,7 @@ import room
 import widgets
 from hubdemo import charts, classroom, desks, runs
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import _
+from hubdemo.i18n import _, sentences
 from hubdemo.workspace import MB
 
 widgets.use_router()
@@ -101,7 +101,7 @@ def runs_ui() -> None:
     if len(sessions) > connected:  # A closed tab's desk waits for a reload (desks.KEEP_SECONDS).
         words.append(_("{count} closed in the last {minutes} minutes: their runs stay here until then.").format(
             count=widgets.count(len(sessions) - connected, 'session'), minutes=desks.KEEP_SECONDS // 60))
-    st.caption(" ".join(words))
+    st.caption(sentences(*words))
     if not rows:
         st.info(_("No runs yet. Runs appear here as students train."))
         return

@@ -178,3 +178,10 @@ def test_the_live_video_component_gets_every_word_it_shows_translated():
     with i18n.speaking("zh_CN"):
         words = camera.webrtc_words()
     assert all(not re.search(r"[A-Za-z]", word) for word in words.values()), words
+
+
+def test_sentences_are_joined_as_each_script_writes_them():
+    assert i18n.sentences("Added 5 photos.", "", "Record again.") == "Added 5 photos. Record again."
+    assert i18n.sentences("已添加 5 张照片。", "请再录一次。") == "已添加 5 张照片。请再录一次。"
+    assert i18n.sentences("类别 tulips：只有一段录制（live）", "x") == "类别 tulips：只有一段录制（live）x"
+    assert i18n.sentences() == "" and i18n.sentences("", "Only.") == "Only."
