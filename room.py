@@ -294,7 +294,14 @@ class ProjectBox:
 
 @st.cache_resource(show_spinner=False)
 def project_box() -> ProjectBox:
-    return ProjectBox()
+    """The class's project box; after a restart, with the project the server's last run left on disk."""
+    box = ProjectBox()
+    box.project = ClassProject.reopen(_projects_root())
+    return box
+
+
+def _projects_root() -> Path:
+    return workspace().top / "class-projects"
 
 
 def project() -> ClassProject | None:
@@ -304,9 +311,8 @@ def project() -> ClassProject | None:
 def new_project(class_names: list[str]) -> ClassProject:
     """The teacher starts a class project (replacing any earlier one, whose photos are deleted)."""
     box = project_box()
-    root = workspace().top / "class-projects"
-    shutil.rmtree(root, ignore_errors=True)
-    box.project = ClassProject.create(root, class_names)
+    shutil.rmtree(_projects_root(), ignore_errors=True)
+    box.project = ClassProject.create(_projects_root(), class_names)
     return box.project
 
 

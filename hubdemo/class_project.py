@@ -48,6 +48,22 @@ class ClassProject:
         code = "".join(secrets.choice(CODE_LETTERS) for _ in range(4))
         return cls(root / code, code, class_names)
 
+    @classmethod
+    def reopen(cls, root: Path) -> ClassProject | None:
+        """The project a server left under ``root`` when it stopped, or None: a restart does not end the lesson.
+
+        Its code is its folder's name and its classes are its subfolders (in name order: the order the
+        teacher typed them lived in memory); the photos are all there.
+        """
+        found = [d for d in root.iterdir() if d.is_dir() and len(d.name) == 4 and set(d.name) <= set(CODE_LETTERS)
+                 ] if root.is_dir() else []
+        if len(found) != 1:  # A new project replaces the old one, so there is one at most.
+            return None
+        try:
+            return cls(found[0], found[0].name, list(datasets.built_classes(found[0])))
+        except HubDemoError:
+            return None
+
     def add_class(self, name: str) -> str:
         name = datasets.clean_class_name(name)
         with self._lock:

@@ -94,7 +94,8 @@ def classroom(colours_dir, monkeypatch):
         for shared in (room.sessions, room.project_box, room.workspace, room.trainers, room.desks):
             shared.clear()
         from hubdemo import paths
-        (paths.workspace_dir() / room.DESKS_FILE).unlink(missing_ok=True)  # No desks of earlier tests come back.
+        (paths.workspace_dir() / room.DESKS_FILE).unlink(missing_ok=True)  # No desks of earlier tests come back,
+        shutil.rmtree(paths.workspace_dir() / "class-projects", ignore_errors=True)  # nor their class project.
 
     monkeypatch.setattr(sys, "argv", ["streamlit_app.py", "--classroom", "--data", str(colours_dir),
                                       "--passphrase", "tulip"])

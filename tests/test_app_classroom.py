@@ -61,6 +61,11 @@ def test_a_student_joins_with_the_code_and_adds_photos_that_the_train_page_offer
     at.switch_page("pages/train.py").run()
     at.radio(key="dataset_source").set_value("The class project").run()
     assert {m.label: m.value for m in at.metric}["Images"] == "4" and not at.exception
+    classroom.project_box.clear()  # The server restarts: nothing of the project in memory, its photos on disk.
+    again = open_page("pages/project.py")
+    assert classroom.project().code == project.code and classroom.project().counts() == {"cup": 2, "pen": 2}
+    again.text_input(key="join_code").input(project.code).run()
+    assert not again.error and not again.exception, "the same code still joins"
 
 
 def test_folders_and_handles_outside_the_teachers_folders_are_refused(classroom, tmp_path):

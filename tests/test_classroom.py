@@ -170,6 +170,18 @@ def test_a_class_project_collects_photos_from_many_sessions(tmp_path):
         class_project.ClassProject.create(tmp_path, ["only"])
 
 
+def test_a_class_project_outlives_a_server_restart(tmp_path):
+    root = tmp_path / "class-projects"
+    assert class_project.ClassProject.reopen(root) is None  # A first start: no project.
+    project = class_project.ClassProject.create(root, ["pen", "cup 杯子 ☕", "phone"])
+    project.add_photo("pen", "p0", "IMG.JPG", jpeg(), by="anna")
+    again = class_project.ClassProject.reopen(root)  # What a new server process finds.
+    assert again.code == project.code and again.folder == project.folder
+    assert again.counts() == {"cup 杯子 ☕": 0, "pen": 1, "phone": 0}, "its photos, and its empty classes too"
+    (root / "ZZZZ").mkdir()  # Two projects cannot be told apart: none is taken up rather than the wrong one.
+    assert class_project.ClassProject.reopen(root) is None
+
+
 def test_user_class_names_in_any_language_reach_labels_and_exports(tmp_path):
     folder = tmp_path / "built"
     for name in ("猫 🐱", "dog house", "Ünïcode-ñ"):
