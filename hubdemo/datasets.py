@@ -63,6 +63,11 @@ class Dataset:
             digest.update(f"\n{path}|{label}".encode())
         return digest.hexdigest()[:16]
 
+    @functools.cached_property
+    def recordings(self) -> tuple[str | None, ...]:
+        """Each photo's live-camera recording (:func:`recording`), None for a lone photo; worked out once."""
+        return tuple(map(recording, self.files))
+
     @property
     def counts(self) -> dict[str, int]:
         per_class = np.bincount(np.asarray(self.labels, dtype=int), minlength=len(self.class_names))
@@ -185,7 +190,9 @@ def _with_warnings(dataset: Dataset) -> Dataset:
             _("The classes are unbalanced: '{largest}' has {most} images and '{smallest}' only {fewest}. The "
               "model will lean towards the larger classes; add images to the small ones if you can.").format(
                 largest=largest, most=counts[largest], smallest=smallest, fewest=counts[smallest]))
-    return dataclasses.replace(dataset, warnings=tuple(warnings))
+    checked = dataclasses.replace(dataset, warnings=tuple(warnings))
+    checked.fingerprint, checked.recordings  # Worked out now, they travel with the dataset (a page's cached copy).
+    return checked
 
 
 def load_zip(data: bytes, *, name: str = "upload.zip", dest: Path | None = None,
@@ -353,8 +360,8 @@ def split_words(dataset: Dataset, chosen: Split) -> str:
               "trained on (the validation accuracy).").format(train=len(chosen.train), validation=len(chosen.validation))
     held = set(chosen.validation.tolist())
     sides: dict[str, set] = {}  # Each recording's sides: one, unless it is a class's only recording (cut).
-    for index, path in enumerate(dataset.files):
-        if found := recording(path):
+    for index, found in enumerate(dataset.recordings):
+        if found:
             sides.setdefault(found, set()).add(index in held)
     recorded = sum(len(side) == 1 for side in sides.values())
     if recorded:
@@ -379,8 +386,8 @@ def validation_warnings(dataset: Dataset, chosen: Split) -> list[str]:
             held_back=len(held_back), smallest=per_class.min(), step=1 / len(held_back),
             per_class=MIN_VALIDATION_PER_CLASS, total=MIN_VALIDATION_PHOTOS))
     sources = [set() for _name in dataset.class_names]  # Each class's recordings; None for its lone photos.
-    for path, label in zip(dataset.files, dataset.labels):
-        sources[label].add(recording(path))
+    for found, label in zip(dataset.recordings, dataset.labels):
+        sources[label].add(found)
     one_recording = [name for name, found in zip(dataset.class_names, sources) if len(found) == 1 and None not in found]
     if one_recording:
         warnings.append(_(
@@ -406,7 +413,7 @@ def recording(path: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def _held_back(members: np.ndarray, groups: list, n_val: int) -> set:
+def _held_back(members: list[int], groups: list, n_val: int) -> set:
     """Which of a class's photos (``members``, shuffled) to hold back: about ``n_val`` of them, whole groups only.
 
     A group is one recording (or one lone photo). Groups are taken in the shuffled order when they bring the
@@ -445,7 +452,12 @@ def split(dataset: Dataset, validation_fraction: float = 0.2, seed: int = 0) -> 
     for label in range(len(dataset.class_names)):
         members = rng.permutation(np.flatnonzero(labels == label))
         n_val = min(max(1, round(len(members) * validation_fraction)), len(members) - 1)
-        held = _held_back(members, [recording(dataset.files[i]) or i for i in members], n_val)
-        validation.extend(i for i in members if i in held)
-        train.extend(i for i in members if i not in held)
+        groups = [dataset.recordings[i] for i in members.tolist()]
+        if not any(groups):  # Lone photos only (most datasets): the first n_val.
+            validation.extend(members[:n_val])
+            train.extend(members[n_val:])
+            continue
+        held = _held_back(members.tolist(), [g or i for g, i in zip(groups, members.tolist())], n_val)
+        validation.extend(i for i in members.tolist() if i in held)
+        train.extend(i for i in members.tolist() if i not in held)
     return Split(np.sort(np.asarray(train, dtype=int)), np.sort(np.asarray(validation, dtype=int)))
