@@ -110,7 +110,10 @@ def _builder_ui() -> datasets.Dataset | None:
         refused = _collect_photos(folder, name)  # Before the header, so its count includes what was just added.
         photos = datasets.built_classes(folder)[name]
         batch = st.session_state.get(f"build_batch_{name}", 0)
-        with st.expander(f"{name}: {widgets.count(len(photos), 'photo')}", expanded=len(photos) < 2 or bool(refused)):
+        recorded = len({datasets.recording(p) for p in photos} - {None})  # Kept whole in the split: worth knowing.
+        header = f"{name}: {widgets.count(len(photos), 'photo')}" + (
+            f" · {widgets.count(recorded, 'recording')}" if recorded else "")
+        with st.expander(header, expanded=len(photos) < 2 or bool(refused)):
             if refused:
                 widgets.show_error(refused)
             st.file_uploader(_("Photos of {name}").format(

@@ -195,7 +195,7 @@ def test_a_recording_that_would_not_fit_the_quota_is_refused_together(classroom,
     assert at.error and at.error[0].value.startswith("These 3 photos need"), [e.value for e in at.error]
     assert [e.label for e in at.expander][0] == "cup: 0 photos", "none written: not some of them"
     at.run()
-    assert [e.label for e in at.expander][0] == "cup: 1 photo" and not at.exception
+    assert [e.label for e in at.expander][0] == "cup: 1 photo · 1 recording" and not at.exception
     assert at.session_state["build_recorded"].startswith("Added 1 photo to cup. Photos a fifth of a second apart")
 
 

@@ -96,7 +96,7 @@ def test_recording_from_the_live_camera_adds_many_photos_to_a_class(app_url, cam
         wait_for_app_run(page)
         # Ten photos in about two seconds (five a second), in the class chosen, on disk, with thumbnails.
         assert 1.5 < took < 20, took
-        expect(page.get_by_test_id("stExpander").filter(has_text="hopper: 10 photos")).to_have_count(1)
+        expect(page.get_by_test_id("stExpander").filter(has_text="hopper: 10 photos · 1 recording")).to_have_count(1)
         expect(page.get_by_test_id("stExpander").filter(has_text="daisy: 0 photos")).to_have_count(1)
         expect(page.get_by_role("button", name="Record 10 photos")).to_be_enabled()  # The video played on.
         expect(page.get_by_test_id("stException")).to_have_count(0)
