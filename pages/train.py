@@ -133,7 +133,7 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
 def reopen_ui(run: Run) -> None:
     """A run from before a restart whose model was exported: one click opens the export, and it is back."""
     opened = model_picker.opened()
-    title = next((title for title, export in opened.items() if str(export.folder) == run.export_folder), None)
+    title = next((title for title, found in opened.items() if str(found.folder) == run.export_folder), None)
     if title is None:
         st.caption(_("Run {number} was trained before the app restarted: its numbers and curves are kept; its "
                      "model lived in memory, but you exported it. Open the export to use it again.").format(
@@ -142,11 +142,11 @@ def reopen_ui(run: Run) -> None:
             return
         try:
             with st.spinner(_("Opening the saved model and checking it…")):
-                export = saved.open_folder(run.export_folder)
+                reopened = saved.open_folder(run.export_folder)
         except HubDemoError as err:
             widgets.show_error(err)
             return
-        opened[export.title] = export
+        opened[reopened.title] = reopened
         st.rerun()  # The button goes once it has done its work.
     st.caption(_("Run {number}'s model, opened again from its export.").format(number=run.number))
     try_ui(title, model_picker.YOURS + title)
