@@ -59,7 +59,7 @@ def session_id() -> str:
 # --- Desks: a reload keeps the work -------------------------------------------------------
 
 DESK_KEYS = ("runs", "opened_models", "exports", "comparison", "refreshed_runs", "compare_seen", "inside_curve",
-             "grid_evaluation", "joined")
+             "grid_evaluation")
 """What a desk keeps of a session's state, besides every ``kept_`` value (the remembered settings).
 
 Not the teacher's unlock: a copied address must not carry it. Not widgets' own values (a
@@ -254,6 +254,8 @@ def register(runs: RunBook) -> SessionEntry | None:
         return None
     entry = sessions().setdefault(session_id(), SessionEntry(runs))
     entry.runs, entry.seen = runs, time.time()
+    if not entry.name and st.session_state.get("kept_joined"):  # After a restart: the name they joined with.
+        entry.name = str(st.session_state.get("kept_student_name") or "").strip()[:30]
     entry.teacher = bool(st.session_state.get("teacher"))
     return entry
 

@@ -19,7 +19,7 @@ st.markdown(_("The whole class builds one dataset together: add photos of each c
 
 def join_ui(project) -> bool:
     """The join code (from the QR code's link, or typed); once per session."""
-    if st.session_state.get("joined") == project.code:
+    if st.session_state.get("kept_joined") == project.code:  # Kept with the desk: a restart keeps it too.
         return True
     code = st.text_input(_("Join code (on the teacher's screen)"), value=st.query_params.get("join", ""),
                          max_chars=4, key="join_code").strip().upper()
@@ -28,7 +28,7 @@ def join_ui(project) -> bool:
     if code and code != project.code:
         st.error(_("'{code}' is not this class's code: check the teacher's screen.").format(code=code))
     if st.button(_("Join"), icon=":material/group_add:", type="primary", disabled=code != project.code):
-        st.session_state["joined"] = project.code
+        st.session_state["kept_joined"] = project.code
         room.set_name(name)
         st.rerun()
     return False

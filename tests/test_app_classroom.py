@@ -61,7 +61,13 @@ def test_a_student_joins_with_the_code_and_adds_photos_that_the_train_page_offer
     at.switch_page("pages/train.py").run()
     at.radio(key="dataset_source").set_value("The class project").run()
     assert {m.label: m.value for m in at.metric}["Images"] == "4" and not at.exception
+    assert at.session_state["kept_joined"] == project.code, "kept with the desk's settings, which outlive a restart"
     classroom.project_box.clear()  # The server restarts: nothing of the project in memory, its photos on disk.
+    classroom.sessions.clear()
+    at.session_state["kept_student_name"] = "Anna"  # The name typed when joining, kept with the desk.
+    at.switch_page("pages/project.py").run()
+    assert not any(t.key == "join_code" for t in at.text_input), "still in the project: no need to join again"
+    assert [e.name for e in classroom.sessions().values()] == ["Anna"], "the teacher's list names them again"
     again = open_page("pages/project.py")
     assert classroom.project().code == project.code and classroom.project().counts() == {"cup": 2, "pen": 2}
     again.text_input(key="join_code").input(project.code).run()
