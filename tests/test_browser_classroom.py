@@ -183,3 +183,44 @@ def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(c
         expect(carl.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")).to_be_visible(
             timeout=180_000)
         expect(carl.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_restart_keeps_the_class_project_and_who_joined_it(bundled_dir, colours_dir):
+    """The teacher's laptop restarts mid-lesson: the same code, the photos, and the phones still in the project."""
+    from playwright.sync_api import expect
+    args = ("--classroom", "--data", str(colours_dir), "--passphrase", "tulip")
+    photo = sorted((colours_dir / "red").iterdir())[0]
+    with chromium() as browser:
+        teacher, phone = browser.new_page(**DESKTOP), browser.new_page(**PHONE)
+        with streamlit_server(*args) as first:
+            teacher.goto(f"{first}/teacher")
+            wait_for_app_run(teacher)
+            teacher.get_by_label("Passphrase").fill("tulip")
+            teacher.get_by_role("button", name="Open the teacher's page").click()
+            teacher.get_by_label("Classes, separated by commas").fill("pen, cup")
+            teacher.get_by_role("button", name=re.compile("Start")).click()
+            expect(teacher.get_by_text("Class project code")).to_be_visible(timeout=20_000)
+            code = re.search(r"Class project code: ?\s*([A-Z0-9]{4})",
+                             teacher.get_by_test_id("stMain").inner_text()).group(1)
+            phone.goto(f"{first}/project?join={code}")
+            wait_for_app_run(phone)
+            phone.get_by_role("textbox", name=re.compile("Your name")).fill("Mei")
+            phone.get_by_role("button", name="Join").click()
+            expect(phone.get_by_text(f"You are in class project {code}")).to_be_visible(timeout=20_000)
+            phone.get_by_test_id("stButtonGroup").get_by_text("cup", exact=True).click()
+            wait_for_app_run(phone)
+            phone.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(photo))
+            expect(phone.get_by_text("You added 1 photo.")).to_be_visible(timeout=30_000)
+            desk = phone.url.split("?", 1)[1]
+        with streamlit_server(*args) as second:  # Another process: nothing of the first in memory.
+            phone.goto(f"{second}/project?{desk}")
+            wait_for_app_run(phone)
+            expect(phone.get_by_text(f"You are in class project {code}")).to_be_visible(timeout=20_000)
+            expect(phone.get_by_role("button", name="Join")).to_have_count(0)
+            teacher.goto(f"{second}/teacher")
+            wait_for_app_run(teacher)
+            teacher.get_by_label("Passphrase").fill("tulip")
+            teacher.get_by_role("button", name="Open the teacher's page").click()
+            expect(teacher.get_by_text(f"Class project code: {code}")).to_be_visible(timeout=20_000)
+            expect(teacher.get_by_test_id("stMain")).to_contain_text("Mei")  # Her photo, under her name.
+            expect(teacher.get_by_test_id("stException")).to_have_count(0)
