@@ -187,7 +187,11 @@ def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(c
 
 def test_a_restart_keeps_the_class_project_and_who_joined_it(bundled_dir, colours_dir):
     """The teacher's laptop restarts mid-lesson: the same code, the photos, and the phones still in the project."""
+    import shutil
+
     from playwright.sync_api import expect
+    # A project an earlier test left on disk would be taken up (as a restart should): start from none.
+    shutil.rmtree(paths.workspace_dir() / "class-projects", ignore_errors=True)
     args = ("--classroom", "--data", str(colours_dir), "--passphrase", "tulip")
     photo = sorted((colours_dir / "red").iterdir())[0]
     with chromium() as browser:
