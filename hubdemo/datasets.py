@@ -450,14 +450,14 @@ def split(dataset: Dataset, validation_fraction: float = 0.2, seed: int = 0) -> 
     labels = np.asarray(dataset.labels)
     train, validation = [], []
     for label in range(len(dataset.class_names)):
-        members = rng.permutation(np.flatnonzero(labels == label))
+        members = rng.permutation(np.flatnonzero(labels == label)).tolist()
         n_val = min(max(1, round(len(members) * validation_fraction)), len(members) - 1)
-        groups = [dataset.recordings[i] for i in members.tolist()]
+        groups = [dataset.recordings[i] for i in members]
         if not any(groups):  # Lone photos only (most datasets): the first n_val.
             validation.extend(members[:n_val])
             train.extend(members[n_val:])
             continue
-        held = _held_back(members.tolist(), [g or i for g, i in zip(groups, members.tolist())], n_val)
-        validation.extend(i for i in members.tolist() if i in held)
-        train.extend(i for i in members.tolist() if i not in held)
+        held = _held_back(members, [g or i for g, i in zip(groups, members)], n_val)
+        validation.extend(i for i in members if i in held)
+        train.extend(i for i in members if i not in held)
     return Split(np.sort(np.asarray(train, dtype=int)), np.sort(np.asarray(validation, dtype=int)))
