@@ -19,6 +19,7 @@ import streamlit as st
 from streamlit.runtime import get_instance
 from streamlit.runtime.scriptrunner import StopException, get_script_run_ctx
 
+import cached
 from hubdemo import archives, class_project, classroom, i18n, paths
 from hubdemo.class_project import ClassProject
 from hubdemo.desks import Desks
@@ -102,11 +103,19 @@ def sit_down() -> None:
         if resumed:
             for key, value in desk.state.items():
                 state[key] = value
-            if "runs" not in state:  # The app restarted since: the runs' records are on disk, their models gone.
-                state["runs"] = RunBook.load(_runs_file(desk.name))
+            if "runs" not in state:  # The app restarted since: the runs and their models' weights are on disk.
+                with st.spinner(_("Bringing back your runs and their models…")):
+                    state["runs"] = RunBook.load(_runs_file(desk.name), rebuild=_rebuild)
         state["desk"] = desk.name
     if st.query_params.get("desk") != state["desk"]:
         st.query_params["desk"] = state["desk"]  # Also after a page switch, which clears the address's query.
+
+
+def _rebuild(run: Run, class_names: list[str], weights) -> object:
+    """A run's model, made again from its weights kept on disk, on the extractor every page shares."""
+    from hubdemo import training
+    extractor = cached.extractor(run.feature_handle) if run.config.uses_cached_features else None
+    return training.rebuild(run, class_names, weights, extractor)
 
 
 def keep_desk(held: Desks) -> None:

@@ -4,7 +4,7 @@ A :class:`Run` is written by the training thread (``set_status``,
 ``record_batch``…) and read by a page through :meth:`Run.snapshot`, so the
 thread never touches Streamlit. A session's runs live in a :class:`RunBook`:
 every run keeps its settings, curves and evaluation; only the newest few keep
-their model in memory.
+their model in memory (and its learned weights on disk, so a restart gives it back).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
+
+import numpy as np
 
 from hubdemo import i18n
 from hubdemo.errors import HubDemoError
@@ -171,7 +173,6 @@ class Run:
         self.evaluation = None  # evaluation.Evaluation of the validation photos, once trained.
         self.seconds = 0.0
         self.model = None  # training.TrainedModel while in memory.
-        self.restored = False  # Read back from disk after the app restarted (:meth:`from_record`): no model.
         self.export_folder: str | None = None  # Where its model was exported, if it was (export.export_run).
         self.thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -305,7 +306,6 @@ class Run:
         run.language = str(record["language"])
         run.seconds = float(record["seconds"])
         run.evaluation = Evaluation.from_record(record["evaluation"]) if record["evaluation"] else None
-        run.restored = True
         run.export_folder = str(record["export_folder"]) if record.get("export_folder") else None
         run._status, run._message = record["status"], str(record["message"])
         run._batches = [dict(b) for b in record["batches"]]
@@ -353,6 +353,31 @@ def compare_names(runs: list[Run], feature_name: Callable[[str], str] = str) -> 
     return names
 
 
+MODEL_SUFFIX = ".weights.npz"
+
+
+def model_file(runs_file: Path, number: int) -> Path:
+    """Where :meth:`RunBook.save` keeps run ``number``'s learned weights: beside the runs' records."""
+    return runs_file.with_name(f"run-{number}{MODEL_SUFFIX}")
+
+
+def _write_atomically(path: Path, write: Callable) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then put it in place: never half a file.
+
+    Raises:
+        OSError: it could not be written (nothing is left behind).
+    """
+    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 class RunBook:
     """A session's runs, numbered from 1. Every run keeps its record; the newest ``keep_models`` keep their model.
 
@@ -380,32 +405,58 @@ class RunBook:
     def latest(self) -> Run | None:
         return self.runs[-1] if self.runs else None
 
+    def _seen(self) -> tuple:
+        """What :meth:`save` writes, in brief: each finished run's number, status, export and whether it has a model."""
+        return tuple((run.number, run.status, run.export_folder, run.model is not None)
+                     for run in self.runs if not run.running)
+
     def save(self, path: Path) -> bool:
-        """Keep the finished runs' records in ``path`` (JSON), if they changed (a run finished or was exported).
+        """Keep the finished runs in ``path`` (JSON) and their models' weights beside it, if they changed.
 
         So that the runs outlive the app (a crash, a restart): their settings, curves and evaluations
-        come back; their models, which live in memory, do not. A disk that cannot take it costs only
-        that. Returns whether it wrote.
+        come back, and so do the models of the runs that had one (the newest few), from
+        ``run-N.weights.npz`` files (a head's weights are a few kilobytes; a fine-tuned network's,
+        about 15 MB). A run that let go of its model lets go of its file. A disk that cannot take it
+        costs only that. Returns whether it wrote.
         """
-        finished = [run for run in self.runs if not run.running]
-        seen = tuple((run.number, run.status, run.export_folder) for run in finished)
+        seen = self._seen()
         if seen == self._saved:
             return False
-        tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+        finished = [run for run in self.runs if not run.running]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps([run.as_record() for run in finished], ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, path)
+            _write_atomically(path, lambda f: f.write(
+                    json.dumps([run.as_record() for run in finished], ensure_ascii=False).encode("utf-8")))
         except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             return False
+        self._save_models(path, finished)
         self._saved = seen
         return True
 
+    @staticmethod
+    def _save_models(path: Path, finished: list[Run]) -> None:
+        """Each finished run's model as its learned weights and class names; files of runs without one go."""
+        with_models = {run.number: run.model for run in finished if run.model is not None}
+        for number, model in with_models.items():
+            file = model_file(path, number)
+            if file.exists():
+                continue
+            weights = model.learned_weights()
+            with contextlib.suppress(OSError):
+                _write_atomically(file, lambda f: np.savez(f, class_names=np.array(model.labels, dtype=str),
+                                                           **{f"w{i}": w for i, w in enumerate(weights)}))
+        for file in path.parent.glob(f"run-*{MODEL_SUFFIX}"):
+            if file.name not in {model_file(path, number).name for number in with_models}:
+                file.unlink(missing_ok=True)
+
     @classmethod
-    def load(cls, path: Path, keep_models: int = 3) -> RunBook:
-        """The runs :meth:`save` kept (an empty book when there are none); a record it cannot read is left out."""
+    def load(cls, path: Path, keep_models: int = 3, rebuild: Callable | None = None) -> RunBook:
+        """The runs :meth:`save` kept (an empty book when there are none); a record it cannot read is left out.
+
+        With ``rebuild(run, class_names, weights) → model`` (``training.rebuild``, which needs TensorFlow,
+        given by the caller), the runs whose weights were kept get their model back; a weights file
+        that cannot be read or no longer fits leaves its run without one.
+        """
         book = cls(keep_models)
         try:
             records = json.loads(path.read_text(encoding="utf-8"))
@@ -415,7 +466,17 @@ class RunBook:
             with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
                 book.runs.append(Run.from_record(record))
         book.runs.sort(key=lambda run: run.number)
-        book._saved = tuple((run.number, run.status, run.export_folder) for run in book.runs)
+        for run in book.runs if rebuild else ():
+            file = model_file(path, run.number)
+            if file.exists():
+                try:
+                    with np.load(file, allow_pickle=False) as kept:
+                        names = [str(name) for name in kept["class_names"]]
+                        weights = [kept[f"w{i}"] for i in range(len(kept.files) - 1)]
+                    run.model = rebuild(run, names, weights)
+                except Exception:  # noqa: BLE001 - numpy's and TensorFlow's many errors: the run stays without it.
+                    run.model = None
+        book._saved = book._seen()
         return book
 
     @property

@@ -270,7 +270,7 @@ def _serve(conn) -> None:
             if trained is None:
                 send(("end", "stopped", _("Stopped before training began.")))
                 continue
-            send(("result", training.learned_weights(trained), run.evaluation, run.seconds or time.monotonic() - started,
+            send(("result", trained.learned_weights(), run.evaluation, run.seconds or time.monotonic() - started,
                   run.status, run.snapshot().message))
         except HubDemoError as err:
             send(("end", "error", str(err)))

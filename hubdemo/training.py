@@ -71,6 +71,11 @@ class TrainedModel(models.TransferClassifier):
     def image_size(self) -> int:
         return self.input_size
 
+    def learned_weights(self) -> list[np.ndarray]:
+        """What training changed, as arrays (what a worker process sends back, what a restart gets back):
+        the head's, or the whole model's. :func:`rebuild` makes the model again from them."""
+        return (self.head if self.head is not None else self.model).get_weights()
+
     def file_probabilities(self, files) -> tuple[np.ndarray, dict[int, str]]:
         if self.extractor is not None:  # In chunks: a dataset of any size in bounded memory.
             files = list(files)
@@ -157,7 +162,7 @@ def train(dataset: datasets.Dataset, run: Run, extractor: FeatureExtractor | Non
     if strategy is not None:
         # Made again outside the strategy from its weights: one copy of each variable (a replica's batch-norm
         # statistics are averaged), so the app, the checks and the export all use the same model.
-        trained = rebuild(run, dataset.class_names, learned_weights(trained), trained.extractor)
+        trained = rebuild(run, dataset.class_names, trained.learned_weights(), trained.extractor)
         val_probs = trained.file_probabilities([dataset.files[i] for i in val_idx])[0]
     _set_cam_weights(trained, run)
     labels = np.asarray(dataset.labels, dtype=np.int32)
@@ -279,13 +284,11 @@ def _set_cam_weights(trained: TrainedModel, run: Run) -> None:
         trained.cam_weights = tuple(w.astype(np.float32) for w in trained.model.get_layer("classifier").get_weights())
 
 
-def learned_weights(trained: TrainedModel) -> list[np.ndarray]:
-    """What training changed, as arrays (what a worker process sends back): the head's, or the whole model's."""
-    return (trained.head if trained.head is not None else trained.model).get_weights()
-
-
 def rebuild(run: Run, class_names, weights: list[np.ndarray], extractor: FeatureExtractor | None = None) -> TrainedModel:
-    """The model of ``run`` made again in this process from :func:`learned_weights` (trained in another)."""
+    """The model of ``run`` made again from its :meth:`TrainedModel.learned_weights`.
+
+    Those of a worker process that trained it, or those kept on disk before the app restarted.
+    """
     config, handle = run.config, run.feature_handle
     if config.uses_cached_features:
         extractor = extractor if extractor is not None and extractor.handle == handle else FeatureExtractor(handle)

@@ -113,12 +113,8 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
             st.warning(widgets.plain(warning), icon=":material/straighten:")
     widgets.evaluation_ui(ev, key=f"run{run.number}", what=what, model=run.model)
     if run.model is None:
-        if run.restored and run.export_folder and saved.is_export(run.export_folder):
+        if run.export_folder and saved.is_export(run.export_folder):
             reopen_ui(run)
-        elif run.restored:
-            st.caption(_("Run {number} was trained before the app restarted: its numbers and curves are kept, "
-                         "its model is not (it lived in memory). Export a model to keep it; Open a saved model "
-                         "(Classify photos) brings an export back.").format(number=run.number))
         else:
             st.caption(_("The model of run {number} is no longer in memory (only the newest "
                          "{keep_models} runs keep theirs); its numbers and curves are kept.").format(
@@ -131,13 +127,13 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
 
 
 def reopen_ui(run: Run) -> None:
-    """A run from before a restart whose model was exported: one click opens the export, and it is back."""
+    """A run whose model was let go (only the newest few keep theirs) but exported: one click opens the export."""
     opened = model_picker.opened()
     title = next((title for title, found in opened.items() if str(found.folder) == run.export_folder), None)
     if title is None:
-        st.caption(_("Run {number} was trained before the app restarted: its numbers and curves are kept; its "
-                     "model lived in memory, but you exported it. Open the export to use it again.").format(
-                             number=run.number))
+        st.caption(_("The model of run {number} is no longer in memory (only the newest {keep_models} runs "
+                     "keep theirs), but you exported it: open the export to use it again.").format(
+                             number=run.number, keep_models=model_picker.runs().keep_models))
         if not st.button(_("Open its export"), icon=":material/folder_open:", key=f"reopen_{run.number}"):
             return
         try:

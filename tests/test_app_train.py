@@ -113,6 +113,29 @@ def test_export_writes_every_file_checks_them_and_offers_each_download(trained_a
     assert meta["run"] == "colours · run 1" and meta["settings"]["learning_rate"] == 0.01
 
 
+def test_a_run_that_let_go_of_its_model_opens_its_export_again(trained_app):
+    """Only the newest runs keep their model; an older one that was exported comes back in one click."""
+    at = trained_app
+    run = at.session_state["runs"].get(1)
+    model, run.model = run.model, None  # As a newer run's arrival lets it go (RunBook.new).
+    try:
+        at.run()
+        assert any("no longer in memory (only the newest 3 runs keep theirs), but you exported it" in c.value
+                   for c in at.caption)
+        assert not [b for b in at.button if b.key == "try_classifier"], "nothing to try until it is opened"
+        at.button(key="reopen_1").click().run()
+        assert not [b for b in at.button if b.key == "reopen_1"], "the button goes once it has done its work"
+        assert any(m.value.startswith("#### Try colours · run 1 (saved") for m in at.markdown)
+        at.button(key="try_classifier").click().run()
+        assert at.selectbox(key="classifier_model").value.startswith("Yours: colours · run 1 (saved")
+        guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
+        assert len(guesses) == 2 and guesses[1].split(" · ")[1] in {"blue", "green", "red"}
+        assert not at.exception
+    finally:
+        run.model = model
+        at.switch_page("pages/train.py").run()
+
+
 def test_the_grid_shows_the_trained_models_guesses_in_green_and_red(trained_app):
     at = trained_app
     at.switch_page("pages/grid.py").run()

@@ -230,3 +230,67 @@ def test_a_restart_keeps_the_class_project_and_who_joined_it(bundled_dir, colour
             expect(teacher.get_by_text(f"Class project code: {code}")).to_be_visible(timeout=20_000)
             expect(teacher.get_by_test_id("stMain")).to_contain_text("Mei")  # Her photo, under her name.
             expect(teacher.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_the_class_model_reaches_the_phones_and_outlives_a_restart(bundled_dir, colours_dir):
+    """The lesson's end: the teacher trains on the class's photos, a phone tries the class model; the laptop
+    restarts, the teacher's page is back, and the phone can try the same model again."""
+    import shutil
+
+    from playwright.sync_api import expect
+
+    from hubdemo.class_project import ClassProject
+    root = paths.workspace_dir() / "class-projects"
+    shutil.rmtree(root, ignore_errors=True)
+    project = ClassProject.create(root, ["red", "blue"])  # The students' photos, as their phones added them.
+    for name in project.class_names:
+        for i, photo in enumerate(sorted((colours_dir / name).iterdir())[:6]):
+            project.add_photo(name, f"p{i}", photo.name, photo.read_bytes(), by="student1")
+    args = ("--classroom", "--data", str(colours_dir), "--passphrase", "tulip", "--trainers", "1")
+
+    def unlock(teacher):
+        wait_for_app_run(teacher)
+        teacher.get_by_label("Passphrase").fill("tulip")
+        teacher.get_by_role("button", name="Open the teacher's page").click()
+        expect(teacher.get_by_text(f"Class project code: {project.code}")).to_be_visible(timeout=20_000)
+
+    def try_the_class_model(phone):
+        phone.get_by_role("button", name=re.compile(r"Try the class model")).click()
+        wait_for_app_run(phone)
+        says = phone.get_by_text(f"Your model class project {project.code} · run 1 (the class's) says")
+        expect(says.first).to_be_visible(timeout=60_000)
+        expect(phone.get_by_test_id("stException")).to_have_count(0)
+
+    with chromium() as browser:
+        teacher, phone = browser.new_page(**DESKTOP), browser.new_page(**PHONE)
+        with streamlit_server(*args) as first:
+            teacher.goto(f"{first}/teacher")
+            unlock(teacher)
+            teacher.get_by_role("button", name="Train on the class's photos").click()
+            wait_for_app_run(teacher)
+            epochs = teacher.get_by_role("spinbutton", name="Epochs")
+            epochs.fill("3")
+            epochs.press("Enter")
+            wait_for_app_run(teacher)
+            teacher.get_by_role("button", name="Train").click()
+            expect(teacher.get_by_test_id("stMetric").filter(has_text="Validation accuracy")).to_be_visible(
+                timeout=180_000)
+            teacher_desk = teacher.url.split("?", 1)[1]
+            phone.goto(f"{first}/project?join={project.code}")
+            wait_for_app_run(phone)
+            phone.get_by_role("textbox", name=re.compile("Your name")).fill("Mei")
+            phone.get_by_role("button", name="Join").click()
+            expect(phone.get_by_text(f"You are in class project {project.code}")).to_be_visible(timeout=20_000)
+            try_the_class_model(phone)
+            phone_desk = phone.url.split("?", 1)[1]
+        with streamlit_server(*args) as second:  # Another process: nothing of the first in memory.
+            phone.goto(f"{second}/project?{phone_desk}")
+            wait_for_app_run(phone)
+            expect(phone.get_by_text("When the teacher has trained on everyone's photos")).to_be_visible()
+            teacher.goto(f"{second}/teacher?{teacher_desk}")  # The teacher reloads their tab: the same desk,
+            unlock(teacher)  # and the passphrase again (an address never carries the unlock).
+            expect(teacher.get_by_test_id("stMain")).to_contain_text(f"class project {project.code} · run 1")
+            phone.reload()
+            wait_for_app_run(phone)
+            try_the_class_model(phone)
+    shutil.rmtree(root, ignore_errors=True)

@@ -109,7 +109,7 @@ def test_a_reload_keeps_the_runs_and_a_copied_address_does_not_share_them(app_ur
 
 def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browser(bundled_dir, colours_dir, tmp_path):
     """The app stops (a crash, Ctrl-C, the laptop's battery) and starts again: a reload finds its runs (their
-    numbers and curves; a model lived in memory, but an exported one opens again), its photos and its settings."""
+    numbers, curves and models), its photos and its settings."""
     from playwright.sync_api import expect
     photos = [str(p) for p in sorted((colours_dir / "red").iterdir())[:3]]
     with browser_page() as page:
@@ -149,11 +149,11 @@ def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browse
             compared = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to compare")
             for number in (1, 2):  # Both runs, each once: in the table and on the chart.
                 expect(compared.get_by_text(f"colours · run {number}", exact=True)).to_have_count(1)
-            page.get_by_role("button", name="Open its export").click()  # Run 2's model, back from its export.
-            expect(page.get_by_text("Try colours · run 2 (saved")).to_be_visible(timeout=60_000)
-            expect(page.get_by_role("button", name="Open its export")).to_have_count(0)  # It has done its work.
-            page.get_by_role("button", name="On your photos").click()
+            expect(page.get_by_text("Try colours · run 2", exact=True)).to_be_visible()  # Its model is back too,
+            page.get_by_role("button", name="On your photos").click()  # from the weights kept beside the runs.
             wait_for_app_run(page)
-            expect(page.get_by_test_id("stSidebar").get_by_text("colours · run 2 (saved")).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("colours · run 2", exact=True)).to_be_visible()
+            expect(page.get_by_test_id("stMarkdown").filter(has_text="Your model colours · run 2 beside").first
+                   ).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -166,10 +166,10 @@ def finished_run(book: RunBook, status: str = "done") -> Run:
     return run
 
 
-def test_finished_runs_outlive_the_app_without_their_models(tmp_path):
+def test_finished_runs_outlive_the_app(tmp_path):
     book = RunBook()
     done = finished_run(book)
-    finished_run(book, "stopped").model = object()
+    finished_run(book, "stopped")
     training = book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")
     path = tmp_path / "desk" / "runs.json"
     assert book.save(path) and not book.save(path), "written once, then only when a run finishes"
@@ -177,7 +177,7 @@ def test_finished_runs_outlive_the_app_without_their_models(tmp_path):
     assert book.save(path)
 
     kept = RunBook.load(path)
-    assert [r.number for r in kept.runs] == [1, 2, 3] and all(r.restored and r.model is None for r in kept.runs)
+    assert [r.number for r in kept.runs] == [1, 2, 3] and all(r.model is None for r in kept.runs)
     for before, after in zip(book.runs, kept.runs):
         assert (after.label, after.config, after.feature_handle, after.dataset_key, after.seconds, after.status) == (
             before.label, before.config, before.feature_handle, before.dataset_key, before.seconds, before.status)
@@ -212,3 +212,52 @@ def test_a_damaged_runs_file_loses_only_what_is_damaged(tmp_path):
     records.append({"number": 9, "status": "training"})  # Never saved as such, but never trusted either.
     path.write_text(json.dumps(records), encoding="utf-8")
     assert [r.number for r in RunBook.load(path).runs] == [2]
+
+
+class Weights:
+    """Stands in for a trained model in this TensorFlow-free module: what :meth:`RunBook.save` asks of one."""
+
+    def __init__(self, labels, weights):
+        self.labels, self.weights = tuple(labels), weights
+
+    def learned_weights(self):
+        return self.weights
+
+
+def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp_path):
+    import numpy as np
+
+    from hubdemo.runs import model_file
+    book = RunBook(keep_models=2)
+    path = tmp_path / "desk" / "runs.json"
+    first = finished_run(book)
+    first.model = Weights(["daisy", "玫瑰 🌹"], [np.arange(6, dtype=np.float32).reshape(3, 2), np.ones(2, np.float32)])
+    assert book.save(path) and model_file(path, 1).exists()
+    seen = []
+
+    def rebuild(run, class_names, weights):
+        seen.append(run.number)
+        return Weights(class_names, weights)
+
+    kept = RunBook.load(path, rebuild=rebuild)
+    assert seen == [1] and kept.runs[0].model.labels == ("daisy", "玫瑰 🌹")
+    assert [w.tolist() for w in kept.runs[0].model.weights] == [[[0, 1], [2, 3], [4, 5]], [1, 1]]
+    assert not kept.save(path), "nothing new to write after loading"
+
+    second = finished_run(book)
+    second.model = Weights(["a", "b"], [np.zeros(2, np.float32)])
+    book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")  # Run 1 lets go.
+    assert first.model is None and book.save(path)
+    assert sorted(p.name for p in path.parent.glob("run-*")) == ["run-2.weights.npz"], "its file goes with it"
+    assert [r.model is not None for r in RunBook.load(path, rebuild=rebuild).runs] == [False, True]
+
+    model_file(path, 2).write_bytes(b"PK not really")  # Damaged: the run comes back without its model.
+    assert [r.number for r in RunBook.load(path, rebuild=rebuild).runs if r.model is None] == [1, 2]
+
+    model_file(path, 2).unlink()
+    book._saved = ()  # Written again, as after the next finished run.
+    assert book.save(path) and model_file(path, 2).exists()
+
+    def refuses(run, class_names, weights):  # As a model built again with other classes would.
+        raise ValueError("Layer weight shape (1280, 5) not compatible with provided weight shape (1280, 3)")
+    assert [r.model for r in RunBook.load(path, rebuild=refuses).runs] == [None, None]

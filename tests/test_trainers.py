@@ -103,10 +103,47 @@ def test_an_export_that_could_touch_files_is_refused_before_it_loads(tmp_path, c
     assert model_safety.unsafe_ops(folder) == [], "the app's own exports pass"
 
 
-def test_worker_and_server_share_one_rebuild_for_every_training_path(colours_dir, extractor):
+@pytest.fixture(scope="module")
+def augmented_run(colours_dir, extractor):
+    """A finished run that trained the whole network's path (augmented photos: no cached features)."""
     data = datasets.load_folder(colours_dir)
     run = new_run(data, extractor, epochs=1, augment=True)
-    trained = training.train(data, run, extractor)
-    again = training.rebuild(run, data.class_names, training.learned_weights(trained), extractor)
+    training.train(data, run, extractor)
+    return run
+
+
+def test_worker_and_server_share_one_rebuild_for_every_training_path(colours_dir, extractor, augmented_run):
+    data = datasets.load_folder(colours_dir)
+    run, trained = augmented_run, augmented_run.model
+    again = training.rebuild(run, data.class_names, trained.learned_weights(), extractor)
     images = np.random.default_rng(0).random((2, 224, 224, 3), dtype=np.float32)
     assert np.abs(trained.model(images).numpy() - again.model(images).numpy()).max() < 1e-6
+
+
+def through_a_restart(run, tmp_path, extractor):
+    """``run`` kept in a RunBook's files, then read back as a restarted app does: the run it gives back."""
+    book = runs.RunBook()
+    book.runs.append(run)
+    path = tmp_path / "runs.json"
+    assert book.save(path)
+
+    def rebuild(run, class_names, weights):
+        return training.rebuild(run, class_names, weights, extractor if run.config.uses_cached_features else None)
+    (again,) = runs.RunBook.load(path, rebuild=rebuild).runs
+    return again
+
+
+@pytest.mark.parametrize("whole", [False, True], ids=["head on features", "whole network"])
+def test_a_restart_gives_back_the_same_model(whole, colours_dir, extractor, colours_run, augmented_run, tmp_path):
+    """Head on cached features (a few kilobytes kept) or the whole network (its every weight): the same answers."""
+    data = datasets.load_folder(colours_dir)
+    run = augmented_run if whole else colours_run
+    again = through_a_restart(run, tmp_path, extractor)
+    assert again.model.labels == run.model.labels == tuple(data.class_names)
+    images = np.random.default_rng(0).random((3, 224, 224, 3), dtype=np.float32)
+    assert np.abs(run.model.model(images).numpy() - again.model.model(images).numpy()).max() < 1e-6
+    photos = data.files[:4]
+    assert np.abs(run.model.file_probabilities(photos)[0] - again.model.file_probabilities(photos)[0]).max() < 1e-6
+    assert again.model.cam_network == run.model.cam_network, "Grad-CAM looks inside it as before"
+    (kept,) = tmp_path.glob("run-*.weights.npz")
+    assert kept.stat().st_size < (30_000_000 if whole else 20_000)
