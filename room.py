@@ -290,8 +290,9 @@ def live_sessions() -> dict[str, SessionEntry]:
 def student_name(sid: str) -> str:
     """What the teacher sees for a session (given its id, or its mark in the class project's file names)."""
     entry = sessions().get(sid) or next((e for s, e in sessions().items() if class_project.owner(s) == sid), None)
-    name = entry.name if entry and entry.name else _("Student {code}").format(code=sid[:4])
-    return _("{name} (teacher)").format(name=name) if entry and entry.teacher else name
+    if entry and entry.teacher:
+        return _("{name} (teacher)").format(name=entry.name) if entry.name else _("The teacher")
+    return entry.name if entry and entry.name else _("Student {code}").format(code=sid[:4])
 
 
 # --- The class project --------------------------------------------------------------------

@@ -289,7 +289,7 @@ def test_the_class_model_reaches_the_phones_and_outlives_a_restart(bundled_dir, 
             expect(phone.get_by_text("When the teacher has trained on everyone's photos")).to_be_visible()
             teacher.goto(f"{second}/teacher?{teacher_desk}")  # The teacher reloads their tab: the same desk,
             unlock(teacher)  # and the passphrase again (an address never carries the unlock).
-            expect(teacher.get_by_test_id("stMain")).to_contain_text(f"class project {project.code} · run 1")
+            expect(teacher.get_by_test_id("stMain")).to_contain_text(f"The teacher · class project {project.code} · run 1")
             phone.reload()
             wait_for_app_run(phone)
             try_the_class_model(phone)
