@@ -135,6 +135,16 @@ def sentences(*parts: str) -> str:
     return text
 
 
+def word_list(items: list[str]) -> str:
+    """Names in a list as the current language writes one: ``Mei, Anna, and Li`` / ``小明、安娜和李``."""
+    from babel.core import UnknownLocaleError
+    from babel.lists import format_list
+    try:
+        return format_list(list(items), locale=language().replace("-", "_"))
+    except (UnknownLocaleError, ValueError):  # A catalogue added for a language Babel does not describe.
+        return ", ".join(items)
+
+
 def _(message: str) -> str:
     """``message`` in the current language; as written when there is no translation (or nothing to translate)."""
     return translations(language()).gettext(message) if message else message

@@ -11,7 +11,7 @@ import room
 import widgets
 from hubdemo import charts, classroom, desks, runs
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import _, sentences
+from hubdemo.i18n import _, sentences, word_list
 from hubdemo.workspace import MB
 
 widgets.use_router()
@@ -96,8 +96,11 @@ def runs_ui() -> None:
             snap = run.snapshot()
             rows.append({_("Who"): room.student_name(sid), _("Run"): run.label, _("Status"): runs.status_words(snap.status),
                          _("Validation accuracy"): run.evaluation.accuracy * 100 if run.evaluation else None})
-    connected = len(room.connected_of(sessions))
-    words = [_("{count} connected.").format(count=widgets.count(connected, 'session'))]
+    here = sorted(room.connected_of(sessions), key=lambda sid: (not sessions[sid].teacher, room.student_name(sid)))
+    connected = len(here)
+    words = [_("{count} connected: {names}.").format(count=widgets.count(connected, 'session'),
+                                                     names=word_list([room.student_name(sid) for sid in here]))
+             if here else _("{count} connected.").format(count=widgets.count(0, 'session'))]
     if len(sessions) > connected:  # A closed tab's desk waits for a reload (desks.KEEP_SECONDS).
         words.append(_("{count} closed in the last {minutes} minutes: their runs stay here until then.").format(
             count=widgets.count(len(sessions) - connected, 'session'), minutes=desks.KEEP_SECONDS // 60))

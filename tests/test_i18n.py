@@ -185,3 +185,13 @@ def test_sentences_are_joined_as_each_script_writes_them():
     assert i18n.sentences("已添加 5 张照片。", "请再录一次。") == "已添加 5 张照片。请再录一次。"
     assert i18n.sentences("类别 tulips：只有一段录制（live）", "x") == "类别 tulips：只有一段录制（live）x"
     assert i18n.sentences() == "" and i18n.sentences("", "Only.") == "Only."
+
+
+def test_names_are_listed_as_each_language_lists_them():
+    with i18n.speaking("zh_CN"):
+        assert i18n.word_list(["小明", "安娜", "老师"]) == "小明、安娜和老师"
+    with i18n.speaking("en"):
+        assert i18n.word_list(["Mei", "Anna", "The teacher"]) == "Mei, Anna, and The teacher"
+        assert i18n.word_list(["Mei"]) == "Mei" and i18n.word_list([]) == ""
+    with i18n.speaking("tlh"):  # A catalogue a teacher added for a language Babel knows nothing of.
+        assert i18n.word_list(["Mei", "Anna"]) == "Mei, Anna"
