@@ -389,7 +389,8 @@ class RunBook:
         self.keep_models = keep_models
         self.runs: list[Run] = []
         self._lock = threading.Lock()
-        self._saved: tuple = ()  # The finished runs (number, status, export) written by the last save.
+        self._saved: tuple = ()  # The finished runs (number, status, export, model?) written by the last save.
+        self._written: dict[int, str] = {}  # Run number → the uid of the model whose weights its file holds.
 
     def new(self, config: TrainConfig, *, feature_handle: str, dataset_name: str, dataset_key: str) -> Run:
         """Number and keep a new run; older runs beyond the newest ``keep_models - 1`` let go of their model."""
@@ -433,21 +434,25 @@ class RunBook:
         self._saved = seen
         return True
 
-    @staticmethod
-    def _save_models(path: Path, finished: list[Run]) -> None:
-        """Each finished run's model as its learned weights and class names; files of runs without one go."""
+    def _save_models(self, path: Path, finished: list[Run]) -> None:
+        """Each finished run's model as its learned weights and class names; files of runs without one go.
+
+        A file is written once per model (``model.uid``): never taken as the file of a later run that
+        happens to get the same number.
+        """
         with_models = {run.number: run.model for run in finished if run.model is not None}
         for number, model in with_models.items():
-            file = model_file(path, number)
-            if file.exists():
+            if self._written.get(number) == model.uid:
                 continue
-            weights = model.learned_weights()
+            arrays = {f"w{i}": w for i, w in enumerate(model.learned_weights())}
+            arrays["class_names"] = np.array(model.labels, dtype=str)
             with contextlib.suppress(OSError):
-                _write_atomically(file, lambda f: np.savez(f, class_names=np.array(model.labels, dtype=str),
-                                                           **{f"w{i}": w for i, w in enumerate(weights)}))
+                _write_atomically(model_file(path, number), lambda f: np.savez(f, **arrays))
+                self._written[number] = model.uid
         for file in path.parent.glob(f"run-*{MODEL_SUFFIX}"):
             if file.name not in {model_file(path, number).name for number in with_models}:
                 file.unlink(missing_ok=True)
+        self._written = {number: uid for number, uid in self._written.items() if number in with_models}
 
     @classmethod
     def load(cls, path: Path, keep_models: int = 3, rebuild: Callable | None = None) -> RunBook:
@@ -474,6 +479,7 @@ class RunBook:
                         names = [str(name) for name in kept["class_names"]]
                         weights = [kept[f"w{i}"] for i in range(len(kept.files) - 1)]
                     run.model = rebuild(run, names, weights)
+                    book._written[run.number] = run.model.uid
                 except Exception:  # noqa: BLE001 - numpy's and TensorFlow's many errors: the run stays without it.
                     run.model = None
         book._saved = book._seen()

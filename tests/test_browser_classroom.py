@@ -289,7 +289,8 @@ def test_the_class_model_reaches_the_phones_and_outlives_a_restart(bundled_dir, 
             expect(phone.get_by_text("When the teacher has trained on everyone's photos")).to_be_visible()
             teacher.goto(f"{second}/teacher?{teacher_desk}")  # The teacher reloads their tab: the same desk,
             unlock(teacher)  # and the passphrase again (an address never carries the unlock).
-            expect(teacher.get_by_test_id("stMain")).to_contain_text(f"The teacher · class project {project.code} · run 1")
+            projected = f"The teacher · class project {project.code} · run 1"  # Its run, under the teacher's name.
+            expect(teacher.get_by_test_id("stMain")).to_contain_text(projected)
             phone.reload()
             wait_for_app_run(phone)
             try_the_class_model(phone)

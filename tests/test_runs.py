@@ -218,7 +218,8 @@ class Weights:
     """Stands in for a trained model in this TensorFlow-free module: what :meth:`RunBook.save` asks of one."""
 
     def __init__(self, labels, weights):
-        self.labels, self.weights = tuple(labels), weights
+        import uuid
+        self.labels, self.weights, self.uid = tuple(labels), weights, uuid.uuid4().hex
 
     def learned_weights(self):
         return self.weights
@@ -231,7 +232,8 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
     book = RunBook(keep_models=2)
     path = tmp_path / "desk" / "runs.json"
     first = finished_run(book)
-    first.model = Weights(["daisy", "玫瑰 🌹"], [np.arange(6, dtype=np.float32).reshape(3, 2), np.ones(2, np.float32)])
+    first.model = Weights(["daisy", "玫瑰 🌹"],
+                          [np.arange(6, dtype=np.float32).reshape(3, 2), np.ones(2, np.float32)])
     assert book.save(path) and model_file(path, 1).exists()
     seen = []
 
@@ -255,9 +257,30 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
     assert [r.number for r in RunBook.load(path, rebuild=rebuild).runs if r.model is None] == [1, 2]
 
     model_file(path, 2).unlink()
-    book._saved = ()  # Written again, as after the next finished run.
+    book._saved, book._written = (), {}  # Written again, as after the next finished run.
     assert book.save(path) and model_file(path, 2).exists()
 
     def refuses(run, class_names, weights):  # As a model built again with other classes would.
         raise ValueError("Layer weight shape (1280, 5) not compatible with provided weight shape (1280, 3)")
     assert [r.model for r in RunBook.load(path, rebuild=refuses).runs] == [None, None]
+
+
+def test_a_run_numbered_as_a_lost_one_never_takes_its_weights(tmp_path):
+    """Run 2's record is lost (a damaged file), its weights are not: the next run, numbered 2, keeps its own."""
+    import json
+
+    import numpy as np
+
+    from hubdemo.runs import model_file
+    book, path = RunBook(), tmp_path / "runs.json"
+    for n in (1, 2):
+        finished_run(book).model = Weights(["old"] * 2, [np.full(2, n, np.float32)])
+    book.save(path)
+    path.write_text(json.dumps(json.loads(path.read_text(encoding="utf-8"))[:1]), encoding="utf-8")
+    kept = RunBook.load(path, rebuild=lambda run, names, weights: Weights(names, weights))
+    assert [r.number for r in kept.runs] == [1]
+    new = finished_run(kept)
+    new.model = Weights(["new", "newer"], [np.zeros(2, np.float32)])
+    assert new.number == 2 and kept.save(path)
+    with np.load(model_file(path, 2)) as file:
+        assert list(file["class_names"]) == ["new", "newer"] and file["w0"].tolist() == [0, 0]
