@@ -277,7 +277,7 @@ class Run:
             self.on_epoch_end(record)
 
     def as_record(self) -> dict:
-        """What a finished run leaves behind, as plain values: to keep it on disk (its model is not in it)."""
+        """What a run leaves behind (so far), as plain values: to keep it on disk (its model is not in it)."""
         snap = self.snapshot()
         return {"number": self.number, "config": self.config.as_dict(), "feature_handle": self.feature_handle,
                 "dataset_name": self.dataset_name, "dataset_key": self.dataset_key,
@@ -293,12 +293,15 @@ class Run:
     def from_record(cls, record: dict) -> Run:
         """A run :meth:`as_record` kept: its settings, curves and evaluation, finished, without a model.
 
+        A run kept while it was still training never finished: the app stopped under it. It comes
+        back failed, saying so, rather than missing without a word.
+
         Raises:
             KeyError, TypeError, ValueError: a record this version cannot read.
         """
         from hubdemo.evaluation import Evaluation
-        if record["status"] not in ("done", "stopped", "error"):
-            raise ValueError(f"a run that had not finished: {record['status']!r}")
+        if record["status"] not in STATUS_WORDS:
+            raise ValueError(f"not a run's status: {record['status']!r}")
         run = cls(TrainConfig(**record["config"]), feature_handle=str(record["feature_handle"]),
                   dataset_name=str(record["dataset_name"]), dataset_key=str(record["dataset_key"]),
                   number=int(record["number"]))
@@ -308,6 +311,11 @@ class Run:
         run.evaluation = Evaluation.from_record(record["evaluation"]) if record["evaluation"] else None
         run.export_folder = str(record["export_folder"]) if record.get("export_folder") else None
         run._status, run._message = record["status"], str(record["message"])
+        if record["status"] not in FINISHED:
+            with i18n.speaking(run.language):
+                run._status, run._message = "error", _(
+                    "The app stopped before this run finished (it was restarted, or it crashed), so this run "
+                    "has no results. Press Train to run it again.")
         run._batches = [dict(b) for b in record["batches"]]
         run._epochs = [dict(e) for e in record["epochs"]]
         run._epoch, run._step = int(record["epoch"]), int(record["step"])
@@ -328,6 +336,7 @@ class Run:
                                self._extracted, end - self._started, training)
 
 
+FINISHED = ("done", "stopped", "error")
 STATUS_WORDS = {"queued": N_("queued"), "starting": N_("starting"), "extracting": N_("computing features"),
                 "training": N_("training"), "done": N_("done"), "stopped": N_("stopped"), "error": N_("failed")}
 
@@ -407,15 +416,16 @@ class RunBook:
         return self.runs[-1] if self.runs else None
 
     def _seen(self) -> tuple:
-        """What :meth:`save` writes, in brief: each finished run's number, status, export and whether it has a model."""
-        return tuple((run.number, run.status, run.export_folder, run.model is not None)
-                     for run in self.runs if not run.running)
+        """What :meth:`save` writes, in brief: each run's number, status, export and whether it has a model."""
+        return tuple((run.number, run.status, run.export_folder, run.model is not None) for run in self.runs)
 
     def save(self, path: Path) -> bool:
-        """Keep the finished runs in ``path`` (JSON) and their models' weights beside it, if they changed.
+        """Keep the runs in ``path`` (JSON) and their models' weights beside it, if they changed.
 
         So that the runs outlive the app (a crash, a restart): their settings, curves and evaluations
-        come back, and so do the models of the runs that had one (the newest few), from
+        come back (a run still training when the app stopped comes back saying it did not finish),
+        and so do the
+        models of the runs that had one (the newest few), from
         ``run-N.weights.npz`` files (a head's weights are a few kilobytes; a fine-tuned network's,
         about 15 MB). A run that let go of its model lets go of its file. A disk that cannot take it
         costs only that. Returns whether it wrote.
@@ -423,14 +433,14 @@ class RunBook:
         seen = self._seen()
         if seen == self._saved:
             return False
-        finished = [run for run in self.runs if not run.running]
+        runs = list(self.runs)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_atomically(path, lambda f: f.write(
-                    json.dumps([run.as_record() for run in finished], ensure_ascii=False).encode("utf-8")))
+                    json.dumps([run.as_record() for run in runs], ensure_ascii=False).encode("utf-8")))
         except OSError:
             return False
-        self._save_models(path, finished)
+        self._save_models(path, [run for run in runs if not run.running])
         self._saved = seen
         return True
 

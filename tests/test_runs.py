@@ -172,7 +172,7 @@ def test_finished_runs_outlive_the_app(tmp_path):
     finished_run(book, "stopped")
     training = book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")
     path = tmp_path / "desk" / "runs.json"
-    assert book.save(path) and not book.save(path), "written once, then only when a run finishes"
+    assert book.save(path) and not book.save(path), "written once, then only when a run changes phase or ends"
     training.set_status("error", "It crashed.")
     assert book.save(path)
 
@@ -190,8 +190,8 @@ def test_finished_runs_outlive_the_app(tmp_path):
     assert [v.probability for v in kept.runs[0].evaluation.verdicts] == pytest.approx([0.9, 0.8, 0.7])
     assert kept.runs[2].evaluation is None and kept.runs[2].snapshot().message == "It crashed."
     assert kept.runs[1].summary()["Validation accuracy"] == pytest.approx(2 / 3)
-    assert kept.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k").number == 4
     assert not kept.save(path), "nothing new to write after loading"
+    assert kept.new(TrainConfig(), feature_handle="h", dataset_name="d", dataset_key="k").number == 4
     kept.runs[0].export_folder = "/exports/flowers-run-1"  # Exported after the restart: written again.
     assert kept.save(path) and RunBook.load(path).runs[0].export_folder == "/exports/flowers-run-1"
     assert RunBook.load(path).runs[1].export_folder is None
@@ -209,7 +209,7 @@ def test_a_damaged_runs_file_loses_only_what_is_damaged(tmp_path):
     book.save(path)
     records = json.loads(path.read_text(encoding="utf-8"))
     records[0]["evaluation"]["true"] = [0, 7, 1]  # A class that does not exist.
-    records.append({"number": 9, "status": "training"})  # Never saved as such, but never trusted either.
+    records.append({"number": 9, "status": "training"})  # Half a record: never trusted.
     path.write_text(json.dumps(records), encoding="utf-8")
     assert [r.number for r in RunBook.load(path).runs] == [2]
 
@@ -251,10 +251,10 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
     book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")  # Run 1 lets go.
     assert first.model is None and book.save(path)
     assert sorted(p.name for p in path.parent.glob("run-*")) == ["run-2.weights.npz"], "its file goes with it"
-    assert [r.model is not None for r in RunBook.load(path, rebuild=rebuild).runs] == [False, True]
+    assert [r.model is not None for r in RunBook.load(path, rebuild=rebuild).runs] == [False, True, False]
 
     model_file(path, 2).write_bytes(b"PK not really")  # Damaged: the run comes back without its model.
-    assert [r.number for r in RunBook.load(path, rebuild=rebuild).runs if r.model is None] == [1, 2]
+    assert [r.number for r in RunBook.load(path, rebuild=rebuild).runs if r.model is None] == [1, 2, 3]
 
     model_file(path, 2).unlink()
     book._saved, book._written = (), {}  # Written again, as after the next finished run.
@@ -262,7 +262,7 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
 
     def refuses(run, class_names, weights):  # As a model built again with other classes would.
         raise ValueError("Layer weight shape (1280, 5) not compatible with provided weight shape (1280, 3)")
-    assert [r.model for r in RunBook.load(path, rebuild=refuses).runs] == [None, None]
+    assert [r.model for r in RunBook.load(path, rebuild=refuses).runs] == [None, None, None]
 
 
 def test_a_run_numbered_as_a_lost_one_never_takes_its_weights(tmp_path):
@@ -284,3 +284,21 @@ def test_a_run_numbered_as_a_lost_one_never_takes_its_weights(tmp_path):
     assert new.number == 2 and kept.save(path)
     with np.load(model_file(path, 2)) as file:
         assert list(file["class_names"]) == ["new", "newer"] and file["w0"].tolist() == [0, 0]
+
+
+def test_a_run_training_when_the_app_stopped_comes_back_saying_it_did_not_finish(tmp_path):
+    book, path = RunBook(), tmp_path / "runs.json"
+    finished_run(book)
+    run = book.new(TrainConfig(epochs=5), feature_handle="h", dataset_name="flowers", dataset_key="k1")
+    run.set_status("training")
+    assert book.save(path), "a run is written as it starts"
+    run.begin_epoch(0, 3)
+    run.record_batch(0, 1.5, 0.25)
+    assert not book.save(path), "not at every step"
+    # The app stops here: the training thread dies with it.
+    kept = RunBook.load(path)
+    again = kept.get(2)
+    assert (again.status, again.running, again.config.epochs, again.evaluation) == ("error", False, 5, None)
+    assert again.snapshot().message.startswith("The app stopped before this run finished")
+    assert kept.get(1).status == "done"
+    assert kept.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1").number == 3
