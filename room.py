@@ -134,8 +134,10 @@ def keep_desk(held: Desks) -> None:
     except StopException:
         return
     held.save()  # Its settings, for after a restart (written only when they changed).
-    if isinstance(desk.state.get("runs"), RunBook):
-        desk.state["runs"].save(_runs_file(desk.name))  # Its finished runs' records, likewise.
+    book = desk.state.get("runs")
+    if isinstance(book, RunBook):  # Its runs, likewise; and each run that ends is written as it ends.
+        book.file = _runs_file(desk.name)
+        book.save(book.file)
 
 
 def _runs_file(desk: str) -> Path:

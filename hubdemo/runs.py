@@ -169,6 +169,7 @@ class Run:
         self.created = datetime.now()
         self.language = i18n.language()  # Its messages speak the language of whoever started it.
         self.on_epoch_end = on_epoch_end  # Called with each epoch's record, e.g. to print it.
+        self.on_finish: Callable[[], None] | None = None  # Called once it is done, stopped or failed.
         self.stop_event = threading.Event()
         self.evaluation = None  # evaluation.Evaluation of the validation photos, once trained.
         self.seconds = 0.0
@@ -252,8 +253,10 @@ class Run:
             self._status, self._message = status, message
             if status == "training" and self._training_started is None:
                 self._training_started = time.monotonic()
-            if status in ("done", "stopped", "error"):
+            if status in FINISHED:
                 self._finished = time.monotonic()
+        if status in FINISHED and self.on_finish:
+            self.on_finish()
 
     def set_extracted(self, done: int, total: int) -> None:
         with self._lock:
@@ -394,10 +397,12 @@ class RunBook:
     (about 20 MB); a head on frozen features is tiny, but the rule is one rule.
     """
 
-    def __init__(self, keep_models: int = 3):
+    def __init__(self, keep_models: int = 3, file: Path | None = None):
         self.keep_models = keep_models
         self.runs: list[Run] = []
+        self.file = file  # Where it keeps itself (:meth:`save`), if anywhere: each run that ends is written there.
         self._lock = threading.Lock()
+        self._saving = threading.Lock()  # The page's thread and a training thread may save at once.
         self._saved: tuple = ()  # The finished runs (number, status, export, model?) written by the last save.
         self._written: dict[int, str] = {}  # Run number → the uid of the model whose weights its file holds.
 
@@ -408,8 +413,19 @@ class RunBook:
                 old.model = None
             run = Run(config, feature_handle=feature_handle, dataset_name=dataset_name,
                       dataset_key=dataset_key, number=max((r.number for r in self.runs), default=0) + 1)
+            run.on_finish = self._run_finished
             self.runs.append(run)
             return run
+
+    def _run_finished(self) -> None:
+        """A run ended (on its training thread): keep it at once, not when its page next runs, which may be never
+        (the tab was closed, then the app stopped). Not into a folder that is gone (its desk was let go, files
+        and all). A save that fails costs only the save, never the run."""
+        if self.file is not None and self.file.parent.is_dir():
+            try:
+                self.save(self.file)
+            except Exception:  # noqa: BLE001 - on the training thread: the run's own end must still happen.
+                pass
 
     @property
     def latest(self) -> Run | None:
@@ -430,19 +446,20 @@ class RunBook:
         about 15 MB). A run that let go of its model lets go of its file. A disk that cannot take it
         costs only that. Returns whether it wrote.
         """
-        seen = self._seen()
-        if seen == self._saved:
-            return False
-        runs = list(self.runs)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, lambda f: f.write(
-                    json.dumps([run.as_record() for run in runs], ensure_ascii=False).encode("utf-8")))
-        except OSError:
-            return False
-        self._save_models(path, [run for run in runs if not run.running])
-        self._saved = seen
-        return True
+        with self._saving:
+            seen = self._seen()
+            if seen == self._saved:
+                return False
+            runs = list(self.runs)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomically(path, lambda f: f.write(
+                        json.dumps([run.as_record() for run in runs], ensure_ascii=False).encode("utf-8")))
+            except OSError:
+                return False
+            self._save_models(path, [run for run in runs if not run.running])
+            self._saved = seen
+            return True
 
     def _save_models(self, path: Path, finished: list[Run]) -> None:
         """Each finished run's model as its learned weights and class names; files of runs without one go.
@@ -472,7 +489,7 @@ class RunBook:
         given by the caller), the runs whose weights were kept get their model back; a weights file
         that cannot be read or no longer fits leaves its run without one.
         """
-        book = cls(keep_models)
+        book = cls(keep_models, file=path)
         try:
             records = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

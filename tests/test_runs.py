@@ -302,3 +302,28 @@ def test_a_run_training_when_the_app_stopped_comes_back_saying_it_did_not_finish
     assert again.snapshot().message.startswith("The app stopped before this run finished")
     assert kept.get(1).status == "done"
     assert kept.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1").number == 3
+
+
+def test_a_run_that_ends_is_written_at_once_not_when_its_page_next_runs(tmp_path):
+    """Its tab may be closed, then the app stop: a run that finished meanwhile must not come back as interrupted."""
+    import numpy as np
+
+    from hubdemo.runs import model_file
+    import shutil
+    path = tmp_path / "desk" / "runs.json"
+    book = RunBook(file=path)
+    run = book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")
+    run.set_status("training")
+    assert book.save(path), "the page writes it as it starts"
+    run.record_batch(0, 1.0, 0.5)
+    run.model = Weights(["a", "b"], [np.ones(2, np.float32)])
+    run.set_status("done")  # As the training thread ends it: no page involved.
+    kept = RunBook.load(path, rebuild=lambda run, names, weights: Weights(names, weights))
+    assert kept.get(1).status == "done" and kept.get(1).model.labels == ("a", "b")
+    assert model_file(path, 1).exists() and kept.file == path
+    other = RunBook()  # A book that keeps itself nowhere (a comparison's, the command line's) writes nothing.
+    other.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1").set_status("done")
+    assert [p.name for p in tmp_path.iterdir()] == ["desk"]
+    shutil.rmtree(path.parent)  # The desk was let go, files and all, while its last run trained on.
+    book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1").set_status("done")
+    assert not path.parent.exists(), "nothing written back into a folder that is gone"
