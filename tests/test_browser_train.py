@@ -157,3 +157,34 @@ def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browse
                    ).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_run_that_ends_in_a_closed_tab_is_back_after_a_restart(bundled_dir, colours_dir):
+    """A student presses Train and closes the tab (or the phone sleeps); the run finishes alone; then the app
+    restarts. The reload finds it done, with its model: not lost, and not called unfinished."""
+    import json
+    import time
+
+    from playwright.sync_api import expect
+
+    from browser import chromium
+    from hubdemo.workspace import Workspace
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with streamlit_server("--data", str(colours_dir)) as first:
+            start_training(page, first, epochs=3, batch_size=8)
+            desk = page.url.split("?", 1)[1]
+            page.close()  # Nobody's page will run again on this server.
+            runs_file = Workspace().folder(desk.split("=", 1)[1]) / "runs.json"  # Where the desk keeps its runs.
+            deadline = time.monotonic() + 180
+            while not any(r["status"] == "done" for r in json.loads(runs_file.read_text(encoding="utf-8"))):
+                assert time.monotonic() < deadline, "the run's end was never written"
+                time.sleep(0.5)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        with streamlit_server("--data", str(colours_dir)) as second:
+            page.goto(f"{second}/train?{desk}")
+            wait_for_app_run(page)
+            expect(page.get_by_test_id("stMetric").filter(has_text="Validation accuracy")).to_contain_text("%")
+            expect(page.get_by_text("Try colours · run 1", exact=True)).to_be_visible()
+            expect(page.get_by_text("The app stopped before this run finished")).to_have_count(0)
+            expect(page.get_by_test_id("stException")).to_have_count(0)
