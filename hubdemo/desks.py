@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from hubdemo import paths
 
 KEEP_SECONDS = 30 * 60  # Long enough for a lesson's interruptions; short enough that a room's desks do not pile up.
 MAX_LEFT = 60  # Left desks kept at most, whatever their age (two classes' worth): closed tabs cannot fill the memory.
@@ -105,15 +106,10 @@ class Desks:
         text = json.dumps(entries, ensure_ascii=False, sort_keys=True)
         if text == self._written:
             return
-        tmp = self._store.with_name(f".{self._store.name}.{threading.get_ident()}.tmp")
-        try:  # A disk that cannot take it only costs the desks a restart.
+        with contextlib.suppress(OSError):  # A disk that cannot take it only costs the desks a restart.
             self._store.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self._store)
+            paths.write_atomically(self._store, lambda f: f.write(text.encode("utf-8")))
             self._written = text
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
 
     def sit(self, holder: str, asked: str | None, connected: set[str] | None,
             address: str | None = None) -> tuple[Desk, bool]:

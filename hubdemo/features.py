@@ -143,15 +143,10 @@ class FeatureExtractor:
         """Keep one vector; a disk cache that cannot be written (disk full) only costs speed later."""
         self._remember(key, vector)
         path = self._disk_path(key)
-        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with open(tmp, "wb") as f:
-                np.save(f, vector)
-            tmp.replace(path)
+            paths.write_atomically(path, lambda f: np.save(f, vector))
         except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
             return
         _wrote_one()
 

@@ -42,9 +42,7 @@ def remember(handle: str, name: str, data: bytes, result: models.ImageResult) ->
               "predictions": [[p.index, p.label, p.probability] for p in result.predictions]}
     try:
         _path(handle).parent.mkdir(parents=True, exist_ok=True)
-        tmp = _path(handle).with_suffix(".tmp")
-        tmp.write_text(json.dumps(record))
-        tmp.replace(_path(handle))
+        paths.write_atomically(_path(handle), lambda f: f.write(json.dumps(record).encode("utf-8")))
     except OSError:  # A full disk only costs the next launch its head start.
         pass
 

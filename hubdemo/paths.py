@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 import tempfile
+import threading
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 CACHE_ENV = "HUBDEMO_CACHE_DIR"
 
@@ -60,3 +63,23 @@ def atomic_folder(dest: Path):
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then put it in place: never half a file.
+
+    The temporary file is named for this thread, so two threads writing the
+    same ``path`` do not write into each other's; the last one to finish wins.
+
+    Raises:
+        OSError: it could not be written (nothing is left behind).
+    """
+    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from hubdemo import i18n
+from hubdemo import i18n, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import N_, _
 
@@ -373,23 +372,6 @@ def model_file(runs_file: Path, number: int) -> Path:
     return runs_file.with_name(f"run-{number}{MODEL_SUFFIX}")
 
 
-def _write_atomically(path: Path, write: Callable) -> None:
-    """``write(file)`` into a temporary file beside ``path``, then put it in place: never half a file.
-
-    Raises:
-        OSError: it could not be written (nothing is left behind).
-    """
-    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 class RunBook:
     """A session's runs, numbered from 1. Every run keeps its record; the newest ``keep_models`` keep their model.
 
@@ -403,7 +385,7 @@ class RunBook:
         self.file = file  # Where it keeps itself (:meth:`save`), if anywhere: each run that ends is written there.
         self._lock = threading.Lock()
         self._saving = threading.Lock()  # The page's thread and a training thread may save at once.
-        self._saved: tuple = ()  # The finished runs (number, status, export, model?) written by the last save.
+        self._saved: tuple = ()  # :meth:`_seen` as the last save wrote it.
         self._written: dict[int, str] = {}  # Run number → the uid of the model whose weights its file holds.
 
     def new(self, config: TrainConfig, *, feature_handle: str, dataset_name: str, dataset_key: str) -> Run:
@@ -439,12 +421,11 @@ class RunBook:
         """Keep the runs in ``path`` (JSON) and their models' weights beside it, if they changed.
 
         So that the runs outlive the app (a crash, a restart): their settings, curves and evaluations
-        come back (a run still training when the app stopped comes back saying it did not finish),
-        and so do the
-        models of the runs that had one (the newest few), from
-        ``run-N.weights.npz`` files (a head's weights are a few kilobytes; a fine-tuned network's,
-        about 15 MB). A run that let go of its model lets go of its file. A disk that cannot take it
-        costs only that. Returns whether it wrote.
+        come back (a run still training when the app stopped comes back saying it did not finish), and
+        so do the models of the runs that had one (the newest few), from ``run-N.weights.npz`` files
+        (a head's weights are a few kilobytes; a fine-tuned network's, about 15 MB). A run that let go
+        of its model lets go of its file. A disk that cannot take it costs only that. Returns whether
+        it wrote.
         """
         with self._saving:
             seen = self._seen()
@@ -453,7 +434,7 @@ class RunBook:
             runs = list(self.runs)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                _write_atomically(path, lambda f: f.write(
+                paths.write_atomically(path, lambda f: f.write(
                         json.dumps([run.as_record() for run in runs], ensure_ascii=False).encode("utf-8")))
             except OSError:
                 return False
@@ -474,10 +455,11 @@ class RunBook:
             arrays = {f"w{i}": w for i, w in enumerate(model.learned_weights())}
             arrays["class_names"] = np.array(model.labels, dtype=str)
             with contextlib.suppress(OSError):
-                _write_atomically(model_file(path, number), lambda f: np.savez(f, **arrays))
+                paths.write_atomically(model_file(path, number), lambda f: np.savez(f, **arrays))
                 self._written[number] = model.uid
+        kept = {model_file(path, number) for number in with_models}
         for file in path.parent.glob(f"run-*{MODEL_SUFFIX}"):
-            if file.name not in {model_file(path, number).name for number in with_models}:
+            if file not in kept:
                 file.unlink(missing_ok=True)
         self._written = {number: uid for number, uid in self._written.items() if number in with_models}
 
