@@ -121,8 +121,13 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
                                  number=run.number, keep_models=model_picker.runs().keep_models))
         return
     try_ui(run.label, model_picker.YOURS + run.label)
-    scratch_ui(run, dataset)
-    code_ui(run, dataset)
+    if run.dataset_key == dataset.fingerprint:
+        scratch_ui(run, dataset)
+        code_ui(run, dataset)
+    else:  # Both need the run's own photos: the code loads their folder, from scratch trains on them.
+        st.caption(_("The code, the notebook and the comparison with training from scratch need the photos "
+                     "{label} trained on: choose its dataset ({dataset_name}) above to see them.").format(
+                             label=run.label, dataset_name=_(run.dataset_name)))
     export_ui(run)
 
 
@@ -302,6 +307,35 @@ def runs_ui(book: RunBook) -> None:
                          "jumps about, too small crawls."))
 
 
+def shown_run(book: RunBook) -> Run:
+    """The run whose results the page shows: the newest, unless the reader picked an earlier one since it began.
+
+    A new run (Train, from scratch, a comparison) brings the page back to the newest, and so does training:
+    the run that trains shows its progress and its Stop button.
+    """
+    latest = book.latest
+    picked = st.session_state.get("kept_shown_run")  # (the run picked, the newest run when it was picked)
+    if latest.running or not picked or picked[1] != latest.number:
+        return latest
+    return book.get(picked[0]) or latest
+
+
+def pick_run_ui(book: RunBook, shown: Run) -> None:
+    """Every run is kept: pick one to see its accuracy, mistakes and model again, try it, export it."""
+    if len(book.runs) < 2:
+        return
+    state = st.session_state
+    state["shown_run"] = shown.number
+    newest = book.latest.number
+    # Newest first, named by what never changes about a run, so a choice holds while runs start and finish.
+    st.selectbox(_("Show the results of"), [run.number for run in reversed(book.runs)],
+                 format_func=lambda number: book.get(number).label,
+                 key="shown_run", disabled=book.latest.running,
+                 on_change=lambda: state.update(kept_shown_run=(state["shown_run"], newest)),
+                 help=_("Every run is kept: look again at an earlier run's accuracy and mistakes, try its "
+                        "model or export it."))
+
+
 def compare_ui(dataset: datasets.Dataset, config: TrainConfig, handle: str, book: RunBook) -> None:
     """Which model should I use? The same head on two to four feature extractors, measured side by side."""
     st.subheader(_("Which model should I use?"))
@@ -390,7 +424,8 @@ elif config.from_scratch:
                              len(dataset), config.epochs, bundled.features_network(handle) or lite.LITE0))),
                icon=":material/hourglass:")
 latest = book.latest
-current = latest is not None and (latest.running or latest.matches(dataset.fingerprint, config, handle))
+shown = shown_run(book) if latest is not None else None
+current = shown is not None and (shown.running or shown.matches(dataset.fingerprint, config, handle))
 if not current:  # With current results, the warnings stand beside their accuracy instead.
     for warning in datasets.validation_warnings(dataset, chosen):
         st.warning(widgets.plain(warning), icon=":material/straighten:")
@@ -411,16 +446,21 @@ if st.button(_("Train"), icon=":material/play_arrow:", type="primary", key="trai
         widgets.show_error(err)
 
 if latest is not None:
+    pick_run_ui(book, shown)
     if current:
-        run_ui(latest, dataset)
+        run_ui(shown, dataset)
     else:
-        changes = latest.changes_since(dataset, config, handle, models.short_name(handle))
+        changes = shown.changes_since(dataset, config, handle, models.short_name(handle))
         st.warning(_("The results of **{label}** below were made with other data or settings: "
                      "you have since changed {changes}. Press "
                      "**Train** for run {number} with what you see above.").format(
-                         label=widgets.plain(latest.label), changes=widgets.plain('; '.join(changes)),
+                         label=widgets.plain(shown.label), changes=widgets.plain('; '.join(changes)),
                          number=latest.number + 1), icon=":material/history:")
-        with st.expander(_("Results of {label} (earlier data or settings)").format(label=latest.label), expanded=False):
-            run_ui(latest, dataset)
+        if shown is latest:  # Folded away: the reader changed the settings and did not ask for these.
+            with st.expander(_("Results of {label} (earlier data or settings)").format(label=shown.label),
+                             expanded=False):
+                run_ui(shown, dataset)
+        else:  # Picked on purpose: shown, under the warning.
+            run_ui(shown, dataset)
     st.fragment(runs_ui, run_every=2.0 if book.running else None)(book)
 compare_ui(dataset, config, handle, book)

@@ -209,6 +209,34 @@ def test_changed_settings_fold_the_old_results_away_and_every_run_is_kept(traine
     assert at.multiselect(key="compare_runs").value == ["colours · run 1", "colours · run 2"]
 
 
+def test_an_earlier_run_can_be_shown_again_tried_and_exported(trained_app):
+    """Every run is kept: an earlier one's results come back on the page, marked, with its model and export."""
+    at = trained_app
+    at.switch_page("pages/train.py").run()
+    book = at.session_state["runs"]
+    newest = book.latest
+    assert newest.number >= 2 and newest.config.learning_rate == 0.002
+    picker = at.selectbox(key="shown_run")
+    assert picker.value == newest.number and picker.options == [run.label for run in reversed(book.runs)]
+    picker.set_value(1).run()
+    assert "Run 1 · colours" in [s.value for s in at.subheader]
+    stale = next(w.value for w in at.warning if "made with other data or settings" in w.value)
+    assert "**colours · run 1**" in stale and "learning rate 0.01 → 0.002" in stale
+    assert not any(e.label.startswith("Results of") for e in at.expander), "picked on purpose: not folded"
+    assert metrics(at)["Validation accuracy"] == f"{book.get(1).evaluation.accuracy:.1%}"
+    assert any(m.value == "#### Export colours · run 1" for m in at.markdown)
+    at.selectbox(key="shown_run").set_value(1).run()  # Widget reruns keep the choice.
+    assert "Run 1 · colours" in [s.value for s in at.subheader]
+    at.button(key="try_classifier").click().run()
+    assert at.selectbox(key="classifier_model").value == "Yours: colours · run 1"
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox(key="shown_run").value == 1, "kept across pages"
+    train(at, epochs=2)  # A new run brings the page back to the newest.
+    assert at.selectbox(key="shown_run").value == book.latest.number == newest.number + 1
+    assert f"Run {book.latest.number} · colours" in [s.value for s in at.subheader]
+    assert not at.exception
+
+
 def test_a_new_dataset_marks_the_last_run_as_another_datasets(trained_app, tmp_path):
     from make_images import colour_dataset
     other = colour_dataset(tmp_path / "shades", per_class=4, classes={"dark": (30, 30, 30), "light": (230, 230, 230)})
@@ -219,6 +247,10 @@ def test_a_new_dataset_marks_the_last_run_as_another_datasets(trained_app, tmp_p
     assert "the dataset (now shades, 8 photos)" in stale
     latest = at.session_state["runs"].latest.label
     assert f"Results of {latest} (earlier data or settings)" in [e.label for e in at.expander]
+    assert any(c.value.startswith(f"The code, the notebook and the comparison with training from scratch need the "
+                                  f"photos {latest} trained on") for c in at.caption)
+    assert not [b for b in at.button if b.key == "from_scratch_run"], "it would train on the other photos"
+    assert not any(e.label.startswith("The code for") for e in at.expander), "it would load the other folder"
     assert not at.exception
 
 
