@@ -105,8 +105,17 @@ def ensure_built(name: str = NAME) -> Path:
             return final
         if final.exists():  # Incomplete: left by a version of this code without atomic builds.
             shutil.rmtree(final)
-        with paths.atomic_folder(final) as tmp:
-            _build_into(tmp, name)
+        try:
+            with paths.atomic_folder(final) as tmp:
+                _build_into(tmp, name)
+        except Exception as err:  # An OSError, or TensorFlow's own error when saving: a full disk is either.
+            problem = paths.write_problem(err)
+            if problem is None:
+                raise
+            raise HubDemoError(_("{model} could not be built into {folder}: {problem}. It takes a few tens of "
+                                 "MB, once. Free some space, or set HUBDEMO_CACHE_DIR to a folder on a disk "
+                                 "with room, then try again.").format(
+                                         model=NETWORKS[name].title, folder=final.parent, problem=problem)) from err
         return final
 
 

@@ -255,9 +255,12 @@ def add_built_photo(folder: Path, class_name: str, photo_id: str, filename: str,
     class_dir.mkdir(parents=True, exist_ok=True)
     path = class_dir / f"{_PHOTO_ID.sub('', photo_id)[:64] or 'photo'}{suffix}"
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.partial")
-        tmp.write_bytes(data)
-        tmp.rename(path)
+        try:
+            paths.write_atomically(path, lambda f: f.write(data))
+        except OSError as err:
+            raise HubDemoError(_("The photo could not be saved in {folder}: {problem}. The photos added before "
+                                 "it are kept; free some space and add it again.").format(
+                                         folder=folder, problem=paths.write_problem(err) or err.strerror)) from err
     return path
 
 
@@ -314,12 +317,17 @@ def digits_folder() -> Path:
         return folder
     from sklearn.datasets import load_digits
     digits = load_digits()
-    with paths.atomic_folder(folder) as tmp:
-        for index, (pixels, target) in enumerate(zip(digits.images, digits.target)):
-            ink = (255 - pixels / 16.0 * 255).clip(0, 255).astype(np.uint8)
-            image = Image.fromarray(ink, "L").resize((DIGITS_SIZE, DIGITS_SIZE), Image.BICUBIC)
-            (tmp / str(target)).mkdir(exist_ok=True)
-            image.save(tmp / str(target) / f"{index:04d}.png")
+    try:
+        with paths.atomic_folder(folder) as tmp:
+            for index, (pixels, target) in enumerate(zip(digits.images, digits.target)):
+                ink = (255 - pixels / 16.0 * 255).clip(0, 255).astype(np.uint8)
+                image = Image.fromarray(ink, "L").resize((DIGITS_SIZE, DIGITS_SIZE), Image.BICUBIC)
+                (tmp / str(target)).mkdir(exist_ok=True)
+                image.save(tmp / str(target) / f"{index:04d}.png")
+    except OSError as err:
+        raise HubDemoError(_("The built-in digits could not be written to {folder} (about 7 MB, once): {problem}. "
+                             "Free some space, or set HUBDEMO_CACHE_DIR to a folder on a disk with room.").format(
+                                     folder=folder.parent, problem=paths.write_problem(err) or err.strerror)) from err
     return folder
 
 

@@ -101,13 +101,11 @@ def export_run(run, folder: Path, *, progress: Callable[[str, int, int], None] |
     try:
         diff, checks, metadata = _write_checked(run, folder, images, expected, say)
     except (OSError, tf.errors.OpError) as err:  # TensorFlow reports a full disk as its own error.
-        reason = paths.write_problem(err) if isinstance(err, OSError) else None
+        reason = paths.write_problem(err) or getattr(err, "strerror", None) or getattr(err, "message", err)
         raise HubDemoError(_("The export could not be written to {parent}: "
                              "{reason}. Free some "
                              "space or choose another folder (HUBDEMO_EXPORTS_DIR); nothing was left half-written.").format(
-                                 parent=folder.parent,
-                                 reason=reason or getattr(err, 'strerror', None) or getattr(err, 'message', err))) \
-            from err
+                                 parent=folder.parent, reason=reason)) from err
     say(N_("Done"), len(STEPS), len(STEPS))
     run.export_folder = str(folder)  # Kept with the run's record: after a restart its model can come back from here.
     return ExportReport(folder, diff, len(images), tuple(checks), metadata, time.monotonic() - started)

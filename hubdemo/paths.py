@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Callable
 
+from hubdemo.i18n import N_, _
+
 CACHE_ENV = "HUBDEMO_CACHE_DIR"
 
 
@@ -34,14 +36,21 @@ def workspace_dir() -> Path:
     return cache_dir() / "workspace"
 
 
-WRITE_ERRORS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-                errno.EROFS: "the disk is read-only", errno.EACCES: "permission denied",
-                errno.EPERM: "permission denied"}
+WRITE_ERRORS = {errno.ENOSPC: N_("the disk is full"), errno.EDQUOT: N_("the disk quota is used up"),
+                errno.EROFS: N_("the disk is read-only"), errno.EACCES: N_("permission denied"),
+                errno.EPERM: N_("permission denied")}
 
 
-def write_problem(err: OSError) -> str | None:
-    """Why writing failed, in words, when the fault is the disk's and not the data's (else None)."""
-    return WRITE_ERRORS.get(err.errno)
+def write_problem(err: BaseException) -> str | None:
+    """Why writing failed, in words, when the fault is the disk's (full, read-only…) and not the data's; else None.
+
+    TensorFlow's own file errors (saving a SavedModel) carry no errno, only the system's words for it
+    ("No space left on device") inside their message: those count too.
+    """
+    code = getattr(err, "errno", None)
+    if code not in WRITE_ERRORS:
+        code = next((known for known in WRITE_ERRORS if os.strerror(known) in str(err)), None)
+    return None if code is None else _(WRITE_ERRORS[code])
 
 
 @contextmanager
