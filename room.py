@@ -105,13 +105,13 @@ def sit_down() -> None:
                 state[key] = value
             if "runs" not in state:  # The app restarted since: the runs and their models' weights are on disk.
                 with st.spinner(_("Bringing back your runs and their models…")):
-                    state["runs"] = RunBook.load(_runs_file(desk.name), rebuild=_rebuild)
+                    state["runs"] = RunBook.load(_runs_file(desk.name), rebuild=rebuild_model)
         state["desk"] = desk.name
     if st.query_params.get("desk") != state["desk"]:
         st.query_params["desk"] = state["desk"]  # Also after a page switch, which clears the address's query.
 
 
-def _rebuild(run: Run, class_names: list[str], weights) -> object:
+def rebuild_model(run: Run, class_names: list[str], weights) -> object:
     """A run's model, made again from its weights kept on disk, on the extractor every page shares."""
     from hubdemo import training
     extractor = cached.extractor(run.feature_handle) if run.config.uses_cached_features else None

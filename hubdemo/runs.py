@@ -338,6 +338,20 @@ class Run:
                                self._extracted, end - self._started, training)
 
 
+def _read_model(file: Path, run: Run, rebuild: Callable):
+    """``rebuild(run, class_names, weights)`` from a file :meth:`RunBook.save` wrote; None when there is none, or
+    it cannot be read or no longer fits (numpy's and TensorFlow's many errors: the run stays without a model)."""
+    if not file.exists():
+        return None
+    try:
+        with np.load(file, allow_pickle=False) as kept:
+            names = [str(name) for name in kept["class_names"]]
+            weights = [kept[f"w{i}"] for i in range(len(kept.files) - 1)]
+        return rebuild(run, names, weights)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 FINISHED = ("done", "stopped", "error")
 STATUS_WORDS = {"queued": N_("queued"), "starting": N_("starting"), "extracting": N_("computing features"),
                 "training": N_("training"), "done": N_("done"), "stopped": N_("stopped"), "error": N_("failed")}
@@ -375,8 +389,10 @@ def model_file(runs_file: Path, number: int) -> Path:
 class RunBook:
     """A session's runs, numbered from 1. Every run keeps its record; the newest ``keep_models`` keep their model.
 
-    A model whose backbone was fine-tuned holds its own copy of the network
-    (about 20 MB); a head on frozen features is tiny, but the rule is one rule.
+    In memory, a model costs about 8 MB even when it is only a new last layer on the shared frozen
+    network (its traced functions), and a fine-tuned one holds its own copy of the network too: so
+    only the newest few, plus one brought back (:meth:`bring_back`). On disk, a last layer's weights
+    are a few kilobytes: every such run keeps them, so its model can be brought back in a moment.
     """
 
     def __init__(self, keep_models: int = 3, file: Path | None = None):
@@ -387,6 +403,7 @@ class RunBook:
         self._saving = threading.Lock()  # The page's thread and a training thread may save at once.
         self._saved: tuple = ()  # :meth:`_seen` as the last save wrote it.
         self._written: dict[int, str] = {}  # Run number → the uid of the model whose weights its file holds.
+        self._brought_back: Run | None = None  # An older run whose model :meth:`bring_back` made again.
 
     def new(self, config: TrainConfig, *, feature_handle: str, dataset_name: str, dataset_key: str) -> Run:
         """Number and keep a new run; older runs beyond the newest ``keep_models - 1`` let go of their model."""
@@ -422,10 +439,10 @@ class RunBook:
 
         So that the runs outlive the app (a crash, a restart): their settings, curves and evaluations
         come back (a run still training when the app stopped comes back saying it did not finish), and
-        so do the models of the runs that had one (the newest few), from ``run-N.weights.npz`` files
-        (a head's weights are a few kilobytes; a fine-tuned network's, about 15 MB). A run that let go
-        of its model lets go of its file. A disk that cannot take it costs only that. Returns whether
-        it wrote.
+        so do the models of the runs that had one (the newest few), from ``run-N.weights.npz`` files.
+        A new last layer's weights are a few kilobytes: they stay after their run let go of its model
+        (:meth:`bring_back`). A fine-tuned network's are about 15 MB: they go with the model. A disk that
+        cannot take it costs only that. Returns whether it wrote.
         """
         with self._saving:
             seen = self._seen()
@@ -458,6 +475,7 @@ class RunBook:
                 paths.write_atomically(model_file(path, number), lambda f: np.savez(f, **arrays))
                 self._written[number] = model.uid
         kept = {model_file(path, number) for number in with_models}
+        kept |= {model_file(path, run.number) for run in finished if run.config.uses_cached_features}
         for file in path.parent.glob(f"run-*{MODEL_SUFFIX}"):
             if file not in kept:
                 file.unlink(missing_ok=True)
@@ -480,19 +498,35 @@ class RunBook:
             with contextlib.suppress(AttributeError, KeyError, TypeError, ValueError):
                 book.runs.append(Run.from_record(record))
         book.runs.sort(key=lambda run: run.number)
-        for run in book.runs if rebuild else ():
-            file = model_file(path, run.number)
-            if file.exists():
-                try:
-                    with np.load(file, allow_pickle=False) as kept:
-                        names = [str(name) for name in kept["class_names"]]
-                        weights = [kept[f"w{i}"] for i in range(len(kept.files) - 1)]
-                    run.model = rebuild(run, names, weights)
-                    book._written[run.number] = run.model.uid
-                except Exception:  # noqa: BLE001 - numpy's and TensorFlow's many errors: the run stays without it.
-                    run.model = None
+        for run in book.runs[-keep_models:] if rebuild else ():  # The older ones can be brought back.
+            run.model = _read_model(model_file(path, run.number), run, rebuild)
+            if run.model is not None:
+                book._written[run.number] = run.model.uid
         book._saved = book._seen()
         return book
+
+    def can_bring_back(self, run: Run) -> bool:
+        """True when ``run`` has no model in memory but its weights are on disk (:meth:`save` kept them)."""
+        return (run.model is None and not run.running and self.file is not None
+                and model_file(self.file, run.number).exists())
+
+    def bring_back(self, run: Run, rebuild: Callable) -> bool:
+        """Make ``run``'s model again from its kept weights (``rebuild`` as for :meth:`load`); whether it could.
+
+        It takes the place of the model brought back before (whose weights stay on disk), so memory stays bounded.
+        """
+        if not self.can_bring_back(run):
+            return run.model is not None
+        model = _read_model(model_file(self.file, run.number), run, rebuild)
+        if model is None:
+            return False
+        with self._lock:
+            before = self._brought_back
+            if before is not None and before is not run and before not in self.runs[-self.keep_models:]:
+                before.model = None
+            run.model, self._brought_back = model, run
+            self._written[run.number] = model.uid
+        return True
 
     @property
     def running(self) -> Run | None:

@@ -115,9 +115,14 @@ def test_export_writes_every_file_checks_them_and_offers_each_download(trained_a
 
 def test_a_run_that_let_go_of_its_model_opens_its_export_again(trained_app):
     """Only the newest runs keep their model; an older one that was exported comes back in one click."""
+    from hubdemo.runs import model_file
     at = trained_app
-    run = at.session_state["runs"].get(1)
+    book = at.session_state["runs"]
+    run = book.get(1)
     model, run.model = run.model, None  # As a newer run's arrival lets it go (RunBook.new).
+    kept = model_file(book.file, 1)
+    weights = kept.read_bytes()
+    kept.unlink()  # As for a network trained whole, whose weights are not kept on disk.
     try:
         at.run()
         assert any("no longer in memory (only the newest 3 runs keep theirs), but you exported it" in c.value
@@ -128,6 +133,29 @@ def test_a_run_that_let_go_of_its_model_opens_its_export_again(trained_app):
         assert any(m.value.startswith("#### Try colours · run 1 (saved") for m in at.markdown)
         at.button(key="try_classifier").click().run()
         assert at.selectbox(key="classifier_model").value.startswith("Yours: colours · run 1 (saved")
+        guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
+        assert len(guesses) == 2 and guesses[1].split(" · ")[1] in {"blue", "green", "red"}
+        assert not at.exception
+    finally:
+        run.model = model
+        kept.write_bytes(weights)
+        at.switch_page("pages/train.py").run()
+
+
+def test_an_earlier_run_that_let_go_of_its_model_gets_it_back_from_its_kept_weights(trained_app):
+    """A new last layer's weights stay on disk: looking at its run again makes its model again, at once."""
+    at = trained_app
+    at.switch_page("pages/train.py").run()
+    book = at.session_state["runs"]
+    run = book.get(1)
+    model, run.model = run.model, None  # As newer runs' arrival lets it go (RunBook.new).
+    try:
+        at.run()
+        assert run.model is not None and run.model is not model, "made again from its weights"
+        assert run.model.labels == model.labels
+        assert any(m.value == "#### Export colours · run 1" for m in at.markdown)
+        at.button(key="try_classifier").click().run()
+        assert at.selectbox(key="classifier_model").value == "Yours: colours · run 1"
         guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
         assert len(guesses) == 2 and guesses[1].split(" · ")[1] in {"blue", "green", "red"}
         assert not at.exception

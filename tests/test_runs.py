@@ -146,12 +146,12 @@ def test_runs_on_different_models_are_told_apart_by_their_model():
         "flowers · run 1 (efficientnet_lite0)", "flowers · run 2 (efficientnet_lite2)"]
 
 
-def finished_run(book: RunBook, status: str = "done") -> Run:
+def finished_run(book: RunBook, status: str = "done", **settings) -> Run:
     """A run that trained two epochs of three steps on 3 photos of 2 classes, as the training thread leaves it."""
     import numpy as np
 
     from hubdemo import evaluation
-    run = book.new(TrainConfig(epochs=2, learning_rate=0.02), feature_handle="h", dataset_name="flowers",
+    run = book.new(TrainConfig(epochs=2, learning_rate=0.02, **settings), feature_handle="h", dataset_name="flowers",
                    dataset_key="k1")
     run.set_status("training")
     for epoch in range(2):
@@ -226,12 +226,13 @@ class Weights:
 
 
 def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp_path):
+    """Fine-tuned networks (about 15 MB each on disk): only those of the runs with a model in memory."""
     import numpy as np
 
     from hubdemo.runs import model_file
     book = RunBook(keep_models=2)
     path = tmp_path / "desk" / "runs.json"
-    first = finished_run(book)
+    first = finished_run(book, fine_tune=True)
     first.model = Weights(["daisy", "玫瑰 🌹"],
                           [np.arange(6, dtype=np.float32).reshape(3, 2), np.ones(2, np.float32)])
     assert book.save(path) and model_file(path, 1).exists()
@@ -246,7 +247,7 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
     assert [w.tolist() for w in kept.runs[0].model.weights] == [[[0, 1], [2, 3], [4, 5]], [1, 1]]
     assert not kept.save(path), "nothing new to write after loading"
 
-    second = finished_run(book)
+    second = finished_run(book, fine_tune=True)
     second.model = Weights(["a", "b"], [np.zeros(2, np.float32)])
     book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")  # Run 1 lets go.
     assert first.model is None and book.save(path)
@@ -263,6 +264,53 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
     def refuses(run, class_names, weights):  # As a model built again with other classes would.
         raise ValueError("Layer weight shape (1280, 5) not compatible with provided weight shape (1280, 3)")
     assert [r.model for r in RunBook.load(path, rebuild=refuses).runs] == [None, None, None]
+
+
+def test_a_new_last_layers_weights_stay_on_disk_and_its_model_comes_back(tmp_path):
+    """A head's weights are a few kilobytes: kept after its run let go of its model, which comes back from them,
+    one at a time (each model in memory costs megabytes); a fine-tuned network's are not kept."""
+    import numpy as np
+
+    from hubdemo.runs import model_file
+    path = tmp_path / "runs.json"
+    book = RunBook(keep_models=2, file=path)
+    made = []
+
+    def rebuild(run, class_names, weights):
+        made.append(run.number)
+        return Weights(class_names, weights)
+    heads = []
+    for n in range(1, 5):
+        heads.append(finished_run(book))
+        heads[-1].model = Weights([f"class {n}", "other"], [np.full(3, n, np.float32)])
+        book.save(path)
+    tuned = finished_run(book, fine_tune=True)
+    tuned.model = Weights(["a", "b"], [np.zeros(2, np.float32)])
+    finished_run(book).model = Weights(["c", "d"], [np.ones(2, np.float32)])
+    book.save(path)
+    assert [r.model is not None for r in book.runs] == [False, False, False, False, True, True]
+    assert sorted(p.name for p in tmp_path.glob("run-*")) == [f"run-{n}.weights.npz" for n in range(1, 7)]
+    assert [book.can_bring_back(r) for r in heads] == [True] * 4
+
+    assert book.bring_back(heads[0], rebuild) and made == [1]
+    assert heads[0].model.labels == ("class 1", "other") and heads[0].model.weights[0].tolist() == [1, 1, 1]
+    assert book.bring_back(heads[2], rebuild) and heads[0].model is None, "one brought back at a time"
+    assert [r.number for r in book.with_models()] == [6, 5, 3]
+    written = model_file(path, 3).stat().st_mtime_ns
+    assert book.save(path) and model_file(path, 3).stat().st_mtime_ns == written, "not written again"
+    assert model_file(path, 1).exists(), "its weights stay when it lets go again"
+
+    book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")  # Run 5 lets go.
+    book.save(path)
+    assert tuned.model is None and not book.can_bring_back(tuned), "a fine-tuned network's file went with it"
+
+    model_file(path, 2).write_bytes(b"PK not really")
+    assert not book.bring_back(heads[1], rebuild) and heads[1].model is None
+
+    made.clear()
+    kept = RunBook.load(path, keep_models=2, rebuild=rebuild)
+    assert made == [6], "after a restart only the newest runs' models are made again (7 is unfinished)"
+    assert kept.can_bring_back(kept.get(4)) and kept.bring_back(kept.get(4), rebuild)
 
 
 def test_a_run_numbered_as_a_lost_one_never_takes_its_weights(tmp_path):
