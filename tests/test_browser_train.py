@@ -156,6 +156,14 @@ def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browse
             expect(page.get_by_test_id("stMarkdown").filter(has_text="Your model colours · run 2 beside").first
                    ).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible()
+            page.goto(f"{second}/train?{desk}")  # The earlier run, looked at again: its results, its model.
+            wait_for_app_run(page)
+            page.get_by_test_id("stSelectbox").filter(has_text="Show the results of").locator("input").click()
+            page.get_by_role("option", name="colours · run 1", exact=True).click()
+            wait_for_app_run(page)
+            expect(page.get_by_text("Run 1 · colours", exact=True)).to_be_visible()
+            expect(page.get_by_text("How good is it? · colours · run 1", exact=True)).to_be_visible()
+            expect(page.get_by_role("button", name="Export run 1")).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
