@@ -86,6 +86,12 @@ def yours() -> dict[str, Choice]:
     return choices
 
 
+def resting() -> dict[str, object]:
+    """Your earlier runs whose model left memory but whose weights are kept (RunBook.bring_back), by picker option."""
+    book = runs()
+    return {YOURS + run.label: run for run in reversed(book.runs) if book.can_bring_back(run)}
+
+
 def code_folder(folder: Path) -> Path:
     """An export's folder as the code on a page names it: in a classroom, only its name (the student
     downloads and unzips it; the server's paths are not theirs to see)."""
@@ -134,12 +140,21 @@ def dataset_and_extractor_ui(key: str):
 def classifier_picker_ui(key: str) -> Choice | None:
     """Sidebar choice among ImageNet models, your models and "open a saved model"; None after saying why."""
     specs = {spec.title: spec for spec in models.catalogue("classification")}
+    chosen = st.session_state.get(f"kept_{key}_model")
+    if chosen in (waiting := resting()):  # Picked: its model is made again first (in a moment), then it is yours.
+        with st.spinner(_("Bringing back the model of run {number}…").format(number=waiting[chosen].number)):
+            runs().bring_back(waiting[chosen], room.rebuild_model)
     mine = yours()
-    options = [*specs, *mine, OPEN, CUSTOM]
+    options = [*specs, *mine, *(option for option in resting() if option not in mine), OPEN, CUSTOM]
     choice = st.sidebar.selectbox(_("Model"), options, format_func=option_title,
                                   **widgets.remembered(f"{key}_model", options=options),
                                   help=_("ImageNet's models know 1,000 everyday things. Yours know the classes "
                                          "you trained them on (Train page), or that a saved export names."))
+    if choice not in mine and choice.startswith(YOURS):  # Resting, and its kept weights could not make it again.
+        widgets.show_error(_("The model of this run could not be made again from its kept weights (the file is "
+                             "damaged, or its feature extractor cannot be loaded). Pick another model, or train "
+                             "it again."))
+        return None
     if choice in mine:
         picked = mine[choice]
         st.sidebar.caption(_("Your model **{label}**: {labels}. "

@@ -164,6 +164,38 @@ def test_an_earlier_run_that_let_go_of_its_model_gets_it_back_from_its_kept_weig
         at.switch_page("pages/train.py").run()
 
 
+def test_the_classifier_lists_an_earlier_run_that_let_go_of_its_model_and_brings_it_back(trained_app):
+    """Your model everywhere: a run whose model left memory is still in the picker; choosing it makes it again."""
+    from hubdemo.runs import model_file
+    at = trained_app
+    book = at.session_state["runs"]
+    run = book.get(1)
+    at.switch_page("pages/classifier.py").run()
+    at.selectbox(key="classifier_model").set_value("EfficientNet-Lite0 (bundled, works offline)").run()
+    model, run.model = run.model, None  # As newer runs' arrival lets it go (RunBook.new).
+    weights = model_file(book.file, 1).read_bytes()
+    try:
+        at.run()
+        picker = at.selectbox(key="classifier_model")
+        assert "Yours: colours · run 1" in picker.options and run.model is None, "listed, not made until chosen"
+        picker.set_value("Yours: colours · run 1").run()
+        assert run.model is not None and run.model.labels == model.labels
+        guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
+        assert len(guesses) == 2 and guesses[1].split(" · ")[1] in {"blue", "green", "red"}
+        assert not at.exception
+
+        run.model = None
+        model_file(book.file, 1).write_bytes(b"PK not really")  # Damaged: one clear message, the page goes on.
+        at.run()
+        assert any("could not be made again from its kept weights" in e.value for e in at.error)
+        assert not at.exception
+    finally:
+        model_file(book.file, 1).write_bytes(weights)
+        run.model = model
+        at.selectbox(key="classifier_model").set_value("Yours: colours · run 1")
+        at.switch_page("pages/train.py").run()
+
+
 def test_the_grid_shows_the_trained_models_guesses_in_green_and_red(trained_app):
     at = trained_app
     at.switch_page("pages/grid.py").run()
