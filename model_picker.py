@@ -92,6 +92,12 @@ def resting() -> dict[str, object]:
     return {YOURS + run.label: run for run in reversed(book.runs) if book.can_bring_back(run)}
 
 
+def bring_back(run) -> None:
+    """Make an earlier run's model again from its kept weights (RunBook.bring_back), saying so meanwhile."""
+    with st.spinner(_("Bringing back the model of run {number}…").format(number=run.number)):
+        runs().bring_back(run, room.rebuild_model)
+
+
 def code_folder(folder: Path) -> Path:
     """An export's folder as the code on a page names it: in a classroom, only its name (the student
     downloads and unzips it; the server's paths are not theirs to see)."""
@@ -142,8 +148,7 @@ def classifier_picker_ui(key: str) -> Choice | None:
     specs = {spec.title: spec for spec in models.catalogue("classification")}
     chosen = st.session_state.get(f"kept_{key}_model")
     if chosen in (waiting := resting()):  # Picked: its model is made again first (in a moment), then it is yours.
-        with st.spinner(_("Bringing back the model of run {number}…").format(number=waiting[chosen].number)):
-            runs().bring_back(waiting[chosen], room.rebuild_model)
+        bring_back(waiting[chosen])
     mine = yours()
     options = [*specs, *mine, *(option for option in resting() if option not in mine), OPEN, CUSTOM]
     choice = st.sidebar.selectbox(_("Model"), options, format_func=option_title,

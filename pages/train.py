@@ -100,10 +100,8 @@ def run_ui(run: Run, dataset: datasets.Dataset) -> None:
     st.fragment(live_ui, run_every=1.0 if run.running else None)(run)
     if run.running or run.evaluation is None:
         return
-    book = model_picker.runs()
-    if book.can_bring_back(run):  # An earlier run, picked to look at again: its kept weights make its model again.
-        with st.spinner(_("Bringing back the model of run {number}…").format(number=run.number)):
-            book.bring_back(run, room.rebuild_model)
+    if model_picker.runs().can_bring_back(run):  # An earlier run, picked to look at again: its model made again.
+        model_picker.bring_back(run)
     ev = run.evaluation
     what = _("{label} on its {photos}").format(label=run.label, photos=widgets.count(len(ev.files), "validation photo"))
     st.markdown(_("#### How good is it? · {label}").format(label=widgets.plain(run.label)))
