@@ -218,17 +218,23 @@ def _load_ui(load, handle: str, loading: str):
         return None
 
 
-def gallery_ui(items: list[tuple[str, str]], per_row: int = 6, heat_of=None) -> None:
-    """Thumbnails of image files, each with its caption; with ``heat_of`` (a model), where it looked instead."""
+GALLERY_WIDTH = 132  # pixels a photo in galleries and the grid: six a row on a laptop, two on a phone
+
+
+def gallery_ui(items: list[tuple[str, str]], heat_of=None) -> None:
+    """Thumbnails of image files, each with its caption; with ``heat_of`` (a model), where it looked instead.
+
+    A wrapping row, not columns: columns stack one photo per line on a phone, a wrapping row keeps two.
+    """
     heats = None
     if heat_of is not None:
         with st.spinner(_("Working out where the model looked…")):
             heats = cached.file_heatmaps(heat_of, [path for path, _ in items], 160)
-    for start in range(0, len(items), per_row):
-        for offset, (column, (path, caption)) in enumerate(zip(st.columns(per_row), items[start:start + per_row])):
-            picture = heats[start + offset] if heats is not None else cached.thumbnail(path, 160)
+    with st.container(horizontal=True, wrap=True):
+        for index, (path, caption) in enumerate(items):
+            picture = heats[index] if heats is not None else cached.thumbnail(path, 160)
             if picture is not None:
-                column.image(picture, caption=caption or None)
+                st.image(picture, caption=caption or None, width=GALLERY_WIDTH)
 
 
 def heat_toggle_ui(model, key: str, label: str = ""):

@@ -49,6 +49,9 @@ def class_counts(counts: dict[str, int]) -> alt.Chart:
     )
 
 
+CURVE_HEIGHT = 340  # pixels, of which the plot gets about 180
+
+
 def training_curve(batches: list[dict], epochs: list[dict], metric: str) -> alt.Chart:
     """``metric`` ("loss" or "accuracy") per training step, with validation ``metric`` at each epoch's end.
 
@@ -62,7 +65,10 @@ def training_curve(batches: list[dict], epochs: list[dict], metric: str) -> alt.
     rows += [{"step": e["step"], "value": e[f"val_{metric}"], "series": validation}
              for e in epochs if f"val_{metric}" in e]
     data = pd.DataFrame(rows, columns=["step", "value", "series"])
-    colour = alt.Color("series:N", title=None, legend=alt.Legend(orient="bottom"),
+    # Below, one entry a line: side by side, the second is cut off on a phone. Streamlit fits title, axes
+    # and legend into the chart's height, hence the height that leaves the curves room.
+    legend = alt.Legend(orient="bottom", direction="vertical")
+    colour = alt.Color("series:N", title=None, legend=legend,
                        scale=alt.Scale(domain=[training, validation], range=["#FF6F00", "#1565C0"]))
     y = alt.Y("value:Q", title=title, scale=alt.Scale(domain=[0, 1]) if metric == "accuracy" else alt.Undefined)
     base = alt.Chart(data).encode(x=alt.X("step:Q", title=_("Training step")), y=y, color=colour,
@@ -71,7 +77,7 @@ def training_curve(batches: list[dict], epochs: list[dict], metric: str) -> alt.
                                            alt.Tooltip("value:Q", title=title, format=".3f")])
     lines = base.mark_line(strokeWidth=1.5).transform_filter(alt.datum.series == training)
     points = base.mark_line(point=True, strokeWidth=2).transform_filter(alt.datum.series == validation)
-    return (lines + points).properties(height=240, title=title)
+    return (lines + points).properties(height=CURVE_HEIGHT, title=title)
 
 
 RUN_METRICS = {"val_accuracy": N_("Validation accuracy"), "val_loss": N_("Validation loss"),

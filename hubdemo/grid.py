@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-COLUMNS, ROWS = 6, 5
-GRID_SIZE = COLUMNS * ROWS  # The tutorial's figure shows 30 images of a 32-image batch.
+GRID_SIZE = 30  # The tutorial's figure shows 30 images of a 32-image batch.
 
 
 def order(labels, shuffle_seed: int | None) -> np.ndarray:

@@ -31,38 +31,40 @@ def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:
     if state.get("grid_view") != view:
         state.grid_view, state.grid_batch, state.grid_seed = view, 0, None
     total = grid.num_batches(n_images)
-    back, forward, shuffle, where = st.columns([1, 1, 1, 3], vertical_alignment="center")
-    if back.button(_("Previous"), icon=":material/arrow_back:", width="stretch"):
+    bar = st.container(horizontal=True, vertical_alignment="center")  # One line, on a phone too.
+    if bar.button(_("Previous"), icon=":material/arrow_back:"):
         state.grid_batch = (state.grid_batch - 1) % total
-    if forward.button(_("Next batch"), icon=":material/arrow_forward:", width="stretch", key="next_batch"):
+    if bar.button(_("Next batch"), icon=":material/arrow_forward:", key="next_batch"):
         state.grid_batch = (state.grid_batch + 1) % total
-    if shuffle.button(_("Shuffle"), icon=":material/shuffle:", width="stretch", key="shuffle"):
+    if bar.button(_("Shuffle"), icon=":material/shuffle:", key="shuffle"):
         state.grid_seed = (state.grid_seed or 0) + 1
         state.grid_batch = 0
-    where.caption((_("Batch {number} of {total} · shuffled") if state.grid_seed
+    bar.caption((_("Batch {number} of {total} · shuffled") if state.grid_seed
                    else _("Batch {number} of {total} · the classes in turn")).format(
         number=state.grid_batch % total + 1, total=total))
     return state.grid_batch, state.grid_seed
 
 
 def grid_ui(cells: list[dict], heat_of=None) -> None:
-    """Rows of six: each photo (or where ``heat_of`` looked in it) with its title, which opens the top guesses."""
+    """A wrapping grid (six a row on a laptop, two on a phone): each photo (or where ``heat_of`` looked in
+    it) with its title, which opens the top guesses."""
     heats = None
     if heat_of is not None:
         with st.spinner(_("Working out where the model looks…")):
             heats = cached.file_heatmaps(heat_of, [c["path"] for c in cells])
-    for start in range(0, len(cells), grid.COLUMNS):
-        for offset, (column, cell) in enumerate(zip(st.columns(grid.COLUMNS), cells[start:start + grid.COLUMNS])):
-            if cell.get("error"):
-                column.error(cell["error"])
-                continue
-            thumb = heats[start + offset] if heats is not None else cached.thumbnail(cell["path"])
-            if thumb is not None:
-                column.image(thumb, width="stretch")
-            with column.popover(cell["title"], width="stretch"):
-                st.caption(_("True class: {true}").format(true=cell['true']))
-                for label, probability in cell["bars"]:
-                    st.progress(probability, f"{label}: {probability:.0%}")
+    with st.container(horizontal=True, wrap=True):
+        for index, cell in enumerate(cells):
+            with st.container(width=widgets.GALLERY_WIDTH):
+                if cell.get("error"):
+                    st.error(cell["error"])
+                    continue
+                thumb = heats[index] if heats is not None else cached.thumbnail(cell["path"])
+                if thumb is not None:
+                    st.image(thumb, width="stretch")
+                with st.popover(cell["title"], width="stretch"):
+                    st.caption(_("True class: {true}").format(true=cell['true']))
+                    for label, probability in cell["bars"]:
+                        st.progress(probability, f"{label}: {probability:.0%}")
 
 
 def judged_pool(dataset: datasets.Dataset, choice: model_picker.Choice) -> tuple[np.ndarray, str]:

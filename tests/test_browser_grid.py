@@ -37,3 +37,18 @@ def test_first_visit_to_grid_shows_30_titled_flower_photos(app_url, tmp_path):
         expect(page.get_by_test_id("stPopoverBody")).to_contain_text("True class")
         expect(page.get_by_test_id("stException")).to_have_count(0)
         page.screenshot(path=str(tmp_path / "grid.png"), full_page=True)
+
+
+def test_on_a_phone_the_grid_keeps_photos_side_by_side(app_url):
+    """Columns would stack one photo per screen on a phone; the grid wraps, two or more a row."""
+    from playwright.sync_api import expect
+    with browser_page(viewport={"width": 390, "height": 844}, is_mobile=True) as page:
+        page.goto(f"{app_url}/grid")
+        wait_for_app_run(page)
+        photos = page.get_by_test_id("stImage")
+        expect(photos).to_have_count(30)
+        first, second = photos.nth(0).bounding_box(), photos.nth(1).bounding_box()
+        assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"] + first["width"], (first, second)
+        assert second["x"] + second["width"] <= 390, "both on the screen"
+        buttons = [page.get_by_role("button", name=name).bounding_box() for name in ("Previous", "Next batch", "Shuffle")]
+        assert len({round(b["y"]) for b in buttons}) == 1, f"the batch buttons share one line: {buttons}"
