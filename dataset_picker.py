@@ -122,7 +122,7 @@ def _builder_ui() -> datasets.Dataset | None:
                 st.camera_input(_("A photo of {name}").format(name=name), key=f"build_cam_{name}_{batch}")
             # Each with its remove button: a blurred or wrong photo goes without losing the class.
             removable_photos_ui([(p, "") for p in photos], lambda p: p.unlink(missing_ok=True), _("Remove"),
-                                ":material/delete:", per_row=8, size=96)
+                                ":material/delete:", size=96)
             if st.button(_("Remove class {name}").format(name=name), key=f"build_rm_{name}"):
                 shutil.rmtree(folder / name, ignore_errors=True)
                 st.rerun()
@@ -224,19 +224,22 @@ def project_counts_ui(project) -> dict:
     return photos
 
 
-def removable_photos_ui(items: list[tuple[Path, str]], remove, button: str, icon: str, *, per_row: int = 6,
-                        size: int = 120) -> None:
-    """Thumbnails of photos, each captioned, each with a button that ``remove`` s it (a bad photo, a wrong class)."""
-    for start in range(0, len(items), per_row):
-        for column, (path, caption) in zip(st.columns(per_row), items[start:start + per_row]):
-            thumb = cached.thumbnail(str(path), size)
-            if thumb is None:
-                column.caption(_(":material/broken_image: not a photo"))
-            else:
-                column.image(thumb, caption=caption or None)
-            if column.button(button, key=f"rm_{path.parent.name}_{path.name}", icon=icon, width="stretch"):
-                remove(path)
-                st.rerun()
+def removable_photos_ui(items: list[tuple[Path, str]], remove, button: str, icon: str, *, size: int = 120) -> None:
+    """Thumbnails of photos, each captioned, each with a button that ``remove`` s it (a bad photo, a wrong class).
+
+    ``size`` pixels wide, in a row that wraps: on a phone, two or three a row rather than one per screen.
+    """
+    with st.container(horizontal=True, wrap=True):
+        for path, caption in items:
+            with st.container(width=size):
+                thumb = cached.thumbnail(str(path), size)
+                if thumb is None:
+                    st.caption(_(":material/broken_image: not a photo"))
+                else:
+                    st.image(thumb, caption=caption or None, width="stretch")
+                if st.button(button, key=f"rm_{path.parent.name}_{path.name}", icon=icon, width="stretch"):
+                    remove(path)
+                    st.rerun()
 
 
 def summary_ui(dataset: datasets.Dataset) -> None:

@@ -135,6 +135,12 @@ def test_a_phone_joins_the_class_project_and_adds_a_photo(classroom, camera_vide
         teacher.reload()  # The teacher's unlock is not kept in the address: the passphrase is asked again.
         wait_for_app_run(teacher)
         expect(teacher.get_by_label("Passphrase")).to_be_visible()
+        take = phone.get_by_role("button", name="Take Photo")  # A second photo: side by side with the first.
+        expect(take).to_be_enabled(timeout=30_000)
+        take.click()
+        expect(phone.get_by_text("You added 2 photos.")).to_be_visible(timeout=30_000)
+        first, second = (b.bounding_box() for b in phone.get_by_role("button", name="Take back").all())
+        assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"] + first["width"], (first, second)
         expect(phone.get_by_test_id("stException")).to_have_count(0)
         phone.close()  # Mei closes the tab: her desk waits (a reload would take it up), and the teacher is told.
         teacher.get_by_label("Passphrase").fill("tulip")
