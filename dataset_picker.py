@@ -16,7 +16,7 @@ import cached
 import camera
 import room
 import widgets
-from hubdemo import charts, class_project, datasets
+from hubdemo import charts, class_project, datasets, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import N_, _, sentences
 
@@ -64,7 +64,8 @@ def _folder_ui(default_folder: str | None) -> datasets.Dataset | None:
     folder = st.text_input(_("Folder path"), placeholder="/home/me/flower_photos",
                            help=_("A folder with one subfolder per class: `flowers/daisy/*.jpg`, "
                                   "`flowers/roses/*.jpg`…"),
-                           **widgets.remembered("dataset_folder", default_folder)).strip()  # A pasted path may end in a space.
+                           **widgets.remembered("dataset_folder", default_folder))
+    folder = paths.typed(folder)  # Pasted: it may end in a space, or come in quotes.
     if not folder:
         st.info(_("Type the path of a folder that has one subfolder of photos per class (or of a .zip of one)."))
         return None

@@ -16,7 +16,7 @@ import streamlit as st
 import dataset_picker
 import room
 import widgets
-from hubdemo import classroom, models, saved
+from hubdemo import classroom, models, paths, saved
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import N_, _
 from hubdemo.runs import RunBook
@@ -204,7 +204,8 @@ def _custom_handle_ui(key: str) -> str:
     st.sidebar.caption(_("A TF Hub or Kaggle URL (needs internet once), or the path of a folder "
                          "holding saved_model.pb, on this computer."))
     handle = st.sidebar.text_input(_("Model handle"), placeholder="https://tfhub.dev/… or /path/to/saved_model",
-                                   **widgets.remembered(f"{key}_handle")).strip()
+                                   **widgets.remembered(f"{key}_handle"))
+    handle = paths.typed(handle)
     try:
         return room.policy().check_handle(handle) if handle else ""
     except HubDemoError as err:
@@ -219,7 +220,8 @@ def _open_saved_ui(key: str) -> None:
     try:
         if source == FROM_FOLDER:
             folder = sidebar.text_input(_("Export folder"), placeholder="exports/20261127-134000-flowers-run-2",
-                                        key=f"{key}_open_folder").strip()
+                                        key=f"{key}_open_folder")
+            folder = paths.typed(folder)
             if not (sidebar.button(_("Open"), key=f"{key}_open_button", icon=":material/folder_open:")
                     and folder):
                 return

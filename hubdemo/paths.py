@@ -36,6 +36,19 @@ def workspace_dir() -> Path:
     return cache_dir() / "workspace"
 
 
+def typed(text: str) -> str:
+    """A path as people paste it, made plain: spaces around it, the quotes Windows' *Copy as path* adds,
+    or a ``file://`` address dragged from a file manager."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    if text.lower().startswith("file://"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname  # Unquotes, and knows Windows' drive letters.
+        text = url2pathname(urlparse(text).path)
+    return text
+
+
 WRITE_ERRORS = {errno.ENOSPC: N_("the disk is full"), errno.EDQUOT: N_("the disk quota is used up"),
                 errno.EROFS: N_("the disk is read-only"), errno.EACCES: N_("permission denied"),
                 errno.EPERM: N_("permission denied")}

@@ -159,10 +159,11 @@ def test_data_option_also_takes_a_zip(bundled_dir, tmp_path):
     assert metrics(at) == {"Images": "4", "Classes": "2", "Skipped files": "0"} and not at.exception
 
 
-def test_a_folder_path_with_a_trailing_space_is_read(bundled_dir, colours_dir):
+@pytest.mark.parametrize("pasted", ["{} ", '"{}"', "file://{}"])
+def test_a_folder_path_with_a_trailing_space_quotes_or_as_an_address_is_read(bundled_dir, colours_dir, pasted):
     at = open_grid()
     at.radio(key="dataset_source").set_value("A folder on this computer").run()
-    at.text_input(key="dataset_folder").input(f"{colours_dir} ").run()
+    at.text_input(key="dataset_folder").input(pasted.format(colours_dir)).run()
     assert not at.error and metrics(at)["Images"] == "36"
 
 

@@ -16,3 +16,15 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_half_written_one(t
     with pytest.raises(OSError):
         paths.write_atomically(target, breaks)
     assert target.read_bytes() == b"first" and [p.name for p in tmp_path.iterdir()] == ["runs.json"]
+
+
+@pytest.mark.parametrize(("pasted", "path"), [
+    ("/home/me/flowers ", "/home/me/flowers"),  # A trailing space.
+    ('"/home/me/my flowers"', "/home/me/my flowers"),  # Windows' Copy as path.
+    (" '/home/me/flowers' ", "/home/me/flowers"),
+    ("file:///home/me/my%20flowers/", "/home/me/my flowers/"),  # Dragged from a file manager.
+    ("https://tfhub.dev/google/model/1", "https://tfhub.dev/google/model/1"),  # Not a path: left alone.
+    ('"', '"'),
+])
+def test_a_pasted_path_is_made_plain(pasted, path):
+    assert paths.typed(pasted) == path
