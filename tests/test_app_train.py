@@ -277,7 +277,10 @@ def test_an_earlier_run_can_be_shown_again_tried_and_exported(trained_app):
     newest = book.latest
     assert newest.number >= 2 and newest.config.learning_rate == 0.002
     picker = at.selectbox(key="shown_run")
-    assert picker.value == newest.number and picker.options == [run.label for run in reversed(book.runs)]
+    assert picker.value == newest.number and len(picker.options) == len(book.runs)
+    # Newest first, each with what sets it apart and its accuracy.
+    assert picker.options[0].startswith(f"{newest.label} (learning rate 0.002")
+    assert picker.options[-1] == f"colours · run 1 (learning rate 0.01) · {book.get(1).evaluation.accuracy:.1%}"
     picker.set_value(1).run()
     assert "Run 1 · colours" in [s.value for s in at.subheader]
     stale = next(w.value for w in at.warning if "made with other data or settings" in w.value)

@@ -1,5 +1,7 @@
 """The training page in a real browser: train, watch the charts grow, read the accuracy, export."""
 
+import re
+
 import pytest
 
 from browser import browser_page, start_training, streamlit_server, wait_for_app_run
@@ -159,7 +161,7 @@ def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browse
             page.goto(f"{second}/train?{desk}")  # The earlier run, looked at again: its results, its model.
             wait_for_app_run(page)
             page.get_by_test_id("stSelectbox").filter(has_text="Show the results of").locator("input").click()
-            page.get_by_role("option", name="colours · run 1", exact=True).click()
+            page.get_by_role("option", name=re.compile(r"^colours · run 1\b.* · \d+\.\d%$")).click()  # With its accuracy.
             wait_for_app_run(page)
             expect(page.get_by_text("Run 1 · colours", exact=True)).to_be_visible()
             expect(page.get_by_text("How good is it? · colours · run 1", exact=True)).to_be_visible()
