@@ -392,11 +392,13 @@ class RunBook:
     In memory, a model costs about 8 MB even when it is only a new last layer on the shared frozen
     network (its traced functions), and a fine-tuned one holds its own copy of the network too: so
     only the newest few, plus one brought back (:meth:`bring_back`). On disk, a last layer's weights
-    are a few kilobytes: every such run keeps them, so its model can be brought back in a moment.
+    are a few kilobytes: every such run keeps them, so its model can be brought back in a moment; a
+    whole network's are about 15 MB: the newest ``keep_networks`` keep theirs.
     """
 
-    def __init__(self, keep_models: int = 3, file: Path | None = None):
+    def __init__(self, keep_models: int = 3, file: Path | None = None, keep_networks: int = 3):
         self.keep_models = keep_models
+        self.keep_networks = keep_networks  # Whole networks whose weights stay on disk (about 15 MB each).
         self.runs: list[Run] = []
         self.file = file  # Where it keeps itself (:meth:`save`), if anywhere: each run that ends is written there.
         self._lock = threading.Lock()
@@ -441,8 +443,9 @@ class RunBook:
         come back (a run still training when the app stopped comes back saying it did not finish), and
         so do the models of the runs that had one (the newest few), from ``run-N.weights.npz`` files.
         A new last layer's weights are a few kilobytes: they stay after their run let go of its model
-        (:meth:`bring_back`). A fine-tuned network's are about 15 MB: they go with the model. A disk that
-        cannot take it costs only that. Returns whether it wrote.
+        (:meth:`bring_back`). A whole network's (fine-tuned, or from scratch) are about 15 MB: those of the
+        newest ``keep_networks`` such runs stay, older ones go with their model. A disk that cannot take it
+        costs only that. Returns whether it wrote.
         """
         with self._saving:
             seen = self._seen()
@@ -474,8 +477,9 @@ class RunBook:
             with contextlib.suppress(OSError):
                 paths.write_atomically(model_file(path, number), lambda f: np.savez(f, **arrays))
                 self._written[number] = model.uid
-        kept = {model_file(path, number) for number in with_models}
-        kept |= {model_file(path, run.number) for run in finished if run.config.uses_cached_features}
+        networks = [run for run in finished if not run.config.uses_cached_features][-self.keep_networks:]
+        kept = {model_file(path, run.number) for run in finished
+                if run.number in with_models or run.config.uses_cached_features or run in networks}
         for file in path.parent.glob(f"run-*{MODEL_SUFFIX}"):
             if file not in kept:
                 file.unlink(missing_ok=True)

@@ -369,6 +369,13 @@ def test_one_click_trains_the_same_from_scratch_and_draws_both_curves(bundled_di
     assert not any(m.value == "#### Would a network trained from nothing do as well?" for m in at.markdown)
     assert not at.exception
 
+    import numpy as np
+    model, scratch.model = scratch.model, None  # As newer runs' arrival lets it go (RunBook.new).
+    at.run()
+    assert scratch.model is not None and scratch.model is not model, "the whole network, made again from its file"
+    assert all(np.array_equal(a, b) for a, b in zip(scratch.model.learned_weights(), model.learned_weights()))
+    assert any(m.value == "#### Export colours · run 2" for m in at.markdown) and not at.exception
+
 
 def test_comparing_two_feature_extractors_shows_them_side_by_side(colours_dir):
     at = open_train(colours_dir)

@@ -226,11 +226,12 @@ class Weights:
 
 
 def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp_path):
-    """Fine-tuned networks (about 15 MB each on disk): only those of the runs with a model in memory."""
+    """Fine-tuned networks (about 15 MB each on disk): beyond the newest ``keep_networks``, the file goes with
+    the model."""
     import numpy as np
 
     from hubdemo.runs import model_file
-    book = RunBook(keep_models=2)
+    book = RunBook(keep_models=2, keep_networks=1)
     path = tmp_path / "desk" / "runs.json"
     first = finished_run(book, fine_tune=True)
     first.model = Weights(["daisy", "玫瑰 🌹"],
@@ -268,7 +269,7 @@ def test_the_models_of_the_newest_runs_are_kept_on_disk_and_let_go_with_them(tmp
 
 def test_a_new_last_layers_weights_stay_on_disk_and_its_model_comes_back(tmp_path):
     """A head's weights are a few kilobytes: kept after its run let go of its model, which comes back from them,
-    one at a time (each model in memory costs megabytes); a fine-tuned network's are not kept."""
+    one at a time (each model in memory costs megabytes); so are the newest fine-tuned networks'."""
     import numpy as np
 
     from hubdemo.runs import model_file
@@ -302,7 +303,7 @@ def test_a_new_last_layers_weights_stay_on_disk_and_its_model_comes_back(tmp_pat
 
     book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1")  # Run 5 lets go.
     book.save(path)
-    assert tuned.model is None and not book.can_bring_back(tuned), "a fine-tuned network's file went with it"
+    assert tuned.model is None and book.can_bring_back(tuned), "the newest fine-tuned networks' files stay"
 
     model_file(path, 2).write_bytes(b"PK not really")
     assert not book.bring_back(heads[1], rebuild) and heads[1].model is None
@@ -375,3 +376,29 @@ def test_a_run_that_ends_is_written_at_once_not_when_its_page_next_runs(tmp_path
     shutil.rmtree(path.parent)  # The desk was let go, files and all, while its last run trained on.
     book.new(TrainConfig(), feature_handle="h", dataset_name="flowers", dataset_key="k1").set_status("done")
     assert not path.parent.exists(), "nothing written back into a folder that is gone"
+
+
+def test_only_the_newest_whole_networks_keep_their_weights_on_disk(tmp_path):
+    """About 15 MB each: a desk keeps the newest ``keep_networks`` (fine-tuned or from scratch), whatever the
+    heads trained between them; an older one's file goes, and its run keeps its numbers without a model."""
+    import numpy as np
+
+    from hubdemo.runs import model_file
+    path = tmp_path / "runs.json"
+    book = RunBook(keep_models=1, file=path, keep_networks=2)
+    made = []
+
+    def rebuild(run, class_names, weights):
+        made.append(run.number)
+        return Weights(class_names, weights)
+    for n, whole in enumerate([True, False, True, False, True, False], start=1):
+        run = finished_run(book, fine_tune=whole)
+        run.model = Weights(["a", "b"], [np.full(2, n, np.float32)])
+        book.save(path)
+    assert sorted(p.name for p in tmp_path.glob("run-*")) == [f"run-{n}.weights.npz" for n in (2, 3, 4, 5, 6)]
+    assert [book.can_bring_back(r) for r in book.runs] == [False, True, True, True, True, False]
+    assert book.bring_back(book.get(3), rebuild) and made == [3]
+    assert book.get(3).model.weights[0].tolist() == [3, 3], "run 3's own fine-tuned weights"
+    finished_run(book, from_scratch=True).model = Weights(["a", "b"], [np.full(2, 7, np.float32)])
+    book.save(path)
+    assert not model_file(path, 3).exists() and model_file(path, 5).exists() and model_file(path, 7).exists()
