@@ -20,6 +20,7 @@ from hubdemo import classroom, models, paths, saved
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import N_, _
 from hubdemo.runs import RunBook
+from hubdemo.runs import titles as run_titles
 
 # Picker options as kept in session state; shown in the reader's language by :func:`option_title`.
 CUSTOM = N_("Other: a TF Hub URL or a SavedModel folder…")
@@ -151,7 +152,11 @@ def classifier_picker_ui(key: str) -> Choice | None:
         bring_back(waiting[chosen])
     mine = yours()
     options = [*specs, *mine, *(option for option in resting() if option not in mine), OPEN, CUSTOM]
-    choice = st.sidebar.selectbox(_("Model"), options, format_func=option_title,
+    # Your runs named by what sets them apart and their accuracy, as they are now (see pages/train.py).
+    every = list(runs().runs)
+    named = run_titles(every, models.short_name)
+    titles = {YOURS + run.label: _("Yours: {model}").format(model=named[run.number]) for run in every}
+    choice = st.sidebar.selectbox(_("Model"), options, format_func=lambda option: titles.get(option, option_title(option)),
                                   **widgets.remembered(f"{key}_model", options=options),
                                   help=_("ImageNet's models know 1,000 everyday things. Yours know the classes "
                                          "you trained them on (Train page), or that a saved export names."))

@@ -332,10 +332,7 @@ def pick_run_ui(book: RunBook, shown: Run) -> None:
     # Newest first, chosen by number, so a choice holds while runs start and finish; each named with what
     # sets it apart (its model, its settings) and its accuracy, to find "the one with learning rate 0.02".
     # The names as they are now: a run finishing meanwhile must not rename an option already drawn.
-    every = list(reversed(book.runs))
-    names = runs.compare_names(every, models.short_name)
-    titles = {run.number: names[run.label] + (f" · {run.evaluation.accuracy:.1%}" if run.evaluation is not None else "")
-              for run in every}
+    titles = runs.titles(list(reversed(book.runs)), models.short_name)
     st.selectbox(_("Show the results of"), list(titles), format_func=titles.get,
                  key="shown_run", disabled=book.latest.running,
                  on_change=lambda: state.update(kept_shown_run=(state["shown_run"], newest)),

@@ -177,7 +177,9 @@ def test_the_classifier_lists_an_earlier_run_that_let_go_of_its_model_and_brings
     try:
         at.run()
         picker = at.selectbox(key="classifier_model")
-        assert "Yours: colours · run 1" in picker.options and run.model is None, "listed, not made until chosen"
+        # Named with its accuracy (and, among runs that differ, with what sets it apart).
+        listed = f"Yours: colours · run 1 · {run.evaluation.accuracy:.1%}"
+        assert listed in picker.options and run.model is None, "listed, not made until chosen"
         picker.set_value("Yours: colours · run 1").run()
         assert run.model is not None and run.model.labels == model.labels
         guesses = [m.value for m in at.markdown if m.value.startswith("### ")]

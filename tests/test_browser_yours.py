@@ -62,7 +62,7 @@ def test_a_trained_run_answers_beside_imagenet_on_the_classifier_page(app_url, t
         shot(page, tmp_path, "train-after-run")
         page.get_by_role("button", name="On your photos", exact=True).click()
         wait_for_app_run(page)
-        expect(page.get_by_role("combobox", name="Model")).to_have_value("Yours: colours · run 1")
+        expect(page.get_by_role("combobox", name="Model")).to_have_value(re.compile(r"^Yours: colours · run 1 · \d+\.\d%$"))
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(red))
         wait_for_app_run(page)
         headlines = page.get_by_role("heading", level=3)
