@@ -155,7 +155,8 @@ def classifier_picker_ui(key: str) -> Choice | None:
     # Your runs named by what sets them apart and their accuracy, as they are now (see pages/train.py).
     every = list(runs().runs)
     named = run_titles(every, models.short_name)
-    titles = {YOURS + run.label: _("Yours: {model}").format(model=named[run.number]) for run in every}
+    named = {YOURS + run.label: named[run.number] for run in every}
+    titles = {option: _("Yours: {model}").format(model=title) for option, title in named.items()}
     choice = st.sidebar.selectbox(_("Model"), options, format_func=lambda option: titles.get(option, option_title(option)),
                                   **widgets.remembered(f"{key}_model", options=options),
                                   help=_("ImageNet's models know 1,000 everyday things. Yours know the classes "
@@ -167,9 +168,11 @@ def classifier_picker_ui(key: str) -> Choice | None:
         return None
     if choice in mine:
         picked = mine[choice]
+        # The whole title again below the picker: a narrow sidebar cuts long options short.
         st.sidebar.caption(_("Your model **{label}**: {labels}. "
                              "Shown beside the ImageNet model it was built on.").format(
-                                     label=widgets.plain(picked.label), labels=', '.join(picked.mine.labels)))
+                                     label=widgets.plain(named.get(choice, picked.label)),
+                                     labels=', '.join(picked.mine.labels)))
         return picked
     if choice == OPEN:
         _open_saved_ui(key)

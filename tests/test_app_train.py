@@ -184,6 +184,8 @@ def test_the_classifier_lists_an_earlier_run_that_let_go_of_its_model_and_brings
         assert run.model is not None and run.model.labels == model.labels
         guesses = [m.value for m in at.markdown if m.value.startswith("### ")]
         assert len(guesses) == 2 and guesses[1].split(" · ")[1] in {"blue", "green", "red"}
+        # The whole title again below the picker, where a narrow sidebar does not cut it short.
+        assert any(c.value.startswith(f"Your model **{listed[len('Yours: '):]}**") for c in at.sidebar.caption)
         assert not at.exception
 
         run.model = None
