@@ -1,6 +1,7 @@
 """Classify: what does an ImageNet model (or your own) see in your photos, or live in front of the camera?"""
 
 import streamlit as st
+from PIL import Image
 
 import cached
 import camera
@@ -11,6 +12,7 @@ from hubdemo import charts, explain, images, models, notebook
 from hubdemo.i18n import _
 
 UPLOAD, LIVE, SNAPSHOT = camera.UPLOAD, camera.LIVE, camera.SNAPSHOT
+HEAT_WIDTH = 320  # Pixels: at most, and the column's width where that is narrower.
 
 widgets.use_router()
 st.title(_("What does a model see in your photos?"))
@@ -63,7 +65,9 @@ def guess_ui(where, result: models.ImageResult, who: str, heat=None) -> None:
     where.caption(_("{seconds:.0f} ms for this photo.").format(seconds=result.seconds * 1000))
     if heat is not None:
         picture, found = heat
-        where.image(picture, width=320, caption=_("Where it looks for “{label}” · {method} · {seconds:.2f} s").format(
+        picture = Image.fromarray(picture)
+        picture.thumbnail((HEAT_WIDTH, 4 * HEAT_WIDTH))  # Not st.image's width=: a narrow column does not shrink that.
+        where.image(picture, caption=_("Where it looks for “{label}” · {method} · {seconds:.2f} s").format(
             label=found.label, method=widgets.method_title(found.method), seconds=found.seconds))
 
 

@@ -42,7 +42,7 @@ def join_ui() -> None:
     if project is not None:
         url = f"{url}project?join={project.code}"
     qr, text = st.columns([1, 2], vertical_alignment="center")
-    qr.image(classroom.qr_png(url, scale=10), width=320)
+    qr.image(classroom.qr_png(url, scale=10))  # 330 px, or the column's width if narrower.
     text.markdown(_("### Join at\n## {url}").format(url=url))
     if project is not None:
         text.markdown(_("### Class project code: `{code}`").format(code=project.code))

@@ -66,3 +66,17 @@ def test_transfer_and_scratch_curves_are_drawn_together_and_the_code_shows_the_s
         expect(page.get_by_text("Transfer against from scratch")).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)
         shot(page, tmp_path, "train-scratch")
+
+        # Its heatmap beside ImageNet's, on a laptop screen: each stays inside its own column.
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.get_by_role("button", name="On your photos").click()
+        wait_for_app_run(page)
+        page.get_by_text("Where is it looking?").click()
+        wait_for_app_run(page)
+        heat = page.get_by_test_id("stImage").filter(has=page.get_by_text("Where it looks for"))
+        expect(heat).to_have_count(2)
+        for i in range(2):
+            column = heat.nth(i).locator("xpath=ancestor::*[@data-testid='stColumn'][1]").bounding_box()
+            picture = heat.nth(i).locator("img").bounding_box()
+            assert picture["x"] + picture["width"] <= column["x"] + column["width"] + 1, "not over the next column"
+        shot(page, tmp_path, "classifier-scratch-heatmaps")
