@@ -185,6 +185,7 @@ def count(n: int, noun: str) -> str:
     forms = {"photo": lambda: ngettext("{n:,} photo", "{n:,} photos", n),
              "validation photo": lambda: ngettext("{n:,} validation photo", "{n:,} validation photos", n),
              "class": lambda: ngettext("{n:,} class", "{n:,} classes", n),
+             "run": lambda: ngettext("{n:,} run", "{n:,} runs", n),
              "session": lambda: ngettext("{n:,} session", "{n:,} sessions", n),
              "recording": lambda: ngettext("{n:,} recording", "{n:,} recordings", n)}
     return forms[noun]().format(n=n)

@@ -132,8 +132,8 @@ def workspace_ui() -> None:
                                            "({session_quota:,.0f} MB per student)").format(
                                                used=used / MB, total=total / MB,
                                                session_quota=space.session_quota / MB))
-    st.caption(_("Training: {slots} run(s) at a time, in worker processes at low priority; "
-                 "{queued} waiting.").format(slots=pool.slots, queued=pool.queued))
+    st.caption(_("Training: {runs} at a time, in worker processes at low priority; "
+                 "{queued} waiting.").format(runs=widgets.count(pool.slots, "run"), queued=pool.queued))
     if st.button(_("Clear the workspace (every student's uploads, photos and exports, and the class project)"),
                  icon=":material/delete_sweep:", key="clear_workspace"):
         st.session_state["cleared"] = space.clear()

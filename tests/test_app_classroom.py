@@ -29,6 +29,8 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     at.button[0].click().run()
     assert [s.value for s in at.subheader][:2] == ["Class project", "Every student's runs"]
     assert any(c.value.startswith("1 session connected: The teacher.") for c in at.caption), "who is here"
+    slots = classroom.trainers().slots
+    assert any(c.value.startswith(f"Training: {slots} run{'s' * (slots != 1)} at a time") for c in at.caption)
     at.text_input(key="project_classes").input("pen, cup 杯子 ☕")
     at.button[0].click().run()
     project = classroom.project()
