@@ -35,18 +35,17 @@ def top_k_bars(predictions) -> alt.Chart:
 
 
 def class_counts(counts: dict[str, int]) -> alt.Chart:
-    """Bars of images per class, in the dataset's class order."""
+    """Bars of images per class, in the dataset's class order, each with its number (a class watching its counts
+    grow reads them from across the room); with no photo yet, an empty axis from 0 to 10 rather than a collapsed one."""
     data = pd.DataFrame({"class": list(counts), "images": list(counts.values())})
-    return (
-        alt.Chart(data)
-        .mark_bar(color="#FF6F00")
-        .encode(
-            x=alt.X("images:Q", title=_("Images"), axis=alt.Axis(tickMinStep=1, format="d")),  # Whole photos.
-            y=alt.Y("class:N", title=None, sort=list(counts), axis=alt.Axis(labelOverlap=False)),
-            tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("images:Q", title=_("Images"))],
-        )
-        .properties(height=alt.Step(22))
+    scale = alt.Scale() if any(counts.values()) else alt.Scale(domain=[0, 10])
+    base = alt.Chart(data).encode(
+        x=alt.X("images:Q", title=_("Images"), scale=scale, axis=alt.Axis(tickMinStep=1, format="d")),  # Whole photos.
+        y=alt.Y("class:N", title=None, sort=list(counts), axis=alt.Axis(labelOverlap=False)),
+        tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("images:Q", title=_("Images"))],
     )
+    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("images:Q", format=",d"))
+    return (base.mark_bar(color="#FF6F00") + numbers).properties(height=alt.Step(22))
 
 
 CURVE_HEIGHT = 340  # pixels, of which the plot gets about 180

@@ -16,12 +16,21 @@ def test_top_k_bars_lists_classes_most_probable_first_with_their_percentages():
     assert rows == [{"label": "suit", "probability": 0.2}, {"label": "military uniform", "probability": 0.7}]
 
 
-def test_class_counts_bars_follow_class_order_with_whole_number_ticks():
+def test_class_counts_bars_follow_class_order_with_whole_number_ticks_and_their_numbers():
     spec = charts.class_counts({"roses": 4, "daisy": 3}).to_dict()
-    assert spec["encoding"]["y"]["sort"] == ["roses", "daisy"]
-    assert spec["encoding"]["x"]["axis"]["tickMinStep"] == 1 and spec["encoding"]["x"]["axis"]["format"] == "d"
+    bars, numbers = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and numbers["mark"]["type"] == "text"
+    assert numbers["encoding"]["text"]["field"] == "images"
+    assert bars["encoding"]["y"]["sort"] == ["roses", "daisy"]
+    assert bars["encoding"]["x"]["axis"]["tickMinStep"] == 1 and bars["encoding"]["x"]["axis"]["format"] == "d"
+    assert "domain" not in bars["encoding"]["x"]["scale"], "the axis follows the counts"
     (rows,) = spec["datasets"].values()
     assert rows == [{"class": "roses", "images": 4}, {"class": "daisy", "images": 3}]
+
+
+def test_class_counts_with_no_photo_yet_draw_an_axis_not_a_point():
+    bars, _ = charts.class_counts({"pen": 0, "cup": 0}).to_dict()["layer"]
+    assert bars["encoding"]["x"]["scale"]["domain"] == [0, 10]
 
 
 def test_runs_overlay_draws_one_line_per_run_by_epoch_with_whole_names():
