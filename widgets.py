@@ -262,7 +262,7 @@ def evaluation_ui(ev, *, key: str, what: str, model=None) -> None:
     per_class.altair_chart(charts.per_class_accuracy(ev.per_class))
     confusion.markdown(_("**Confusion matrix** (click a cell to see its photos)"))
     event = confusion.altair_chart(charts.confusion_heatmap(ev.confusion, ev.class_names), on_select="rerun",
-                                   key=f"{key}_confusion", width="content")
+                                   key=f"{key}_confusion", width="stretch")
     heat_of = heat_toggle_ui(model, f"{key}_gallery_heat", _("In the photos below, show where the model looked"))
     picked = (event.selection.get(charts.CONFUSION_SELECTION) or [None])[0] if event else None
     if picked:

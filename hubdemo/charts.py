@@ -128,7 +128,11 @@ CONFUSION_SELECTION = "cell"
 
 
 def confusion_heatmap(matrix, class_names) -> alt.Chart:
-    """Counts of true class (rows) against predicted class (columns); a click selects a cell."""
+    """Counts of true class (rows) against predicted class (columns); a click selects a cell.
+
+    As wide as the page gives it (shown with ``width="stretch"``): ten classes of fixed-width cells ran
+    off a phone's screen and out of a laptop's column. Each cell prints its count, so no colour legend.
+    """
     names = list(class_names)
     data = pd.DataFrame([{"true": names[i], "predicted": names[j], "images": int(matrix[i][j])}
                          for i in range(len(names)) for j in range(len(names))])
@@ -138,7 +142,7 @@ def confusion_heatmap(matrix, class_names) -> alt.Chart:
         y=alt.Y("true:N", title=_("True class"), sort=names, axis=alt.Axis(labelOverlap=False)),
     )
     cells = base.mark_rect(stroke="#FFFFFF").encode(
-        color=alt.Color("images:Q", title=_("Images"), scale=alt.Scale(scheme="oranges")),
+        color=alt.Color("images:Q", title=_("Images"), scale=alt.Scale(scheme="oranges"), legend=None),
         opacity=alt.condition(select, alt.value(1.0), alt.value(0.45)),
         tooltip=[alt.Tooltip("true:N", title=_("True class")), alt.Tooltip("predicted:N", title=_("Predicted class")),
                  alt.Tooltip("images:Q", title=_("Images"))],
@@ -148,7 +152,7 @@ def confusion_heatmap(matrix, class_names) -> alt.Chart:
         color=alt.condition(alt.datum.images > max(int(max(map(max, matrix))) / 2, 1),
                             alt.value("white"), alt.value("black")),
     )
-    return (cells + text).properties(height=alt.Step(34), width=alt.Step(48))
+    return (cells + text).properties(height=alt.Step(48 if len(names) <= 6 else 34))  # Near square, a few or many.
 
 
 MAP_SELECTION = "photo"

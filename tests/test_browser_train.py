@@ -198,3 +198,19 @@ def test_a_run_that_ends_in_a_closed_tab_is_back_after_a_restart(bundled_dir, co
             expect(page.get_by_text("Try colours · run 1", exact=True)).to_be_visible()
             expect(page.get_by_text("The app stopped before this run finished")).to_have_count(0)
             expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_on_a_phone_the_ten_digits_confusion_matrix_fits_the_screen_and_a_cell_opens_its_photos(bundled_dir):
+    """Fixed-width cells ran ten classes off a phone's screen (columns 7 to 9 were cut away)."""
+    from playwright.sync_api import expect
+    with streamlit_server() as url, browser_page(viewport={"width": 390, "height": 844}, is_mobile=True) as page:
+        start_training(page, url, epochs=1, batch_size=64)  # The built-in digits: ten classes.
+        expect(page.get_by_role("heading", name="How good is it? · handwritten digits · run 1")).to_be_visible(
+            timeout=180_000)
+        wait_for_app_run(page)
+        chart = page.get_by_test_id("stVegaLiteChart").filter(has_text="Predicted class")
+        chart.scroll_into_view_if_needed()
+        drawing = chart.locator("svg").first.bounding_box()
+        assert drawing["x"] >= 0 and drawing["x"] + drawing["width"] <= 390, f"on the screen: {drawing}"
+        page.mouse.click(drawing["x"] + drawing["width"] - 20, drawing["y"] + 20)  # The top right cell: 0 → 9.
+        expect(page.get_by_text("of 0 predicted as 9")).to_be_visible()

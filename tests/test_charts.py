@@ -62,3 +62,13 @@ def test_the_learning_curve_draws_the_mean_and_the_spread_on_a_log_scale():
     spread, line = charts.learning_curve(points).to_dict()["layer"]
     assert spread["mark"]["type"] == "rule" and spread["encoding"]["y2"]["field"] == "high"
     assert line["encoding"]["x"]["scale"]["type"] == "log" and line["encoding"]["x"]["axis"]["values"] == [1, 96]
+
+
+def test_the_confusion_matrix_takes_the_width_it_is_given_and_prints_every_count():
+    spec = charts.confusion_heatmap([[3, 1], [0, 2]], ["cat", "dog"]).to_dict()
+    cells, numbers = spec["layer"]
+    assert "width" not in spec, "as wide as its column (ten fixed-width cells ran off a phone)"
+    assert cells["encoding"]["color"]["legend"] is None and numbers["encoding"]["text"]["field"] == "images"
+    (rows,) = spec["datasets"].values()
+    assert [(r["true"], r["predicted"], r["images"]) for r in rows] == [
+        ("cat", "cat", 3), ("cat", "dog", 1), ("dog", "cat", 0), ("dog", "dog", 2)]
