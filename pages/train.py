@@ -296,10 +296,12 @@ def runs_ui(book: RunBook) -> None:
     chosen = picked.multiselect(_("Runs to compare"), list(labels), **widgets.remembered("compare_runs"))
     metric = metric.selectbox(_("Curve"), list(charts.RUN_METRICS), format_func=lambda m: _(charts.RUN_METRICS[m]),
                               **widgets.remembered("compare_metric"))
-    if chosen:
+    curves = {label: labels[label].snapshot().epochs for label in chosen}
+    if chosen and not any(curves.values()):  # Empty axes would look broken: say when the lines come.
+        st.info(_("The curves appear here as the runs finish their epochs."), icon=":material/hourglass_top:")
+    elif chosen:
         names = runs.compare_names([labels[label] for label in chosen], models.short_name)
-        st.altair_chart(charts.runs_overlay({names[label]: labels[label].snapshot().epochs for label in chosen},
-                                            metric))
+        st.altair_chart(charts.runs_overlay({names[label]: curves[label] for label in chosen}, metric))
         if {labels[label].config.from_scratch for label in chosen} == {True, False}:
             st.caption(_("Transfer against from scratch: ImageNet's features know shapes and textures already, so "
                          "a new last layer is right within an epoch or two; from random weights the same photos "

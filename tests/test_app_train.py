@@ -344,6 +344,20 @@ def test_a_run_survives_widget_reruns_and_a_visit_to_another_page(bundled_dir, c
     assert not at.number_input(key="epochs").disabled
 
 
+def test_runs_with_no_epoch_yet_say_when_their_curves_come_instead_of_empty_axes(bundled_dir, colours_dir):
+    from hubdemo import models
+    from hubdemo.runs import TrainConfig
+    at = open_train(colours_dir)
+    run = at.session_state["runs"].new(TrainConfig(), feature_handle=models.resolve_handle("efficientnet_lite0_features"),
+                                       dataset_name="colours", dataset_key="")
+    run.set_status("extracting")  # Computing features: no epoch has ended.
+    at.run()
+    assert "The curves appear here as the runs finish their epochs." in [i.value for i in at.info]
+    assert not [c for c in at.get("vega_lite_chart") if "run by run" in json.dumps(c.proto.spec)]
+    run.set_status("stopped")
+    assert not at.exception
+
+
 def test_the_mistakes_show_where_the_model_looked(bundled_dir, flowers_dir):
     at = train(open_train(flowers_dir), epochs=3)
     ev = at.session_state["runs"].latest.evaluation
