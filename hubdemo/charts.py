@@ -175,13 +175,15 @@ def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
         y=alt.Y("y:Q", title=f"{method_title} 2", axis=alt.Axis(labels=False, ticks=False)),
     )
     points = base.mark_circle(size=60).encode(
-        color=alt.Color("label:N", title=_("Class"), scale=alt.Scale(scheme="tableau10")),  # Distinct hues.
+        # Distinct hues; the classes listed below the map, so on a phone the map keeps the screen's width.
+        color=alt.Color("label:N", title=_("Class"), scale=alt.Scale(scheme="tableau10"),
+                        legend=alt.Legend(orient="bottom", columns=5, labelLimit=200)),
         opacity=alt.condition(select, alt.value(0.9), alt.value(0.35)),
         tooltip=tooltip,
     ).add_params(select)
     rings = base.mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#C62828").encode(
         tooltip=tooltip).transform_filter(alt.datum.mistake)
-    return (points + rings).properties(height=480)
+    return (points + rings).properties(height=540)  # Of which the legend takes about 60.
 
 
 def learning_curve(points: list[dict]) -> alt.Chart:

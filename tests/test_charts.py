@@ -54,6 +54,7 @@ def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
     assert points["encoding"]["color"]["field"] == "label" and spec["params"][0]["name"] == charts.MAP_SELECTION
     assert rings["mark"]["filled"] is False and rings["transform"] == [{"filter": "datum.mistake"}]
     assert points["encoding"]["x"]["title"] == "t-SNE 1"
+    assert points["encoding"]["color"]["legend"]["orient"] == "bottom", "a phone's width for the map, not the legend"
 
 
 def test_the_learning_curve_draws_the_mean_and_the_spread_on_a_log_scale():
