@@ -17,8 +17,9 @@ from urllib.parse import urlparse
 
 import streamlit as st
 
+import cached
 import widgets
-from hubdemo import charts, images, live, models
+from hubdemo import charts, explain, images, live, models
 from hubdemo.i18n import N_, _
 
 UPLOAD, LIVE, SNAPSHOT = N_("Upload photos"), N_("Live camera"), N_("Camera snapshot")  # The classifier's sources.
@@ -67,16 +68,29 @@ def webrtc_words() -> dict[str, str]:
             "device_not_available": _("No camera is available"), "device_access_denied": _("Camera access denied")}
 
 
-def live_ui(classifier: models.ImageClassifier, label: str, key: str) -> None:
-    """Live video from the camera, classified by ``classifier``, with its readings updating beside it."""
+def live_ui(classifier: models.ImageClassifier, label: str, key: str, look: bool = False) -> None:
+    """Live video from the camera, classified by ``classifier``, with its readings updating beside it;
+    with ``look``, the video also shows where the model looks (Grad-CAM, where it can read the model)."""
     reader = _live_classifier(classifier, key)
     shown = _video_ui(key, reader.annotate)
     if shown is None:
         return
     context, readings = shown
-    with readings:
+    with readings:  # After the video, not above it: a new element there would restart the camera.
+        reader.look(_explainer(classifier) if look and explain.gradcam_ready(classifier) else None)
+        if look and not explain.gradcam_ready(classifier):
+            st.info(_("Live heatmaps use Grad-CAM, fast enough for video, which reads only models built on the "
+                      "bundled networks with their backbone frozen. For this model, upload photos: occlusion "
+                      "shows where it looks."), icon=":material/info:")
         playing = context.state.playing
         st.fragment(_readings_ui, run_every=REFRESH_SECONDS if playing else None)(reader, label, playing)
+
+
+def _explainer(classifier: models.ImageClassifier) -> live.Explainer:
+    """Grad-CAM of one video frame for one class, with the network it reads made here, not on the video's thread
+    (the first time takes a few seconds)."""
+    with st.spinner(_("Working out where it looks…")):
+        return live.gradcam(classifier, cached.cam_network_for(classifier))
 
 
 def _webrtc():
@@ -207,6 +221,10 @@ def _readings_ui(reader: live.LiveClassifier, label: str, playing: bool) -> None
                  "{latency:.0f} ms after its frame arrived · prediction {number:,}").format(
                      label=widgets.plain(label), rate=reader.rate(), latency=reading.latency * 1000,
                      number=reading.number))
+    if reader.heat() is not None:
+        st.caption(_("Over the video, where it looks for its answer (Grad-CAM, {rate:.1f} heatmaps a second): red "
+                     "where it finds the evidence, blue where it does not look. Move the object and watch the red "
+                     "follow it.").format(rate=reader.heat_rate()))
 
 
 def snapshot_ui(key: str) -> tuple[str, bytes] | None:

@@ -11,6 +11,9 @@ in the figures; the browser test shows the same path end to end.
 Baseline, the tutorial's way: ``model.predict`` on every frame the processing
 thread picks up, the same path otherwise.
 
+Then the app again with "Where is it looking?" on: a Grad-CAM heatmap laid over
+the video several times a second.
+
 Prints for each: predictions a second (goal >= 10), latency from a frame's
 arrival to its label being ready, and the age of the label on each frame sent
 back, i.e. from frame to shown label (goal <= 200 ms, median and 95th
@@ -33,7 +36,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 logging.getLogger("streamlit").setLevel(logging.ERROR)  # Outside `streamlit run`, its caches warn; harmless here.
 import camera  # noqa: E402  (imports streamlit-webrtc safely beside TensorFlow)
-from hubdemo import datasets, images, live, runs, training  # noqa: E402
+from hubdemo import datasets, explain, images, live, runs, training  # noqa: E402
 
 av, _ = camera.import_webrtc()
 from aiortc import MediaStreamTrack  # noqa: E402
@@ -149,11 +152,14 @@ def percentile(values, q) -> float:
 
 
 class Recording(live.LiveClassifier):
-    """The app's LiveClassifier, keeping every reading for the latency figures."""
+    """The app's LiveClassifier, keeping every reading for the latency figures; with ``look``, showing where the
+    model looks too (the page's "Where is it looking?")."""
 
-    def __init__(self, classifier):
+    def __init__(self, classifier, look: bool = False):
         super().__init__(classifier)
         self.readings = []
+        if look:
+            self.look(live.gradcam(classifier, explain.CamNetwork(explain.gradcam_network(classifier))))
 
     def process(self, rgb, arrived=None):
         before = self.latest()
@@ -176,15 +182,19 @@ def main():
           f"max rate {live.MAX_RATE:.0f}/s; {args.seconds:.0f} s each")
     results = {}
     for name, reader in (("app (LiveClassifier)", Recording(trained)), ("baseline (model.predict per frame)",
-                                                                        Baseline(trained))):
+                                                                        Baseline(trained)),
+                         ("app with live heatmaps (Grad-CAM)", Recording(trained, look=True))):
         r = asyncio.run(measure(reader, stream, args.seconds))
         results[name] = r
+        heats = reader.heat_rate(window=4.0) if isinstance(reader, Recording) else 0.0
         ready = (f"frame -> label ready median {percentile(r['latencies'], 50):4.0f} ms, "
                  f"p95 {percentile(r['latencies'], 95):4.0f} ms; " if r["latencies"] else "")
         print(f"{name:36s} {r['rate']:5.1f} predictions/s (goal >= 10); {ready}frame -> shown label median "
               f"{percentile(r['ages'], 50):4.0f} ms, p95 {percentile(r['ages'], 95):4.0f} ms (goal <= 200); "
               f"CPU {r['cpu']:.2f} cores, {r['cpu_per_prediction'] * 1000:.0f} ms per prediction")
-    app, base = results.values()
+        if heats:
+            print(f"{'':36s} and {heats:.1f} heatmaps/s laid over the video (at most {live.HEAT_RATE:.0f})")
+    app, base, _heat = results.values()
     print(f"ratios app/baseline: CPU per prediction {base['cpu_per_prediction'] / app['cpu_per_prediction']:.2f}x "
           f"less; shown-label latency median {statistics.median(base['ages']) / statistics.median(app['ages']):.2f}x "
           "lower")

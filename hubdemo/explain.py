@@ -240,13 +240,19 @@ def overlay(image: np.ndarray, heat: np.ndarray, *, alpha: float = 0.5) -> np.nd
     and yellow to red where it looks most (matplotlib's "turbo" colours), laid
     evenly over the photo so it stays recognisable.
     """
-    import matplotlib
     rgb = np.asarray(image, np.float32)
     rgb = rgb / 255.0 if rgb.max() > 1.0 else rgb
-    if heat.shape != rgb.shape[:2]:  # A photo at its own shape: the heat is stretched as the photo was squeezed.
-        heat = _normalise(_upsample(heat, (rgb.shape[1], rgb.shape[0])))
-    colours = matplotlib.colormaps["turbo"](heat)[..., :3]
+    colours = heat_colours(heat, (rgb.shape[1], rgb.shape[0])).astype(np.float32) / 255.0
     return ((1 - alpha) * rgb + alpha * colours).clip(0, 1).__mul__(255).round().astype(np.uint8)
+
+
+def heat_colours(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The heat in "turbo" colours as uint8 RGB at ``size`` = ``(width, height)``: stretched as the photo was
+    squeezed to the model's square. Made once per heatmap, it can be laid over many video frames."""
+    import matplotlib
+    if heat.shape != (size[1], size[0]):
+        heat = _normalise(_upsample(heat, size))
+    return (matplotlib.colormaps["turbo"](heat)[..., :3] * 255).round().astype(np.uint8)
 
 
 def _upsample(heat: np.ndarray, size: int | tuple[int, int]) -> np.ndarray:

@@ -18,10 +18,11 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from hubdemo import images
+from hubdemo import explain, images
 from hubdemo.models import ImageClassifier, Prediction
 
 MAX_RATE = 15.0  # Predictions per second: more than the eye follows, and a core left for everything else.
+HEAT_RATE = 8.0  # Heatmaps per second, when asked for: Grad-CAM costs about 25 ms a frame here (Lite0).
 ON_TIME = 0.95  # A frame this share of an interval after the last counts as due: cameras send a hair early or late.
 
 
@@ -40,21 +41,48 @@ class Reading:
         return self.done_time - self.frame_time
 
 
+Explainer = Callable[[np.ndarray, int], np.ndarray]  # (a batch of one model input, a class) -> its heat, H×W.
+
+
+def gradcam(classifier: ImageClassifier, network) -> Explainer:
+    """The explainer of live video: Grad-CAM (``explain.CamNetwork`` ``network``, made beforehand: it takes
+    seconds), the one method fast enough for every few frames."""
+    def heat(batch: np.ndarray, index: int) -> np.ndarray:
+        return explain.explain(classifier, batch, method="gradcam", network=network, classes=[index])[0].heat
+    return heat
+
+
 class LiveClassifier:
     """Classifies camera frames as they come, at most ``max_rate`` times a second; keeps the newest reading.
+
+    With an explainer (:meth:`look`), the video also shows where the model
+    looks: a heatmap of the newest reading's top class, made at most
+    ``heat_rate`` times a second and laid over every frame until the next.
 
     Thread-safe: WebRTC calls :meth:`process` from its frame thread while a
     page reads :meth:`latest` and :meth:`rate` from another.
     """
 
     def __init__(self, classifier: ImageClassifier, *, max_rate: float = MAX_RATE, k: int = 5,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, heat_rate: float = HEAT_RATE):
         self.classifier, self.k, self.clock = classifier, k, clock
-        self.interval = 1.0 / max_rate
+        self.interval, self.heat_interval = 1.0 / max_rate, 1.0 / heat_rate
         self._lock = threading.Lock()
         self._latest: Reading | None = None
         self._started = -np.inf  # When the last prediction began.
         self._done_times: deque[float] = deque(maxlen=64)
+        self._explainer: Explainer | None = None
+        self._heat: np.ndarray | None = None  # The newest heatmap, at the model's input size.
+        self._heat_started = -np.inf
+        self._heat_times: deque[float] = deque(maxlen=64)
+        self._colours: np.ndarray | None = None  # The newest heatmap in colour at the frames' size.
+
+    def look(self, explainer: Explainer | None) -> None:
+        """Show where the model looks (``explainer``, e.g. Grad-CAM), or stop showing it (None)."""
+        with self._lock:
+            if explainer is None:
+                self._heat = self._colours = None
+            self._explainer = explainer
 
     def process(self, rgb: np.ndarray, arrived: float | None = None) -> Reading | None:
         """Classify ``rgb`` (an H×W×3 uint8 frame) if a prediction is due; returns the newest reading."""
@@ -65,17 +93,52 @@ class LiveClassifier:
                 self._started = arrived
         if not due:
             return self.latest()
-        probs = self.classifier.probabilities(images.from_array(rgb, self.classifier.input_size)[None])[0]
+        batch = images.from_array(rgb, self.classifier.input_size)[None]
+        probs = self.classifier.probabilities(batch)[0]
         done = self.clock()
         with self._lock:
             number = (self._latest.number if self._latest else 0) + 1
-            self._latest = Reading(self.classifier.top_k(probs, self.k), arrived, done, number)
+            self._latest = reading = Reading(self.classifier.top_k(probs, self.k), arrived, done, number)
             self._done_times.append(done)
-            return self._latest
+            explainer = self._explainer
+            heat_due = explainer is not None and arrived - self._heat_started >= self.heat_interval * ON_TIME
+            if heat_due:
+                self._heat_started = arrived
+        if heat_due:
+            heat = explainer(batch, int(probs.argmax()))
+            with self._lock:
+                if self._explainer is explainer:  # Not switched off meanwhile.
+                    self._heat, self._colours = heat, None
+                    self._heat_times.append(self.clock())
+        return reading
 
     def annotate(self, rgb: np.ndarray, arrived: float | None = None) -> np.ndarray:
-        """One camera frame in, the same frame out with the newest reading drawn on it (classified if due)."""
-        return overlay(rgb, self.process(rgb, arrived))
+        """One camera frame in, the same frame out with the newest reading drawn on it (classified if due),
+        over the newest heatmap when the model's looking is shown."""
+        reading = self.process(rgb, arrived)
+        return overlay(self._with_heat(rgb), reading)
+
+    def _with_heat(self, rgb: np.ndarray) -> np.ndarray:
+        """The frame half under the newest heatmap's colours (made once per heatmap and frame size), or as it is."""
+        with self._lock:
+            heat, colours = self._heat, self._colours
+        if heat is None:
+            return rgb
+        if colours is None or colours.shape != rgb.shape:
+            colours = explain.heat_colours(heat, (rgb.shape[1], rgb.shape[0]))
+            with self._lock:
+                if self._heat is heat:
+                    self._colours = colours
+        return ((rgb.astype(np.uint16) + colours) >> 1).astype(np.uint8)
+
+    def heat(self) -> np.ndarray | None:
+        """The newest heatmap (the model's input size, [0, 1]), or None."""
+        with self._lock:
+            return self._heat
+
+    def heat_rate(self, window: float = 2.0) -> float:
+        """Heatmaps per second over the last ``window`` seconds."""
+        return self._per_second(self._heat_times, window)
 
     def latest(self) -> Reading | None:
         with self._lock:
@@ -83,10 +146,12 @@ class LiveClassifier:
 
     def rate(self, window: float = 2.0) -> float:
         """Predictions per second over the last ``window`` seconds."""
+        return self._per_second(self._done_times, window)
+
+    def _per_second(self, times: deque[float], window: float) -> float:
         now = self.clock()
         with self._lock:
-            recent = [t for t in self._done_times if now - t <= window]
-        return len(recent) / window
+            return sum(now - t <= window for t in times) / window
 
 
 _FONT_CACHE: dict[int, ImageFont.ImageFont] = {}

@@ -105,11 +105,14 @@ def result_ui(name: str, data: bytes) -> None:
 source, lens = st.columns([3, 2], vertical_alignment="bottom")
 mode = source.radio(_("Photos from"), (UPLOAD, LIVE, SNAPSHOT), horizontal=True, key="classifier_input", format_func=_,
                     help=_("Live camera classifies the video continuously; a snapshot is one photo at a time."))
-look = mode != LIVE and lens.toggle(_("Where is it looking?"), key="classifier_heat",
-                                    help=_("A heatmap over each photo: red where the model found the evidence "
-                                           "for its answer, blue where it did not look."))
-method = lens.selectbox(_("Heatmap method"), explain.METHODS, format_func=widgets.method_title,
-                        key="classifier_heat_method", help=_(widgets.METHODS_HELP)) if look else None
+look = lens.toggle(_("Where is it looking?"), key="classifier_heat",
+                  help=_("A heatmap over each photo: red where the model found the evidence "
+                         "for its answer, blue where it did not look."))
+if look and mode == LIVE:  # Only Grad-CAM keeps up with video; nothing new above the video (it would restart).
+    method = "gradcam"
+else:
+    method = lens.selectbox(_("Heatmap method"), explain.METHODS, format_func=widgets.method_title,
+                            key="classifier_heat_method", help=_(widgets.METHODS_HELP)) if look else None
 
 # The first page of a launch: the sample photo alone, answered by the model's own answer kept from its last
 # launch, while TensorFlow and the model load behind it (hubdemo.first_answer). Loaded below, after it is shown.
@@ -122,7 +125,7 @@ if imagenet is None and kept is None:  # Your model carries its own weights: it 
     st.info(_("Your model answers alone: the ImageNet model it was built on could not be loaded here."),
             icon=":material/info:")
 if mode == LIVE:
-    camera.live_ui(choice.mine or imagenet, choice.label, "classifier")
+    camera.live_ui(choice.mine or imagenet, choice.label, "classifier", look=look)
 else:
     for name, data in inputs_ui(mode):
         result_ui(name, data)

@@ -93,6 +93,8 @@ def test_live_camera_mode_says_why_when_live_video_cannot_start(app):
     assert not app.exception
     assert any("Live video cannot start on this server" in w.value and "Camera snapshot" in w.value
                for w in app.warning)
+    app.toggle(key="classifier_heat").set_value(True).run()  # Live heatmaps are Grad-CAM's: no method to pick.
+    assert not app.exception and not [s for s in app.selectbox if s.key == "classifier_heat_method"]
 
 
 def test_the_camera_is_explained_where_the_browser_would_block_it():

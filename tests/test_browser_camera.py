@@ -61,6 +61,17 @@ def test_the_live_camera_classifies_continuously_and_follows_what_it_sees(app_ur
         expect(camera.locator("video")).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)
         screenshot(page, os.path.join(SHOTS or tmp_path, "camera-live.png"))
+
+        # Where is it looking, live: heatmaps over the video, without restarting the camera.
+        page.get_by_text("Where is it looking?").click()
+        expect(page.get_by_text("heatmaps a second")).to_be_visible(timeout=60_000)
+        before = readings(page)[1]
+        page.wait_for_timeout(2500)
+        heat_rate = float(re.search(r"Grad-CAM, ([\d.]+) heatmaps a second",
+                                    page.get_by_text("heatmaps a second").inner_text()).group(1))
+        assert heat_rate >= 2 and readings(page)[1] > before + 5, "heatmaps and predictions keep coming"
+        expect(camera.get_by_role("button", name="Stop")).to_be_visible()
+        screenshot(page, os.path.join(SHOTS or tmp_path, "camera-live-heat.png"))
         camera.get_by_role("button", name="Stop").click()
         expect(page.get_by_text("Press Start the camera")).to_be_visible(timeout=30_000)
 

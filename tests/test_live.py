@@ -52,6 +52,43 @@ def test_the_reading_is_drawn_along_the_bottom_of_the_frame(classifier, hopper_f
     assert not np.array_equal(drawn[-60:], hopper_frame[-60:]), "the labels are on the bottom rows"
 
 
+@pytest.fixture(scope="module")
+def network(classifier):
+    from hubdemo import explain
+    return explain.CamNetwork(explain.gradcam_network(classifier))
+
+
+def test_the_video_shows_where_the_model_looks_on_the_side_of_the_frame_with_the_photo(classifier, hopper_frame,
+                                                                                        network):
+    """The photo on the left half of a grey frame: the heat lies over the left half, and over the picture."""
+    frame = np.full_like(hopper_frame, 128)
+    frame[:, :320] = np.asarray(Image.fromarray(hopper_frame).resize((320, 480), Image.BILINEAR))
+    reader = live.LiveClassifier(classifier)
+    reader.look(live.gradcam(classifier, network))
+    drawn = reader.annotate(frame)
+    heat = reader.heat()
+    assert heat.shape == (classifier.input_size,) * 2 and 0 <= heat.min() and heat.max() == pytest.approx(1)
+    half = heat.shape[1] // 2
+    assert heat[:, :half].mean() > 2 * heat[:, half:].mean(), "the heat is where the photo is"
+    assert not np.array_equal(drawn[:300], frame[:300]), "the heat is laid over the picture"
+    assert drawn[:300].std() > 0 and drawn.shape == frame.shape and drawn.dtype == np.uint8
+    reader.look(None)
+    assert reader.heat() is None and np.array_equal(reader.annotate(frame)[:300], frame[:300]), "and taken off"
+
+
+def test_heatmaps_are_made_at_most_heat_rate_times_a_second(classifier, hopper_frame, network):
+    clock, made = Clock(), []
+    explainer = live.gradcam(classifier, network)
+    reader = live.LiveClassifier(classifier, max_rate=15, heat_rate=5, clock=clock)
+    reader.look(lambda batch, index: made.append(index) or explainer(batch, index))
+    for _ in range(60):  # Two seconds of a 30 fps camera.
+        reader.annotate(hopper_frame)
+        clock.now += 1 / 30
+    assert reader.latest().number == 30 and len(made) == 10, "30 predictions, 10 heatmaps in two seconds"
+    assert set(made) == {reader.latest().predictions[0].index}, "each for the top class"
+    assert reader.heat_rate(window=2.0) == pytest.approx(5, abs=0.5)
+
+
 def camera(tap, stop, fps=30.0, frames=None):
     """A camera thread: numbered frames (the number in every pixel) into ``tap`` at ``fps`` until ``stop``."""
     import threading
