@@ -154,7 +154,9 @@ def test_a_server_restart_gives_back_the_runs_and_the_photos_built_in_the_browse
             expect(page.get_by_text("Try colours · run 2", exact=True)).to_be_visible()  # Its model is back too,
             page.get_by_role("button", name="On your photos").click()  # from the weights kept beside the runs.
             wait_for_app_run(page)
-            expect(page.get_by_test_id("stSidebar").get_by_text("colours · run 2", exact=True)).to_be_visible()
+            # The sidebar names it whole: what sets it apart from run 1, and its accuracy.
+            expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^colours · run 2 \(.+\) · \d+\.\d%$"))
+                   ).to_be_visible()
             expect(page.get_by_test_id("stMarkdown").filter(has_text="Your model colours · run 2 beside").first
                    ).to_be_visible()
             expect(page.get_by_test_id("stVegaLiteChart").filter(visible=True).first).to_be_visible()
