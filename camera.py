@@ -201,7 +201,7 @@ def _live_classifier(classifier: models.ImageClassifier, key: str) -> live.LiveC
     """One per session and model: choosing another model starts a fresh one."""
     reader = st.session_state.get(f"{key}_live")
     if reader is None or reader.classifier is not classifier:
-        reader = st.session_state[f"{key}_live"] = live.LiveClassifier(classifier)
+        reader = st.session_state[f"{key}_live"] = live.LiveClassifier(classifier, budget=live.SHARED)
     return reader
 
 
@@ -221,6 +221,9 @@ def _readings_ui(reader: live.LiveClassifier, label: str, playing: bool) -> None
                  "{latency:.0f} ms after its frame arrived · prediction {number:,}").format(
                      label=widgets.plain(label), rate=reader.rate(), latency=reading.latency * 1000,
                      number=reading.number))
+    if (sharing := reader.budget.sharing()) > 1:
+        st.caption(_("{count} live cameras share this server's predictions now, so each gets fewer: everyone's "
+                     "uploads and training keep their share of the computer.").format(count=sharing))
     if reader.heat() is not None:
         st.caption(_("Over the video, where it looks for its answer (Grad-CAM, {rate:.1f} heatmaps a second): red "
                      "where it finds the evidence, blue where it does not look. Move the object and watch the red "

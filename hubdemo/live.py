@@ -23,6 +23,8 @@ from hubdemo.models import ImageClassifier, Prediction
 
 MAX_RATE = 15.0  # Predictions per second: more than the eye follows, and a core left for everything else.
 HEAT_RATE = 8.0  # Heatmaps per second, when asked for: Grad-CAM costs about 25 ms a frame here (Lite0).
+MIN_RATE = 2.0  # Predictions per second each live video keeps however many share the server: still "live".
+ACTIVE_SECONDS = 2.0  # A video whose last frame is older than this no longer takes a share.
 ON_TIME = 0.95  # A frame this share of an interval after the last counts as due: cameras send a hair early or late.
 
 
@@ -40,6 +42,36 @@ class Reading:
         """Seconds from the frame's arrival to its label."""
         return self.done_time - self.frame_time
 
+
+class Budget:
+    """Predictions per second shared by every live video on one server (thread-safe).
+
+    One camera gets ``total`` a second; ten phones in a classroom get a tenth
+    each (never under ``floor``), so live video cannot take the CPU that
+    everyone's uploads and the training runs need, however many cameras are on.
+    """
+
+    def __init__(self, total: float = MAX_RATE, floor: float = MIN_RATE, clock: Callable[[], float] = time.monotonic):
+        self.total, self.floor, self.clock = total, floor, clock
+        self._lock = threading.Lock()
+        self._seen: dict[int, float] = {}  # id(video) → when its last frame came.
+
+    def rate(self, video: object) -> float:
+        """``video`` sent a frame now: its share, in predictions per second."""
+        now = self.clock()
+        with self._lock:
+            self._seen[id(video)] = now
+            self._seen = {key: t for key, t in self._seen.items() if now - t <= ACTIVE_SECONDS}
+            return max(self.floor, self.total / len(self._seen))
+
+    def sharing(self) -> int:
+        """How many live videos share the budget now."""
+        now = self.clock()
+        with self._lock:
+            return sum(now - t <= ACTIVE_SECONDS for t in self._seen.values())
+
+
+SHARED = Budget()  # The server's: every session's live video draws on it.
 
 Explainer = Callable[[np.ndarray, int], np.ndarray]  # (a batch of one model input, a class) -> its heat, H×W.
 
@@ -64,9 +96,11 @@ class LiveClassifier:
     """
 
     def __init__(self, classifier: ImageClassifier, *, max_rate: float = MAX_RATE, k: int = 5,
-                 clock: Callable[[], float] = time.monotonic, heat_rate: float = HEAT_RATE):
+                 clock: Callable[[], float] = time.monotonic, heat_rate: float = HEAT_RATE,
+                 budget: Budget | None = None):
         self.classifier, self.k, self.clock = classifier, k, clock
-        self.interval, self.heat_interval = 1.0 / max_rate, 1.0 / heat_rate
+        self.max_rate, self.heat_rate_limit = max_rate, heat_rate
+        self.budget = budget or Budget(max_rate, clock=clock)  # The app passes SHARED.
         self._lock = threading.Lock()
         self._latest: Reading | None = None
         self._started = -np.inf  # When the last prediction began.
@@ -87,8 +121,9 @@ class LiveClassifier:
     def process(self, rgb: np.ndarray, arrived: float | None = None) -> Reading | None:
         """Classify ``rgb`` (an H×W×3 uint8 frame) if a prediction is due; returns the newest reading."""
         arrived = self.clock() if arrived is None else arrived
+        rate = min(self.max_rate, self.budget.rate(self))  # Its share of the server's, now.
         with self._lock:
-            due = arrived - self._started >= self.interval * ON_TIME  # 10/s from 30 fps: every 3rd frame.
+            due = arrived - self._started >= ON_TIME / rate  # 10/s from 30 fps: every 3rd frame.
             if due:
                 self._started = arrived
         if not due:
@@ -101,7 +136,9 @@ class LiveClassifier:
             self._latest = reading = Reading(self.classifier.top_k(probs, self.k), arrived, done, number)
             self._done_times.append(done)
             explainer = self._explainer
-            heat_due = explainer is not None and arrived - self._heat_started >= self.heat_interval * ON_TIME
+            # At most every other prediction: a heatmap costs about three of them.
+            heat_due = (explainer is not None and
+                        arrived - self._heat_started >= ON_TIME / min(self.heat_rate_limit, rate / 2))
             if heat_due:
                 self._heat_started = arrived
         if heat_due:

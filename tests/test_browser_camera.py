@@ -76,6 +76,29 @@ def test_the_live_camera_classifies_continuously_and_follows_what_it_sees(app_ur
         expect(page.get_by_text("Press Start the camera")).to_be_visible(timeout=30_000)
 
 
+def test_two_live_cameras_share_the_servers_predictions(app_url, camera_video):
+    """Two students' cameras on one server: each says it shares, and together they stay within one camera's rate."""
+    from playwright.sync_api import expect
+
+    from browser import chromium
+    with chromium(*fake_camera_args(camera_video)) as browser:
+        pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
+        for page in pages:
+            page.goto(app_url)
+            wait_for_app_run(page)
+            page.get_by_text("Live camera").click()
+            wait_for_app_run(page)
+            page.frame_locator("iframe").first.get_by_role("button", name="Start the camera").click()
+        for page in pages:
+            expect(page.get_by_text("2 live cameras share this server's predictions now")).to_be_visible(
+                timeout=60_000)
+        page.wait_for_timeout(3000)  # Both well under way.
+        rates = [readings(page)[2] for page in pages]
+        assert sum(rates) <= 15 * 1.2 and min(rates) >= 2, f"one camera's budget, shared: {rates}"
+        pages[1].frame_locator("iframe").first.get_by_role("button", name="Stop").click()
+        expect(pages[0].get_by_text("live cameras share")).to_have_count(0, timeout=30_000)  # Its share comes back.
+
+
 def test_recording_from_the_live_camera_adds_many_photos_to_a_class(app_url, camera_video, tmp_path):
     """Build your own: pick a class, press Record, and the camera's frames become that class's photos."""
     from playwright.sync_api import expect

@@ -52,6 +52,32 @@ def test_the_reading_is_drawn_along_the_bottom_of_the_frame(classifier, hopper_f
     assert not np.array_equal(drawn[-60:], hopper_frame[-60:]), "the labels are on the bottom rows"
 
 
+def test_live_videos_share_the_servers_predictions_and_a_stopped_one_gives_its_share_back(classifier, hopper_frame):
+    """A classroom of cameras cannot take the CPU: two share the budget, one alone has it all, none goes under the
+    floor."""
+    clock = Clock()
+    budget = live.Budget(total=10, floor=2, clock=clock)
+    first, second = (live.LiveClassifier(classifier, max_rate=15, clock=clock, budget=budget) for _ in range(2))
+    for _ in range(60):  # Two seconds of two 30 fps cameras.
+        first.process(hopper_frame)
+        second.process(hopper_frame)
+        clock.now += 1 / 30
+    assert budget.sharing() == 2
+    assert first.latest().number == pytest.approx(10, abs=1) and second.latest().number == pytest.approx(10, abs=1), \
+        "5 a second each, not 10"
+    before = first.latest().number
+    for _ in range(120):  # The second camera stops: after ACTIVE_SECONDS the first has the whole budget.
+        first.process(hopper_frame)
+        clock.now += 1 / 30
+    assert budget.sharing() == 1 and first.rate(window=1.0) == pytest.approx(10, abs=1)
+    assert first.latest().number - before == pytest.approx(5 * live.ACTIVE_SECONDS + 10 * (4 - live.ACTIVE_SECONDS),
+                                                            abs=2)
+    crowd = [object() for _ in range(9)]
+    for video in crowd:
+        budget.rate(video)
+    assert budget.rate(first) == 2, "ten cameras: never under the floor"
+
+
 @pytest.fixture(scope="module")
 def network(classifier):
     from hubdemo import explain
