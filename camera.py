@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import streamlit as st
 
 import cached
+import room
 import widgets
 from hubdemo import charts, explain, images, live, models
 from hubdemo.i18n import N_, _
@@ -25,6 +26,11 @@ from hubdemo.i18n import N_, _
 UPLOAD, LIVE, SNAPSHOT = N_("Upload photos"), N_("Live camera"), N_("Camera snapshot")  # The classifier's sources.
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 REFRESH_SECONDS = 0.25  # The readings beside the video update four times a second.
+# What the camera sends. The server decodes and encodes every frame of every camera (bench/live_camera.py
+# --cameras: about 0.14 of a core per 640×480 camera at 30 fps, 0.09 at 480×360 and 15 fps), so a classroom's
+# phones send less; one camera on a laptop sends the usual.
+VIDEO = {"width": {"ideal": 640}, "height": {"ideal": 480}}
+CLASSROOM_VIDEO = {"width": {"ideal": 480}, "height": {"ideal": 360}, "frameRate": {"ideal": 15, "max": 15}}
 
 
 def camera_blocked_reason(page_url: str | None) -> str | None:
@@ -135,8 +141,7 @@ def _streamer(webrtc, key: str, on_frame):
             # Host candidates only: on this computer (or a school network) no outside server is
             # needed, and none is contacted.
             rtc_configuration={"iceServers": []},
-            media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
-                                      "audio": False},
+            media_stream_constraints={"video": CLASSROOM_VIDEO if room.policy().on else VIDEO, "audio": False},
             async_processing=True,
             translations=webrtc_words())
     except Exception as err:  # A third-party component on a server it does not support.

@@ -19,7 +19,11 @@ arrival to its label being ready, and the age of the label on each frame sent
 back, i.e. from frame to shown label (goal <= 200 ms, median and 95th
 percentile), and CPU per prediction.
 
-    python bench/live_camera.py [--data DIR] [--seconds 20]
+With ``--cameras 2 4 8``, that many cameras at once on one server, sharing its
+predictions as a classroom's phones do (``live.Budget``): each one's rate, and
+the CPU of them all, video decoding and encoding included.
+
+    python bench/live_camera.py [--data DIR] [--seconds 20] [--cameras 2 4 8]
 """
 
 import argparse
@@ -147,6 +151,13 @@ async def measure(reader, stream: list[bytes], seconds: float, warmup: float = 3
             "latencies": latencies}
 
 
+async def measure_many(readers, stream: list[bytes], seconds: float) -> tuple[list[dict], float]:
+    """Several cameras at once on one server (a classroom): each one's figures, and the CPU of them all in cores."""
+    started = time.process_time()
+    results = await asyncio.gather(*(measure(reader, stream, seconds) for reader in readers))
+    return results, (time.process_time() - started) / (seconds + 3.0)
+
+
 def percentile(values, q) -> float:
     return float(np.percentile(values, q)) * 1000
 
@@ -155,8 +166,8 @@ class Recording(live.LiveClassifier):
     """The app's LiveClassifier, keeping every reading for the latency figures; with ``look``, showing where the
     model looks too (the page's "Where is it looking?")."""
 
-    def __init__(self, classifier, look: bool = False):
-        super().__init__(classifier)
+    def __init__(self, classifier, look: bool = False, budget: live.Budget | None = None):
+        super().__init__(classifier, budget=budget)
         self.readings = []
         if look:
             self.look(live.gradcam(classifier, explain.CamNetwork(explain.gradcam_network(classifier))))
@@ -170,13 +181,28 @@ class Recording(live.LiveClassifier):
 
 
 def main():
+    global FPS, SIZE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--fps", type=int, default=FPS, help="the camera's frames a second")
+    parser.add_argument("--width", type=int, default=SIZE[0], help="the camera's width (4:3)")
+    parser.add_argument("--cameras", type=int, nargs="*", default=[],
+                        help="then this many cameras at once, sharing the server's predictions (e.g. 2 4 8)")
     args = parser.parse_args()
+    FPS, SIZE = args.fps, (args.width, args.width * 3 // 4)
     dataset, trained, accuracy = trained_model(args.data)
     photos = [dataset.files[i] for i in np.linspace(0, len(dataset) - 1, 8).astype(int)]
     stream = encoded_video(photos)
+    for count in args.cameras:
+        budget = live.Budget()
+        each, cores = asyncio.run(measure_many([Recording(trained, budget=budget) for _ in range(count)], stream,
+                                               args.seconds))
+        rates = [r["rate"] for r in each]
+        ages = [age for r in each for age in r["ages"]]
+        print(f"{count} cameras at once: {min(rates):.1f}-{max(rates):.1f} predictions/s each, {sum(rates):.1f} in "
+              f"all (budget {budget.total:.0f}, at least {budget.floor:.0f} each); frame -> shown label median "
+              f"{percentile(ages, 50):.0f} ms, p95 {percentile(ages, 95):.0f} ms; CPU {cores:.2f} cores in all")
     print(f"config: model=EfficientNet-Lite0 + head trained on {args.data.name} ({len(dataset)} photos, val accuracy "
           f"{accuracy:.2f}); camera {SIZE[0]}x{SIZE[1]} at {FPS} fps, VP8 decode and encode; "
           f"max rate {live.MAX_RATE:.0f}/s; {args.seconds:.0f} s each")
