@@ -143,3 +143,16 @@ def start_training(page, app_url: str, epochs: int, batch_size: int) -> None:
     page.get_by_role("button", name="Train").click()
     # The run says the settings it took: a value typed but not yet sent would train with the old one.
     expect(page.get_by_text(f"{epochs} epochs · batch size {batch_size} ·").first).to_be_visible(timeout=60_000)
+
+
+def start_live_camera(page, app_url: str):
+    """Open the classifier page, choose Live camera and start it; the video component's frame, once it predicts."""
+    from playwright.sync_api import expect
+    page.goto(app_url)
+    wait_for_app_run(page)
+    page.get_by_text("Live camera").click()
+    wait_for_app_run(page)
+    video = page.frame_locator("iframe").first
+    video.get_by_role("button", name="Start the camera").click()
+    expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
+    return video

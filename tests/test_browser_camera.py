@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from browser import browser_page, fake_camera_args, screenshot, streamlit_server, wait_for_app_run
+from browser import (browser_page, fake_camera_args, screenshot, start_live_camera, streamlit_server,
+                     wait_for_app_run)
 from hubdemo import images
 from make_images import y4m
 
@@ -38,13 +39,7 @@ def readings(page) -> tuple[str, int, float]:
 def test_the_live_camera_classifies_continuously_and_follows_what_it_sees(app_url, camera_video, tmp_path):
     from playwright.sync_api import expect
     with browser_page(*fake_camera_args(camera_video)) as page:
-        page.goto(app_url)
-        wait_for_app_run(page)
-        page.get_by_text("Live camera").click()
-        wait_for_app_run(page)
-        camera = page.frame_locator("iframe").first
-        camera.get_by_role("button", name="Start the camera").click()
-        expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
+        camera = start_live_camera(page, app_url)
         seen, numbers, rates = set(), [], []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (len(seen) < 2 or len(numbers) < 8):
@@ -84,11 +79,7 @@ def test_two_live_cameras_share_the_servers_predictions(app_url, camera_video):
     with chromium(*fake_camera_args(camera_video)) as browser:
         pages = [browser.new_page(viewport={"width": 1400, "height": 1000}) for _ in range(2)]
         for page in pages:
-            page.goto(app_url)
-            wait_for_app_run(page)
-            page.get_by_text("Live camera").click()
-            wait_for_app_run(page)
-            page.frame_locator("iframe").first.get_by_role("button", name="Start the camera").click()
+            start_live_camera(page, app_url)
         for page in pages:
             expect(page.get_by_text("2 live cameras share this server's predictions now")).to_be_visible(
                 timeout=60_000)

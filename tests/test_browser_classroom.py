@@ -9,7 +9,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from browser import chromium, fake_camera_args, screenshot, start_training, streamlit_server, wait_for_app_run
+from browser import (chromium, fake_camera_args, screenshot, start_live_camera, start_training, streamlit_server,
+                     wait_for_app_run)
 from hubdemo import images, paths
 from make_images import y4m
 
@@ -307,16 +308,8 @@ def test_the_class_model_reaches_the_phones_and_outlives_a_restart(bundled_dir, 
 def test_a_phones_live_camera_sends_the_classroom_its_smaller_video(classroom, camera_video):
     """Every camera's frames are decoded and encoded on the teacher's laptop: in a classroom a phone sends
     480×360 at 15 frames a second, not 640×480 at 30 (camera.CLASSROOM_VIDEO)."""
-    from playwright.sync_api import expect
     with chromium(*fake_camera_args(camera_video)) as browser:
-        phone = browser.new_page(**PHONE)
-        phone.goto(classroom)
-        wait_for_app_run(phone)
-        phone.get_by_text("Live camera").click()
-        wait_for_app_run(phone)
-        video = phone.frame_locator("iframe").first
-        video.get_by_role("button", name="Start the camera").click()
-        expect(phone.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
+        video = start_live_camera(browser.new_page(**PHONE), classroom)
         size = video.locator("video").evaluate("v => [v.videoWidth, v.videoHeight]")
         assert size == [480, 360], size
         video.get_by_role("button", name="Stop").click()
