@@ -9,7 +9,7 @@ import dataset_picker
 import model_picker
 import room
 import widgets
-from hubdemo import charts, classroom, desks, runs
+from hubdemo import charts, classroom, desks, live, runs
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _, sentences, word_list
 from hubdemo.workspace import MB
@@ -134,6 +134,9 @@ def workspace_ui() -> None:
                                                session_quota=space.session_quota / MB))
     st.caption(_("Training: {runs} at a time, in worker processes at low priority; "
                  "{queued} waiting.").format(runs=widgets.count(pool.slots, "run"), queued=pool.queued))
+    st.caption(_("Live cameras on now: {cameras}, sharing {total:.0f} predictions a second. Each costs this "
+                 "laptop about a tenth of a core for its video: a few groups at a time, not the whole "
+                 "room.").format(cameras=live.SHARED.sharing(), total=live.SHARED.total))
     if st.button(_("Clear the workspace (every student's uploads, photos and exports, and the class project)"),
                  icon=":material/delete_sweep:", key="clear_workspace"):
         st.session_state["cleared"] = space.clear()

@@ -18,7 +18,7 @@ def open_page(page: str) -> AppTest:
     return at
 
 
-def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_project(classroom):
+def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_project(classroom, monkeypatch):
     at = open_page("pages/teacher.py")
     assert not at.get("text_input") or at.text_input(key="passphrase")
     at.text_input(key="passphrase").input("tulips")
@@ -31,6 +31,13 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     assert any(c.value.startswith("1 session connected: The teacher.") for c in at.caption), "who is here"
     slots = classroom.trainers().slots
     assert any(c.value.startswith(f"Training: {slots} run{'s' * (slots != 1)} at a time") for c in at.caption)
+    from hubdemo import live
+    monkeypatch.setattr(live, "SHARED", live.Budget(clock=lambda: 100.0))  # Time stands still: both stay on.
+    phones = [object(), object()]  # Two students' live videos, each just sent a frame.
+    for phone in phones:
+        live.SHARED.rate(phone)
+    at.run()
+    assert any(c.value.startswith("Live cameras on now: 2, sharing 15 predictions a second") for c in at.caption)
     at.text_input(key="project_classes").input("pen, cup 杯子 ☕")
     at.button[0].click().run()
     project = classroom.project()
