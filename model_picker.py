@@ -154,8 +154,8 @@ def classifier_picker_ui(key: str) -> Choice | None:
     options = [*specs, *mine, *(option for option in resting() if option not in mine), OPEN, CUSTOM]
     # Your runs named by what sets them apart and their accuracy, as they are now (see pages/train.py).
     every = list(runs().runs)
-    named = run_titles(every, models.short_name)
-    named = {YOURS + run.label: named[run.number] for run in every}
+    by_number = run_titles(every, models.short_name)
+    named = {YOURS + run.label: by_number[run.number] for run in every}
     titles = {option: _("Yours: {model}").format(model=title) for option, title in named.items()}
     choice = st.sidebar.selectbox(_("Model"), options, format_func=lambda option: titles.get(option, option_title(option)),
                                   **widgets.remembered(f"{key}_model", options=options),

@@ -157,6 +157,13 @@ def explain(classifier: models.ImageClassifier, images: np.ndarray, *, method: s
             for h, c, p in zip(heat, classes, probs)]
 
 
+def gradcam_heats(classifier: models.ImageClassifier, images: np.ndarray, classes, network: CamNetwork) -> np.ndarray:
+    """Grad-CAM heatmaps (n, size, size) in [0, 1] of the given classes, as :func:`explain` makes them, without
+    the forward pass it adds to name the classes: for live video, whose reading knows them already."""
+    return np.stack([_normalise(h) for h in _gradcam(classifier, np.asarray(images, np.float32),
+                                                     np.asarray(classes, int), network)])
+
+
 FAITHFULNESS_GRID = 14  # Cells per side when a heatmap is tested by greying what it points at.
 FAITHFULNESS_SHARE = 0.15
 

@@ -80,7 +80,7 @@ def gradcam(classifier: ImageClassifier, network) -> Explainer:
     """The explainer of live video: Grad-CAM (``explain.CamNetwork`` ``network``, made beforehand: it takes
     seconds), the one method fast enough for every few frames."""
     def heat(batch: np.ndarray, index: int) -> np.ndarray:
-        return explain.explain(classifier, batch, method="gradcam", network=network, classes=[index])[0].heat
+        return explain.gradcam_heats(classifier, batch, [index], network)[0]
     return heat
 
 

@@ -76,6 +76,9 @@ def test_a_heatmap_names_what_it_explains(classifier, network):
     (other,) = explain.explain(classifier, image, network=network, classes=[classifier.labels.index("suit")])
     assert other.label == "suit" and other.probability < top.probability
     assert not np.array_equal(other.heat, top.heat), "another class, another reason"
+    # Live video's Grad-CAM, for classes its reading knows already: the same heat, without naming them again.
+    (live_heat,) = explain.gradcam_heats(classifier, image, [top.index], network)
+    np.testing.assert_allclose(live_heat, top.heat, atol=1e-6)
 
 
 def test_your_trained_head_is_explained_by_gradcam_and_a_fine_tuned_one_only_by_the_others(colours_run, network):
