@@ -168,13 +168,16 @@ def cam_network_for(classifier: models.ImageClassifier) -> explain.CamNetwork:
 
 
 @st.cache_data(show_spinner=False, max_entries=200)
-def heatmap(model_uid: str, name: str, data: bytes, method: str,
+def heatmap(model_uid: str, name: str, data: bytes, method: str, width: int,
             _classifier: models.ImageClassifier) -> tuple[np.ndarray, explain.Heatmap]:
-    """Where the model looks in one photo: the photo (as displayed) under its heat, and the heatmap itself."""
+    """Where the model looks in one photo: the photo at most ``width`` pixels wide under its heat (made that size
+    here, once: st.image's own width= does not shrink in a narrower column), and the heatmap itself."""
     batch = images.load_for_model(data, _classifier.input_size, name)[None]
     (found,) = explain.explain(_classifier, batch, method=method,
                                network=cam_network_for(_classifier) if method == "gradcam" else None)
-    return explain.overlay(np.asarray(display_image(data)), found.heat), found
+    picture = display_image(data)
+    picture.thumbnail((width, 4 * width))
+    return explain.overlay(np.asarray(picture), found.heat), found
 
 
 def file_heatmaps(classifier: models.ImageClassifier, files, size: int = 200) -> list[np.ndarray | None]:

@@ -1,7 +1,6 @@
 """Classify: what does an ImageNet model (or your own) see in your photos, or live in front of the camera?"""
 
 import streamlit as st
-from PIL import Image
 
 import cached
 import camera
@@ -65,8 +64,6 @@ def guess_ui(where, result: models.ImageResult, who: str, heat=None) -> None:
     where.caption(_("{seconds:.0f} ms for this photo.").format(seconds=result.seconds * 1000))
     if heat is not None:
         picture, found = heat
-        picture = Image.fromarray(picture)
-        picture.thumbnail((HEAT_WIDTH, 4 * HEAT_WIDTH))  # Not st.image's width=: a narrow column does not shrink that.
         where.image(picture, caption=_("Where it looks for “{label}” · {method} · {seconds:.2f} s").format(
             label=found.label, method=widgets.method_title(found.method), seconds=found.seconds))
 
@@ -77,7 +74,7 @@ def heat_for(model: models.ImageClassifier, name: str, data: bytes):
         return None
     allowed = explain.methods_for(model)
     with st.spinner(_("Working out where it looks…")):
-        return cached.heatmap(model.uid, name, data, method if method in allowed else allowed[0], model)
+        return cached.heatmap(model.uid, name, data, method if method in allowed else allowed[0], HEAT_WIDTH, model)
 
 
 def result_ui(name: str, data: bytes) -> None:
