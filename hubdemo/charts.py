@@ -86,6 +86,10 @@ RUN_METRICS = {"val_accuracy": N_("Validation accuracy"), "val_loss": N_("Valida
 def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") -> alt.Chart:
     """One line per run of ``metric`` against the epoch, to compare runs (say, three learning rates).
 
+    The runs are listed below the plot, one a line, whole: beside it, two long run names left a phone a plot
+    140 px wide. Streamlit fits title, axes and legend into the chart's height (the plot gets about 180 px of
+    380 with one run), so each run adds a line's height and the plot keeps its size.
+
     Args:
         curves: run label → that run's epoch records (``epoch`` and the metric).
         metric: a key of :data:`RUN_METRICS`.
@@ -101,27 +105,28 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") ->
         .mark_line(point=True, strokeWidth=2)
         .encode(x=alt.X("epoch:Q", title=_("Epoch"), axis=alt.Axis(tickMinStep=1, format="d")), y=y,
                 color=alt.Color("run:N", title=None, sort=list(curves),
-                                # On the right: a legend below, one run per line, squashes Streamlit's plot.
-                                legend=alt.Legend(orient="right", labelLimit=400)),
+                                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400)),
                 tooltip=[alt.Tooltip("run:N", title=_("Run")), alt.Tooltip("epoch:Q", title=_("Epoch")),
                          alt.Tooltip("value:Q", title=title, format=".3f")])
-        .properties(height=300, title=_("{metric}, run by run").format(metric=title))
+        .properties(height=360 + RUN_LINE * len(curves), title=_("{metric}, run by run").format(metric=title))
     )
+
+
+RUN_LINE = 20  # pixels a run's line in the legend takes
 
 
 def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:
-    """Bars of the share of each class's validation images predicted right."""
+    """Bars of the share of each class's validation images predicted right, each with its percentage."""
     data = pd.DataFrame({"class": list(per_class), "accuracy": list(per_class.values())})
-    return (
-        alt.Chart(data)
-        .mark_bar(color="#FF6F00")
-        .encode(
-            x=alt.X("accuracy:Q", title=_("Right"), scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-            y=alt.Y("class:N", title=None, sort=list(per_class), axis=alt.Axis(labelOverlap=False)),
-            tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("accuracy:Q", title=_("Right"), format=".0%")],
-        )
-        .properties(height=alt.Step(22))
+    base = alt.Chart(data).encode(
+        # Room past 100% for a perfect class's number; the axis itself stops at 100%.
+        x=alt.X("accuracy:Q", title=_("Right"), scale=alt.Scale(domain=[0, 1.15]),
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+        y=alt.Y("class:N", title=None, sort=list(per_class), axis=alt.Axis(labelOverlap=False)),
+        tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("accuracy:Q", title=_("Right"), format=".0%")],
     )
+    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("accuracy:Q", format=".0%"))
+    return (base.mark_bar(color="#FF6F00") + numbers).properties(height=alt.Step(22))
 
 
 CONFUSION_SELECTION = "cell"
@@ -159,7 +164,8 @@ MAP_SELECTION = "photo"
 
 
 def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
-    """Every photo as a point coloured by class; hovering shows the photo, a click selects it; mistakes ringed.
+    """Every photo as a point coloured by class; hovering shows the photo, a click selects it; mistakes ringed
+    in black (no class colour is black; the palette has a red).
 
     Args:
         rows: ``file``, ``label``, ``x``, ``y``, and optionally ``image`` (a data URI, shown on hover) and
@@ -181,7 +187,7 @@ def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
         opacity=alt.condition(select, alt.value(0.9), alt.value(0.35)),
         tooltip=tooltip,
     ).add_params(select)
-    rings = base.mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#C62828").encode(
+    rings = base.mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#212121").encode(
         tooltip=tooltip).transform_filter(alt.datum.mistake)
     return (points + rings).properties(height=540)  # Of which the legend takes about 60.
 

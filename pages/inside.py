@@ -54,7 +54,7 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
                   "photo, click to open it.").format(photos=widgets.count(len(points), "photo"),
                                                      features=len(feats[0]), method=_(projection.TITLES[method]))]
     if run is not None and wrong:
-        captions.append(_("Ringed in red: the {photos} {model} gets wrong. Mistakes sit where the classes overlap.").format(
+        captions.append(_("Ringed in black: the {photos} {model} gets wrong. Mistakes sit where the classes overlap.").format(
             photos=widgets.count(len(wrong), "validation photo"), model=widgets.plain(run.label)))
     elif run is not None:
         captions.append(_("{model} gets every validation photo right: no mistake to ring.").format(

@@ -73,6 +73,6 @@ def test_after_a_run_the_map_says_what_its_mistakes_are(bundled_dir, colours_dir
     caption = next(c.value for c in at.caption if c.value.startswith("Each dot is one of 36 photos"))
     wrong = len(run.evaluation.mistakes)
     if wrong:
-        assert f"Ringed in red: the {wrong} validation photo" in caption and "colours · run 1" in caption, caption
+        assert f"Ringed in black: the {wrong} validation photo" in caption and "colours · run 1" in caption, caption
     else:
         assert caption.endswith("colours · run 1 gets every validation photo right: no mistake to ring."), caption

@@ -42,8 +42,21 @@ def test_runs_overlay_draws_one_line_per_run_by_epoch_with_whole_names():
     assert [(r["run"][:15], r["epoch"], r["value"]) for r in rows] == [
         ("flowers · run 1", 1, 0.8), ("flowers · run 1", 2, 0.85), ("flowers · run 2", 1, 0.3)]
     assert spec["encoding"]["color"]["legend"]["labelLimit"] == 400, "names are not cut"
+    assert spec["encoding"]["color"]["legend"]["orient"] == "bottom", "a phone's width for the plot, not the names"
+    assert spec["height"] == 360 + 2 * charts.RUN_LINE, "each run's line in the legend gets its own room"
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
     assert charts.runs_overlay(curves, "loss").to_dict()["encoding"]["y"]["title"] == "Training loss"
+
+
+def test_per_class_bars_say_their_percentage_in_class_order():
+    spec = charts.per_class_accuracy({"roses": 0.7, "daisy": 1.0}).to_dict()
+    bars, numbers = spec["layer"]
+    assert bars["mark"]["type"] == "bar" and numbers["encoding"]["text"] == {
+        "field": "accuracy", "format": ".0%", "type": "quantitative"}
+    assert bars["encoding"]["y"]["sort"] == ["roses", "daisy"]
+    assert bars["encoding"]["x"]["axis"]["values"][-1] == 1, "the axis stops at 100%; the room past it is for 100%'s number"
+    (rows,) = spec["datasets"].values()
+    assert rows == [{"class": "roses", "accuracy": 0.7}, {"class": "daisy", "accuracy": 1.0}]
 
 
 def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
@@ -53,6 +66,7 @@ def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
     points, rings = spec["layer"]
     assert points["encoding"]["color"]["field"] == "label" and spec["params"][0]["name"] == charts.MAP_SELECTION
     assert rings["mark"]["filled"] is False and rings["transform"] == [{"filter": "datum.mistake"}]
+    assert rings["mark"]["color"] == "#212121", "black, as the caption says: the class palette has a red"
     assert points["encoding"]["x"]["title"] == "t-SNE 1"
     assert points["encoding"]["color"]["legend"]["orient"] == "bottom", "a phone's width for the map, not the legend"
 
