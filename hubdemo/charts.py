@@ -192,11 +192,12 @@ def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
     return (points + rings).properties(height=540)  # Of which the legend takes about 60.
 
 
-def learning_curve(points: list[dict]) -> alt.Chart:
+def learning_curve(points: list[dict], what: str) -> alt.Chart:
     """Validation accuracy against training photos per class: the mean of the draws, and their spread as a bar.
 
     Args:
         points: ``per_class``, ``accuracy``, ``low``, ``high`` (and ``all``: the point with every photo).
+        what: the dataset and the features it was drawn for, in the title (a result says what made it).
     """
     data = pd.DataFrame(points)
     x = alt.X("per_class:Q", title=_("Training photos per class"), scale=alt.Scale(type="log"),
@@ -210,4 +211,4 @@ def learning_curve(points: list[dict]) -> alt.Chart:
                  alt.Tooltip("accuracy:Q", title=_("Mean accuracy"), format=".1%"),
                  alt.Tooltip("low:Q", title=_("Worst draw"), format=".1%"),
                  alt.Tooltip("high:Q", title=_("Best draw"), format=".1%")])
-    return (spread + line).properties(height=320)
+    return (spread + line).properties(height=320, title=what)

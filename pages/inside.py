@@ -98,7 +98,8 @@ def curve_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -
         bar.empty()
         points = st.session_state["inside_curve"] = (curve_key, found)
     found = points[1]
-    st.altair_chart(charts.learning_curve([p.as_dict() for p in found]))
+    st.altair_chart(charts.learning_curve([p.as_dict() for p in found], _("{dataset} · {model}'s features").format(
+        dataset=dataset.name, model=models.short_name(extractor.handle))))
     best, first = found[-1], found[0]
     st.caption(_("With {count} per class the new layer is right on "
                  "{accuracy:.0%} of the validation photos (from {low:.0%} to {high:.0%} depending on "

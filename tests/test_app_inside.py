@@ -1,5 +1,7 @@
 """AppTest of the Look inside page: the feature map, the learning curve, and the code behind them."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -39,6 +41,9 @@ def test_the_learning_curve_is_drawn_on_demand(inside):
     at.button(key="learning_curve").click().run()
     assert any(c.value.startswith("With 1 photo per class the new layer is right on") for c in at.caption)
     assert not [b for b in at.button if b.key == "learning_curve"], "drawn: the button has done its work"
+    (curve,) = [c for c in charts(at) if "Training photos per class" in c.proto.spec]
+    assert json.loads(curve.proto.spec)["title"] == "colours · EfficientNet-Lite0 feature vector's features", \
+        "it says what made it"
     assert not at.exception
 
 

@@ -74,7 +74,9 @@ def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
 def test_the_learning_curve_draws_the_mean_and_the_spread_on_a_log_scale():
     points = [{"per_class": 1, "accuracy": 0.4, "low": 0.3, "high": 0.5, "draws": 5, "all": False},
               {"per_class": 96, "accuracy": 0.85, "low": 0.85, "high": 0.85, "draws": 1, "all": True}]
-    spread, line = charts.learning_curve(points).to_dict()["layer"]
+    spec = charts.learning_curve(points, "flowers · EfficientNet-Lite0's features").to_dict()
+    assert spec["title"] == "flowers · EfficientNet-Lite0's features", "it says what it was drawn for"
+    spread, line = spec["layer"]
     assert spread["mark"]["type"] == "rule" and spread["encoding"]["y2"]["field"] == "high"
     assert line["encoding"]["x"]["scale"]["type"] == "log" and line["encoding"]["x"]["axis"]["values"] == [1, 96]
 
