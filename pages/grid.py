@@ -22,7 +22,8 @@ if choice is not None and choice.mine is not None:
 else:
     heading.title(_("Dataset grid: what does ImageNet make of your classes?"))
     intro.markdown(_("Pick a labelled dataset and look through it one batch at a time. Each photo is titled with "
-                     "the ImageNet model's best guess, as in the tutorial. Click a title to see the top 5."))
+                     "the best guess of **{label}**, as in the tutorial. Click a title to see the top 5.").format(
+        label=widgets.plain(choice.label) if choice is not None else "ImageNet"))
 
 
 def navigation_ui(n_images: int, view: str) -> tuple[int, int | None]:

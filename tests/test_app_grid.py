@@ -38,6 +38,7 @@ def test_opens_offline_on_the_built_in_digits_with_30_titled_images(digits_grid)
     assert len(titles(at)) == 30 and all(titles(at))
     assert len(at.get("imgs")) == 30 or len(at.image) == 30
     assert any("Batch 1 of 60" in c.value for c in at.caption)
+    assert any("the best guess of **EfficientNet-Lite0 (ImageNet)**" in m.value for m in at.markdown), "names its model"
 
 
 def test_next_batch_and_shuffle_change_the_images(digits_grid):
