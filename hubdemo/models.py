@@ -211,6 +211,19 @@ class Prediction:
     probability: float
 
 
+UNSURE = 0.25  # Below this, ImageNet's best guess is a shrug more than an answer.
+
+
+def unsure(top_probability: float, n_classes: int) -> bool:
+    """Whether a best guess is too weak to trust: under 25%, or, with a few classes, under 1.5× chance.
+
+    A model always names one of its classes, even for a photo of none of them: a weak best guess is the
+    sign of it (ImageNet has daisies but no roses, and calls a rose a candle at 19%). With two classes,
+    60% is barely better than a coin.
+    """
+    return top_probability < max(UNSURE, 1.5 / max(n_classes, 1))
+
+
 @dataclass(frozen=True)
 class ImageResult:
     """What happened to one input: predictions, or an error message for a file that could not be read."""

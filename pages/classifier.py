@@ -8,10 +8,11 @@ import model_picker
 import warmup
 import widgets
 from hubdemo import charts, explain, images, models, notebook
-from hubdemo.i18n import _
+from hubdemo.i18n import _, sentences
 
 UPLOAD, LIVE, SNAPSHOT = camera.UPLOAD, camera.LIVE, camera.SNAPSHOT
 HEAT_WIDTH = 320  # Pixels: at most, and the column's width where that is narrower.
+IMAGENET_CLASSES = 1000  # The kept sample answer's model, before it has loaded.
 
 widgets.use_router()
 st.title(_("What does a model see in your photos?"))
@@ -55,13 +56,27 @@ def inputs_ui(mode: str) -> list[tuple[str, bytes]]:
     return files
 
 
-def guess_ui(where, result: models.ImageResult, who: str, heat=None) -> None:
-    """One model's answer: who answered, the top class with its probability first, the bars, and where it looked."""
+def guess_ui(where, result: models.ImageResult, who: str, n_classes: int, whose: str, heat=None) -> None:
+    """One model's answer: who answered, the top class with its probability first, the bars, whether to trust
+    it, and where it looked.
+
+    Args:
+        whose: "yours" (a trained model), "beside" (ImageNet's, beside yours) or "imagenet" (alone).
+    """
     top = result.predictions[0]
     where.caption(who)
     where.markdown(f"### {top.probability:.0%} · {widgets.plain(top.label)}")
     where.altair_chart(charts.top_k_bars(result.predictions))
     where.caption(_("{seconds:.0f} ms for this photo.").format(seconds=result.seconds * 1000))
+    if models.unsure(top.probability, n_classes):
+        why = {"yours": _("The photo may show none of your {count}, or too little of one: a model only ever chooses "
+                          "among the classes it was taught."),
+               "beside": _("The photo may show something none of its {count} fits, so it names the closest thing "
+                           "it knows. Your model, beside it, was taught classes of its own."),
+               "imagenet": _("The photo may show something none of its {count} fits, so it names the closest thing "
+                             "it knows. Teaching it classes of your own is what the Train page is for.")}[whose]
+        where.info(sentences(_("Not sure: {share:.0%} for its best guess.").format(share=top.probability),
+                             why.format(count=widgets.count(n_classes, "class"))), icon=":material/help:")
     if heat is not None:
         picture, found = heat
         where.image(picture, caption=_("Where it looks for “{label}” · {method} · {seconds:.2f} s").format(
@@ -79,24 +94,27 @@ def heat_for(model: models.ImageClassifier, name: str, data: bytes):
 
 def result_ui(name: str, data: bytes) -> None:
     """One photo beside ImageNet's guess and, when one is chosen, your model's; or the photo's error."""
-    answers = []  # (who, their result, the model)
+    answers = []  # (who, their result, the model, how many classes it has)
     if imagenet is not None or kept is not None:
         who = (_("ImageNet's **{model}** says").format(model=widgets.plain(models.short_name(choice.imagenet_handle)))
                if choice.mine else _("**{model}** says").format(model=widgets.plain(choice.label)))
         answers.append((who, kept if kept is not None and name == images.SAMPLE_NAME
-                        else cached.classify(choice.imagenet_handle, name, data), imagenet))
+                        else cached.classify(choice.imagenet_handle, name, data), imagenet,
+                        len(imagenet.labels) if imagenet is not None else IMAGENET_CLASSES))
     if choice.mine is not None:
         answers.append((_("Your model **{model}** says").format(model=widgets.plain(choice.label)),
-                        cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine), choice.mine))
+                        cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine), choice.mine,
+                        len(choice.mine.labels)))
     with st.container(border=True):
-        error = next((result.error for _, result, _ in answers if result.error), None)
+        error = next((result.error for _, result, *_ in answers if result.error), None)
         if error:
             st.error(widgets.plain(error), icon=":material/broken_image:")
             return
         picture, *columns = st.columns([1, 2] if len(answers) == 1 else [2, 3, 3])
         picture.image(cached.display_image(data), caption=name)
-        for column, (who, result, model) in zip(columns, answers):
-            guess_ui(column, result, who, heat_for(model, name, data))
+        for column, (who, result, model, n_classes) in zip(columns, answers):
+            whose = ("yours" if model is choice.mine else "beside") if choice.mine is not None else "imagenet"
+            guess_ui(column, result, who, n_classes, whose, heat_for(model, name, data))
 
 
 source, lens = st.columns([3, 2], vertical_alignment="bottom")

@@ -78,6 +78,19 @@ def test_uploaded_photos_each_get_predictions_and_a_bad_file_its_own_message(app
     assert not any("Grace Hopper" in c.value for c in app.caption), "the sample is only for an empty page"
 
 
+def test_a_weak_best_guess_is_called_unsure_and_a_clear_one_is_not(app, flower_photo):
+    """A plain red square is none of ImageNet's classes: its best guess is a shrug, and the page says so."""
+    assert not app.info, "the sample's 'military uniform' is a real answer"
+    uploader = app.file_uploader(key="uploads")
+    uploader.upload("red.png", colour_photo((220, 40, 40), seed=3, size=224), "image/png")
+    uploader.upload("daisy.jpg", flower_photo.read_bytes(), "image/jpeg")
+    app.run()
+    assert not app.exception
+    (unsure,) = [i.value for i in app.info]
+    assert unsure.startswith("Not sure: ") and "none of its 1,000 classes fits" in unsure, unsure
+    assert "what the Train page is for" in unsure, "ImageNet alone: the way out is training your own"
+
+
 def test_camera_snapshot_is_classified(app):
     app.radio(key="classifier_input").set_value("Camera snapshot").run()
     assert not headings(app), "no sample photo in camera mode"
@@ -125,6 +138,8 @@ def test_a_saved_export_opened_from_its_folder_answers_beside_imagenet(app, colo
     app.run()
     guesses = headings(app)
     assert len(guesses) == 2 and guesses[1] == "red", "ImageNet's guess, then yours"
+    (unsure,) = [i.value for i in app.info]  # ImageNet has no class for a red square; yours was taught one.
+    assert "Your model, beside it, was taught classes of its own." in unsure, unsure
     captions = [c.value for c in app.caption]
     assert any(c.startswith("ImageNet's **EfficientNet-Lite0** says") for c in captions)
     assert any(c.startswith("Your model **colours · run 1 (saved") for c in captions)

@@ -56,6 +56,12 @@ def test_interrupted_build_leaves_nothing_that_loads(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_weak_best_guess_is_unsure_by_the_number_of_classes():
+    assert models.unsure(0.19, 1000) and not models.unsure(0.36, 1000), "a rose called a candle; Grace Hopper"
+    assert models.unsure(0.29, 5) and not models.unsure(0.31, 5), "1.5× chance with five classes"
+    assert models.unsure(0.6, 2) and not models.unsure(0.8, 2), "two classes: 60% is nearly a coin"
+
+
 def test_grace_hopper_is_a_military_uniform(classifier):
     (result,) = classifier.classify_files([(images.SAMPLE_NAME, images.sample_photo())])
     assert result.error is None
