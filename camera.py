@@ -222,6 +222,8 @@ def _readings_ui(reader: live.LiveClassifier, label: str, playing: bool) -> None
     top = reading.predictions[0]
     st.markdown(f"#### {top.probability:.0%} · {widgets.plain(top.label)}")
     st.altair_chart(charts.top_k_bars(reading.predictions))
+    if models.unsure(top.probability, len(reader.classifier.labels)):  # Hold up none of its classes, and see.
+        st.caption(_("Not sure: {share:.0%} for its best guess.").format(share=top.probability))
     st.caption(_("**{label}** · {rate:.1f} predictions a second · each label ready "
                  "{latency:.0f} ms after its frame arrived · prediction {number:,}").format(
                      label=widgets.plain(label), rate=reader.rate(), latency=reading.latency * 1000,
