@@ -278,6 +278,8 @@ def runs_ui(book: RunBook) -> None:
     curve move with it, instead of showing the moment the page last ran.
     """
     st.subheader(_("All runs this session ({n_runs})").format(n_runs=len(book.runs)))
+    # Short, so the table's toolbar (top right, over what is above it) covers no words, on a phone either.
+    st.caption(_("Newest first."))
     rows = [run.summary(models.short_name(run.feature_handle)) for run in reversed(book.runs)]
     accuracy = _("Validation accuracy")
     for row in rows:  # As a percentage with one decimal, the same for every run.

@@ -216,3 +216,19 @@ def test_on_a_phone_the_ten_digits_confusion_matrix_fits_the_screen_and_a_cell_o
         assert drawing["x"] >= 0 and drawing["x"] + drawing["width"] <= 390, f"on the screen: {drawing}"
         page.mouse.click(drawing["x"] + drawing["width"] - 20, drawing["y"] + 20)  # The top right cell: 0 → 9.
         expect(page.get_by_text("of 0 predicted as 9")).to_be_visible()
+
+        # The runs table's toolbar, shown when it is tapped, sits over the short caption's empty end, not the heading.
+        table = page.get_by_test_id("stDataFrame").filter(has_text="Dataset")
+        table.scroll_into_view_if_needed()
+        table.hover()
+        toolbar = [t.bounding_box() for t in page.get_by_test_id("stElementToolbar").all() if t.is_visible()]
+        assert toolbar, "touched, the table shows its toolbar"
+        words_box = ("e => { const r = document.createRange(); r.selectNodeContents(e); "
+                     "const b = r.getBoundingClientRect(); return {x: b.x, y: b.y, width: b.width, height: b.height}; }")
+        heading = page.get_by_role("heading", name="All runs this session (1)").evaluate(words_box)  # The words,
+        newest = page.get_by_text("Newest first.").evaluate(words_box)  # not their blocks' full width.
+        for box in toolbar:
+            for words in (heading, newest):
+                apart = (box["y"] >= words["y"] + words["height"] or box["y"] + box["height"] <= words["y"]
+                         or box["x"] >= words["x"] + words["width"])
+                assert apart, f"the toolbar {box} covers words at {words}"
