@@ -7,6 +7,14 @@ import pandas as pd
 
 from hubdemo.i18n import N_, _
 
+BAR_COLOUR = "#FF6F00"
+
+
+def _numbered_bars(base: alt.Chart, field: str, number_format: str, row_height: int) -> alt.LayerChart:
+    """``base``'s horizontal bars, each with its number written at its end (read from across a room)."""
+    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text(f"{field}:Q", format=number_format))
+    return (base.mark_bar(color=BAR_COLOUR) + numbers).properties(height=alt.Step(row_height))
+
 
 def top_k_bars(predictions) -> alt.Chart:
     """Horizontal bars of class probability, most probable on top, each with its percentage written at its end.
@@ -29,9 +37,7 @@ def top_k_bars(predictions) -> alt.Chart:
         tooltip=[alt.Tooltip("label:N", title=_("Class")),
                  alt.Tooltip("probability:Q", title=_("Probability"), format=".1%")],
     )
-    bars = base.mark_bar(color="#FF6F00")
-    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("probability:Q", format=".0%"))
-    return (bars + numbers).properties(height=alt.Step(30))
+    return _numbered_bars(base, "probability", ".0%", 30)
 
 
 def class_counts(counts: dict[str, int]) -> alt.Chart:
@@ -44,8 +50,7 @@ def class_counts(counts: dict[str, int]) -> alt.Chart:
         y=alt.Y("class:N", title=None, sort=list(counts), axis=alt.Axis(labelOverlap=False)),
         tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("images:Q", title=_("Images"))],
     )
-    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("images:Q", format=",d"))
-    return (base.mark_bar(color="#FF6F00") + numbers).properties(height=alt.Step(22))
+    return _numbered_bars(base, "images", ",d", 22)
 
 
 CURVE_HEIGHT = 340  # pixels, of which the plot gets about 180
@@ -125,8 +130,7 @@ def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:
         y=alt.Y("class:N", title=None, sort=list(per_class), axis=alt.Axis(labelOverlap=False)),
         tooltip=[alt.Tooltip("class:N", title=_("Class")), alt.Tooltip("accuracy:Q", title=_("Right"), format=".0%")],
     )
-    numbers = base.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text("accuracy:Q", format=".0%"))
-    return (base.mark_bar(color="#FF6F00") + numbers).properties(height=alt.Step(22))
+    return _numbered_bars(base, "accuracy", ".0%", 22)
 
 
 CONFUSION_SELECTION = "cell"

@@ -94,17 +94,18 @@ def heat_for(model: models.ImageClassifier, name: str, data: bytes):
 
 def result_ui(name: str, data: bytes) -> None:
     """One photo beside ImageNet's guess and, when one is chosen, your model's; or the photo's error."""
-    answers = []  # (who, their result, the model, how many classes it has)
+    answers = []  # (who, their result, the model, how many classes it has, whose: see guess_ui)
     if imagenet is not None or kept is not None:
         who = (_("ImageNet's **{model}** says").format(model=widgets.plain(models.short_name(choice.imagenet_handle)))
                if choice.mine else _("**{model}** says").format(model=widgets.plain(choice.label)))
         answers.append((who, kept if kept is not None and name == images.SAMPLE_NAME
                         else cached.classify(choice.imagenet_handle, name, data), imagenet,
-                        len(imagenet.labels) if imagenet is not None else IMAGENET_CLASSES))
+                        len(imagenet.labels) if imagenet is not None else IMAGENET_CLASSES,
+                        "beside" if choice.mine else "imagenet"))
     if choice.mine is not None:
         answers.append((_("Your model **{model}** says").format(model=widgets.plain(choice.label)),
                         cached.classify_mine(choice.mine.uid, name, data, 5, choice.mine), choice.mine,
-                        len(choice.mine.labels)))
+                        len(choice.mine.labels), "yours"))
     with st.container(border=True):
         error = next((result.error for _, result, *_ in answers if result.error), None)
         if error:
@@ -112,8 +113,7 @@ def result_ui(name: str, data: bytes) -> None:
             return
         picture, *columns = st.columns([1, 2] if len(answers) == 1 else [2, 3, 3])
         picture.image(cached.display_image(data), caption=name)
-        for column, (who, result, model, n_classes) in zip(columns, answers):
-            whose = ("yours" if model is choice.mine else "beside") if choice.mine is not None else "imagenet"
+        for column, (who, result, model, n_classes, whose) in zip(columns, answers):
             guess_ui(column, result, who, n_classes, whose, heat_for(model, name, data))
 
 

@@ -106,12 +106,12 @@ def runs_ui() -> None:
             count=widgets.count(len(sessions) - connected, 'session'), minutes=desks.KEEP_SECONDS // 60))
     if not rows:
         st.info(_("No runs yet. Runs appear here as students train."))
-    else:  # Under the heading: the table's toolbar, drawn over what is above it, covers no names.
-        st.dataframe(rows, hide_index=True, column_config={
-            _("Validation accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
-    st.caption(sentences(*words))
-    if not rows:
+        st.caption(sentences(*words))
         return
+    # Right under the heading, who is here below it: the table's toolbar, drawn over what is above it, covers no names.
+    st.dataframe(rows, hide_index=True, column_config={
+        _("Validation accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
+    st.caption(sentences(*words))
     # Buttons, not a drop-down: the class project's counts refresh every two seconds and would close one.
     chosen = st.pills(_("Show one to the class"), list(by_key), key="projected_run")
     if chosen:
