@@ -20,11 +20,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from hubdemo import archives, paths
+from hubdemo import archives, images, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import N_, _, ngettext, sentences
 
 MIN_PER_CLASS = 2
+# A message names this many classes at most, then says how many more.
+SHOWN_NAMES = 5
 # Warn when the largest class has this many times the images of the smallest.
 IMBALANCE_RATIO = 3.0
 
@@ -83,11 +85,15 @@ def _is_image_file(path: Path) -> str | None:
         if path.stat().st_size == 0:
             return _("empty file")
         with Image.open(path) as image:
-            image.size  # noqa: B018  (the header is read; the pixels are not)
+            width, height = image.size  # The header is read; the pixels are not.
     except UnidentifiedImageError:
         return _("not an image")
+    except Image.DecompressionBombError:  # Pillow's own limit, far above ours: not even the header is trusted.
+        return _("too large to open safely")
     except (OSError, SyntaxError, ValueError) as err:
         return _("unreadable ({error})").format(error=err.__class__.__name__)
+    if width * height > images.MAX_PIXELS:
+        return _("too large ({megapixels:.0f} megapixels)").format(megapixels=width * height / 1e6)
     return None
 
 
@@ -164,6 +170,11 @@ def _check_usable(dataset: Dataset) -> None:
         raise HubDemoError(
             _("'{root}' has no class folders. Put each class's images in a subfolder named "
               "after it, e.g. daisy/, roses/.").format(root=dataset.root))
+    if not dataset.files and len(dataset.class_names) > 1:  # Likely a folder above the dataset, or the wrong one.
+        raise HubDemoError(
+            _("None of the {n} subfolders of '{root}' holds a photo. Choose the folder whose subfolders are the "
+              "classes, each with its photos, e.g. flowers/daisy/*.jpg, flowers/roses/*.jpg.").format(
+                      n=len(dataset.class_names), root=dataset.root))
     _check_counts(dataset.counts)
 
 
@@ -176,6 +187,8 @@ def _check_counts(counts: dict[str, int]) -> None:
             _("The dataset has no classes yet. Add at least two."))
     small = [f"{c} ({n})" for c, n in counts.items() if n < MIN_PER_CLASS]
     if small:
+        if len(small) > SHOWN_NAMES:
+            small = small[:SHOWN_NAMES] + [_("{n} more").format(n=len(small) - SHOWN_NAMES)]
         raise HubDemoError(
             _("Every class needs at least {minimum} images (one to learn from, one to check). "
               "Too few in: {small}.").format(minimum=MIN_PER_CLASS, small=', '.join(small)))

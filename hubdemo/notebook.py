@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hubdemo import archives, bundled, models
+from hubdemo import archives, bundled, images, models
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import TrainConfig
 
@@ -74,9 +74,9 @@ def is_junk(relative):
 def is_photo(path):
     try:
         with Image.open(path) as image:
-            image.size
-        return path.stat().st_size > 0
-    except (OSError, SyntaxError, ValueError):
+            width, height = image.size
+        return path.stat().st_size > 0 and width * height <= {images.MAX_PIXELS}
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return False
 
 

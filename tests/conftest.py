@@ -12,11 +12,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOWERS = ROOT.parent / "shared" / "data" / "flowers"
 IN_CI = bool(os.environ.get("CI"))
 
-# Caches go to a fresh folder for the whole run, set before hubdemo reads them,
-# so tests never touch (or depend on) the user's ~/.cache/hubdemo.
+# Caches and exports go to a fresh folder for the whole run, set before hubdemo reads them,
+# so tests never touch (or depend on) the user's ~/.cache/hubdemo or the clone's exports/.
 _CACHE = Path(tempfile.mkdtemp(prefix="hubdemo-test-cache-"))
 os.environ["HUBDEMO_CACHE_DIR"] = str(_CACHE)
 os.environ["TFHUB_CACHE_DIR"] = str(_CACHE / "tfhub")
+os.environ["HUBDEMO_EXPORTS_DIR"] = str(_CACHE / "exports")  # Not exports/ in the clone the tests run from.
 sys.path.insert(0, str(ROOT))
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from hubdemo import datasets, paths
 from hubdemo.errors import HubDemoError
-from make_images import jpeg, png, zip_of
+from make_images import encode, jpeg, png, zip_of
 
 
 def make_folder(root, layout: dict[str, int], extra: dict[str, bytes] = {}):  # noqa: B006
@@ -37,6 +37,22 @@ def test_folder_gives_classes_files_counts_and_skipped_reasons(tmp_path):
     assert data.warnings == ()
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_huge_photos_and_decompression_bombs_are_skipped_with_a_reason_by_the_app_and_the_notebook(tmp_path):
+    def huge(side_x, side_y):  # Tens or hundreds of megapixels of one colour: a few kB on disk.
+        return encode(Image.new("1", (side_x, side_y)), "PNG")
+    root = make_folder(tmp_path / "pets", {"cat": 2, "dog": 2}, extra={
+        "cat/poster.png": huge(9_000, 8_000), "dog/bomb.png": huge(20_000, 10_000)})
+    data = datasets.load_folder(root)  # Pillow refuses the 200-megapixel file outright; it must not stop the rest.
+    assert data.counts == {"cat": 2, "dog": 2}
+    assert {s.file: s.reason for s in data.skipped} == {
+        "cat/poster.png": "too large (72 megapixels)", "dog/bomb.png": "too large to open safely"}
+    from hubdemo import notebook
+    scope = {"pathlib": __import__("pathlib"), "np": np, "Image": Image}
+    exec(notebook.dataset_code(root), scope)  # The notebook reads the same photos the app does.
+    assert [str(f) for f in scope["files"]] == [str(f) for f in data.files]
+
+
 def test_a_single_top_folder_is_stepped_into(tmp_path):
     make_folder(tmp_path / "outer" / "flowers", {"daisy": 2, "roses": 2})
     assert datasets.load_folder(tmp_path / "outer").class_names == ("daisy", "roses")
@@ -46,7 +62,9 @@ def test_a_single_top_folder_is_stepped_into(tmp_path):
     ({}, "no class folders"),
     ({"cat": 5}, "only one class"),
     ({"cat": 5, "dog": 1}, r"at least 2 images.*dog \(1\)"),
-    ({"cat": 0, "dog": 0}, r"cat \(0\), dog \(0\)"),
+    ({"cat": 0, "dog": 0}, r"None of the 2 subfolders of '.*d' holds a photo. Choose the folder whose subfolders"),
+    ({"a": 0, "b": 2, **{f"c{i}": 1 for i in range(8)}}, r"Too few in: a \(0\), c0 \(1\), c1 \(1\), c2 \(1\), "
+                                                         r"c3 \(1\), 4 more\.$"),  # Not all 9 of them.
 ])
 def test_unusable_datasets_are_explained(tmp_path, layout, message):
     root = make_folder(tmp_path / "d", layout)
