@@ -8,6 +8,7 @@ training page and back keeps the dataset. The dataset picker is in
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -157,6 +158,14 @@ def plain(text: str) -> str:
 
 
 URL = re.compile(r"(https?://[^\s'\"<>]*[^\s'\"<>.,;:!?)])")  # Not the sentence's full stop after it.
+
+
+def colour_key_ui(colours: dict[str, str]) -> None:
+    """Which colour is which class, as words that wrap to the screen's width (a chart's own legend cannot)."""
+    entries = "".join(
+        f'<span style="display:inline-block;margin:0 1.1em 0.2em 0">'
+        f'<span style="color:{colour};font-size:1.25em">&#9679;</span> {html.escape(name)}</span>' for name, colour in colours.items())
+    st.markdown(f'<div data-testid="colour-key" style="font-size:0.9rem">{entries}</div>', unsafe_allow_html=True)
 
 
 def show_error(err: Exception | str, where=st) -> None:

@@ -136,11 +136,15 @@ def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:
 CONFUSION_SELECTION = "cell"
 
 
+CONFUSION_ZEROS_UP_TO = 12  # Classes up to which the confusion matrix prints its zeros too.
+
+
 def confusion_heatmap(matrix, class_names) -> alt.Chart:
     """Counts of true class (rows) against predicted class (columns); a click selects a cell.
 
     As wide as the page gives it (shown with ``width="stretch"``): ten classes of fixed-width cells ran
-    off a phone's screen and out of a laptop's column. Each cell prints its count, so no colour legend.
+    off a phone's screen and out of a laptop's column. Each cell prints its count (with many classes,
+    each count but zero), so no colour legend.
     """
     names = list(class_names)
     data = pd.DataFrame([{"true": names[i], "predicted": names[j], "images": int(matrix[i][j])}
@@ -156,24 +160,46 @@ def confusion_heatmap(matrix, class_names) -> alt.Chart:
         tooltip=[alt.Tooltip("true:N", title=_("True class")), alt.Tooltip("predicted:N", title=_("Predicted class")),
                  alt.Tooltip("images:Q", title=_("Images"))],
     ).add_params(select)
-    text = base.mark_text(fontSize=12).encode(
+    many = len(names) > CONFUSION_ZEROS_UP_TO
+    text = base.mark_text(fontSize=10 if many else 12).encode(
         text="images:Q",
         color=alt.condition(alt.datum.images > max(int(max(map(max, matrix))) / 2, 1),
                             alt.value("white"), alt.value("black")),
     )
-    return (cells + text).properties(height=alt.Step(48 if len(names) <= 6 else 34))  # Near square, a few or many.
+    if many:  # Hundreds of zeros hid the few cells that matter, in cells too narrow for them.
+        text = text.transform_filter(alt.datum.images > 0)
+    step = 48 if len(names) <= 6 else 34 if not many else 22  # Near square for a few classes; many stay on screen.
+    return (cells + text).properties(height=alt.Step(step))
 
 
 MAP_SELECTION = "photo"
+# Vega's tableau10 and tableau20: distinct hues, none black (the colour of the map's rings).
+TEN_COLOURS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d",
+               "#bab0ac")
+TWENTY_COLOURS = ("#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27a", "#b79a20", "#f2cf5b", "#439894",
+                  "#83bcb6", "#e45756", "#ff9d98", "#79706e", "#bab0ac", "#d67195", "#fcbfd2", "#b279a2", "#d6a5c9",
+                  "#9e765f", "#d8b5a5")
 
 
-def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
+def class_colours(class_names) -> dict[str, str]:
+    """Each class's colour on the feature map, in the dataset's order (beyond 20 classes, colours repeat).
+
+    Made here rather than left to Vega so the page can print the key itself: a legend inside the chart
+    cannot wrap, and ran off a phone's screen at the fifth flower class.
+    """
+    names = list(dict.fromkeys(class_names))
+    palette = TEN_COLOURS if len(names) <= len(TEN_COLOURS) else TWENTY_COLOURS
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
+def feature_map(rows: list[dict], method_title: str, colours: dict[str, str]) -> alt.Chart:
     """Every photo as a point coloured by class; hovering shows the photo, a click selects it; mistakes ringed
-    in black (no class colour is black; the palette has a red).
+    in black (no class colour is black; the palette has a red). No legend: the page prints ``colours``.
 
     Args:
         rows: ``file``, ``label``, ``x``, ``y``, and optionally ``image`` (a data URI, shown on hover) and
             ``mistake`` (True for a photo a trained model gets wrong).
+        colours: :func:`class_colours` of the dataset's classes.
     """
     data = pd.DataFrame(rows)
     if "mistake" not in data:
@@ -185,15 +211,14 @@ def feature_map(rows: list[dict], method_title: str) -> alt.Chart:
         y=alt.Y("y:Q", title=f"{method_title} 2", axis=alt.Axis(labels=False, ticks=False)),
     )
     points = base.mark_circle(size=60).encode(
-        # Distinct hues; the classes listed below the map, so on a phone the map keeps the screen's width.
-        color=alt.Color("label:N", title=_("Class"), scale=alt.Scale(scheme="tableau10"),
-                        legend=alt.Legend(orient="bottom", columns=5, labelLimit=200)),
+        color=alt.Color("label:N", title=_("Class"), legend=None,
+                        scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
         opacity=alt.condition(select, alt.value(0.9), alt.value(0.35)),
         tooltip=tooltip,
     ).add_params(select)
     rings = base.mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#212121").encode(
         tooltip=tooltip).transform_filter(alt.datum.mistake)
-    return (points + rings).properties(height=540)  # Of which the legend takes about 60.
+    return (points + rings).properties(height=480)
 
 
 def learning_curve(points: list[dict], what: str) -> alt.Chart:

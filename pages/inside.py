@@ -48,8 +48,10 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
     wrong = {str(m.file) for m in run.evaluation.mistakes} if run is not None else set()
     rows = [{"file": p.file, "label": p.label, "x": p.x, "y": p.y, "image": cached.thumbnail_uri(p.file),
              "mistake": p.file in wrong} for p in points]
-    event = st.altair_chart(charts.feature_map(rows, _(projection.TITLES[method])), on_select="rerun",
+    colours = charts.class_colours(dataset.class_names)
+    event = st.altair_chart(charts.feature_map(rows, _(projection.TITLES[method]), colours), on_select="rerun",
                             key="inside_map")
+    widgets.colour_key_ui(colours)
     captions = [_("Each dot is one of {photos}, placed by its {features:,} features ({method}). Hover for the "
                   "photo, click to open it.").format(photos=widgets.count(len(points), "photo"),
                                                      features=len(feats[0]), method=_(projection.TITLES[method]))]

@@ -46,6 +46,14 @@ def test_the_feature_map_shows_a_point_per_photo_and_the_photo_on_hover(app_url,
         wait_for_app_run(page)
         expect(page.get_by_text("With 1 photo per class the new layer is right on")).to_be_visible()
         shot(page, tmp_path, "inside")
+    with browser_page(viewport={"width": 390, "height": 844}, is_mobile=True) as phone:
+        phone.goto(f"{app_url}/inside")
+        wait_for_app_run(phone)
+        key = phone.locator("[data-testid=colour-key] > span")
+        expect(key).to_have_text(["● blue", "● green", "● red"])  # Every class, under the map.
+        edges = [box["x"] + box["width"] for box in (key.nth(i).bounding_box() for i in range(3))]
+        assert max(edges) <= 390, f"the key runs off a phone's screen: {edges}"
+        shot(phone, tmp_path, "inside-phone")
 
 
 def test_transfer_and_scratch_curves_are_drawn_together_and_the_code_shows_the_settings(app_url, tmp_path):

@@ -62,13 +62,25 @@ def test_per_class_bars_say_their_percentage_in_class_order():
 def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
     rows = [{"file": "a.jpg", "label": "daisy", "x": 0.0, "y": 1.0, "mistake": False},
             {"file": "b.jpg", "label": "roses", "x": 2.0, "y": 0.5, "mistake": True}]
-    spec = charts.feature_map(rows, "t-SNE").to_dict()
+    colours = charts.class_colours(["daisy", "roses"])
+    spec = charts.feature_map(rows, "t-SNE", colours).to_dict()
     points, rings = spec["layer"]
     assert points["encoding"]["color"]["field"] == "label" and spec["params"][0]["name"] == charts.MAP_SELECTION
     assert rings["mark"]["filled"] is False and rings["transform"] == [{"filter": "datum.mistake"}]
     assert rings["mark"]["color"] == "#212121", "black, as the caption says: the class palette has a red"
     assert points["encoding"]["x"]["title"] == "t-SNE 1"
-    assert points["encoding"]["color"]["legend"]["orient"] == "bottom", "a phone's width for the map, not the legend"
+    scale = points["encoding"]["color"]["scale"]
+    assert scale == {"domain": ["daisy", "roses"], "range": ["#4c78a8", "#f58518"]}, "the colours the page's key shows"
+    assert points["encoding"]["color"]["legend"] is None, "a legend in the chart ran off a phone's screen"
+
+
+def test_class_colours_are_distinct_for_up_to_twenty_classes_and_none_is_the_rings_black():
+    for n in (2, 5, 10, 12, 20):
+        colours = charts.class_colours([f"c{i}" for i in range(n)])
+        assert list(colours) == [f"c{i}" for i in range(n)], "in the dataset's order"
+        assert len(set(colours.values())) == n, f"{n} classes, {n} colours"
+        assert "#212121" not in colours.values()
+    assert charts.class_colours(["a", "b"]) == {"a": charts.TEN_COLOURS[0], "b": charts.TEN_COLOURS[1]}
 
 
 def test_the_learning_curve_draws_the_mean_and_the_spread_on_a_log_scale():
@@ -89,3 +101,16 @@ def test_the_confusion_matrix_takes_the_width_it_is_given_and_prints_every_count
     (rows,) = spec["datasets"].values()
     assert [(r["true"], r["predicted"], r["images"]) for r in rows] == [
         ("cat", "cat", 3), ("cat", "dog", 1), ("dog", "cat", 0), ("dog", "dog", 2)]
+
+
+def test_a_confusion_matrix_of_many_classes_prints_only_the_counts_that_are_not_zero():
+    names = [f"c{i:02d}" for i in range(30)]
+    matrix = [[2 if i == j else 0 for j in range(30)] for i in range(30)]
+    matrix[4][7] = 1
+    spec = charts.confusion_heatmap(matrix, names).to_dict()
+    cells, numbers = spec["layer"]
+    assert numbers["transform"] == [{"filter": "(datum.images > 0)"}], "30 zeros a row hid the mistakes"
+    assert "transform" not in cells, "every cell is still drawn and can be clicked"
+    assert spec["height"] == {"step": 22}, "30 rows of 34 px ran far below the chart beside it"
+    few = charts.confusion_heatmap([[3, 1], [0, 2]], ["cat", "dog"]).to_dict()
+    assert "transform" not in few["layer"][1], "a few classes' zeros say: never confused"
