@@ -92,6 +92,7 @@ def chart_titles(spec) -> list[str]:
 
 def english(text: str, allowed: set[str]) -> list[str]:
     """The English words left in ``text`` once markup, code, paths and names are taken out."""
+    text = re.sub(r"<[^>]*>|&#?\w+;", " ", text)  # HTML a page writes itself (the map's class key): its text counts.
     text = re.sub(r":material/\w+:|:(green|red|blue|orange|violet|gray|rainbow)\[", " ", text)
     text = re.sub(r"`[^`]*`", " ", text)  # Code.
     text = re.sub(r"\S*[/\\]\S*|\S+\.(jpg|png|zip|txt|json|tflite|ipynb|pb|py)\b", " ", text)  # Paths, files.
