@@ -41,6 +41,33 @@ def is_junk(relative: str | PurePosixPath) -> bool:
         bool(parts) and (parts[-1] in JUNK_NAMES or parts[-1].startswith(".")))
 
 
+UTF8_FLAG = 0x800  # A zip entry's general-purpose flag: its name is UTF-8.
+LEGACY_NAME_ENCODINGS = ("utf-8", "gbk")  # Tried in turn for names without the flag (:func:`zip_names`).
+
+
+def zip_names(infos: list[zipfile.ZipInfo]) -> list[str]:
+    """The members' names as their author typed them.
+
+    A zip entry without the UTF-8 flag is read by Python as cp437, the standard's old default, but
+    macOS's Finder writes UTF-8 without setting the flag and a Chinese Windows writes its own code page
+    (GBK): a class folder 猫咪 arrived as 'τî½σÆ¬' or '├¿▀Σ'. Such names are decoded again, all with one
+    encoding, since one program wrote them all: UTF-8 if every one of them is valid UTF-8, else GBK
+    (this app speaks Chinese), else they stay as Python read them.
+    """
+    legacy = [i for i, info in enumerate(infos) if not info.flag_bits & UTF8_FLAG]
+    raw = {i: infos[i].orig_filename.encode("cp437") for i in legacy}  # Before Windows turns "\\" (a GBK byte) to "/".
+    names = [info.filename for info in infos]
+    if all(name.isascii() for name in raw.values()):
+        return names
+    for encoding in LEGACY_NAME_ENCODINGS:
+        try:
+            decoded = {i: name.decode(encoding) for i, name in raw.items()}
+        except UnicodeDecodeError:
+            continue
+        return [decoded.get(i, name) for i, name in enumerate(names)]
+    return names
+
+
 def _safe_relative(name: str) -> PurePosixPath:
     """The member's path, refused if it could land outside the destination."""
     path = PurePosixPath(name.replace("\\", "/"))
@@ -77,10 +104,11 @@ def extract_zip(source, dest: Path, *, max_total_bytes: int = MAX_TOTAL_BYTES,
         return dest
     try:
         with zipfile.ZipFile(source) as archive:
-            members = [_Member(m.filename, m.file_size, not stat.S_ISLNK(m.external_attr >> 16),
-                               lambda m=m: archive.open(m))
-                       for m in archive.infolist() if not m.is_dir()]
-            _extract([m.filename for m in archive.infolist()], members, dest, max_total_bytes, max_files)
+            infos = archive.infolist()
+            names = zip_names(infos)
+            members = [_Member(name, m.file_size, not stat.S_ISLNK(m.external_attr >> 16), lambda m=m: archive.open(m))
+                       for m, name in zip(infos, names) if not m.is_dir()]
+            _extract(names, members, dest, max_total_bytes, max_files)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as err:
         raise HubDemoError(_("The file is not a readable .zip archive ({err}). Make the archive again "
                              "and upload it once more.").format(err=err)) from err
@@ -105,7 +133,8 @@ def zip_expanded_size(source) -> int:
     """
     try:
         with zipfile.ZipFile(source) as archive:
-            return sum(m.file_size for m in archive.infolist() if not m.is_dir() and not is_junk(m.filename))
+            infos = archive.infolist()
+            return sum(m.file_size for m, name in zip(infos, zip_names(infos)) if not m.is_dir() and not is_junk(name))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as err:
         raise HubDemoError(_("The file is not a readable .zip archive ({err}). Make the archive again "
                              "and upload it once more.").format(err=err)) from err

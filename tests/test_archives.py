@@ -46,6 +46,36 @@ def test_refuses_members_that_would_land_outside(tmp_path, evil):
     assert files_under(tmp_path) == [] and not os.path.exists("/tmp/abs-escape.jpg")
 
 
+def legacy_zip(members: dict[str, bytes], encoding: str) -> bytes:
+    """A zip whose names are in ``encoding`` without the UTF-8 flag, as macOS's Finder (UTF-8) or a
+    Chinese Windows (GBK) writes them. Python's zipfile always flags a non-ASCII name, so the names
+    are written as ASCII stand-ins of the same length and their bytes swapped afterwards."""
+    encoded = {name: name.encode(encoding) for name in members}
+    stand_ins = {name: f"~{i}~".ljust(len(raw), "~").encode() for i, (name, raw) in enumerate(encoded.items())}
+    data = make_zip({stand_ins[name].decode(): content for name, content in members.items()})
+    for name, stand_in in stand_ins.items():
+        assert data.count(stand_in) == 2, "the local header and the central directory"
+        data = data.replace(stand_in, encoded[name])
+    return data
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])  # macOS's Finder; Windows in Chinese.
+def test_class_names_in_a_zip_without_the_utf8_flag_arrive_as_typed(tmp_path, encoding):
+    data = legacy_zip({"宠物/猫咪/1.jpg": jpeg(), "宠物/小狗/2.jpg": jpeg(), "宠物/小狗/照片 3.jpg": jpeg()}, encoding)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert not any(info.flag_bits & 0x800 for info in z.infolist())
+        assert "宠物/猫咪/1.jpg" not in z.namelist(), f"Python alone reads them as {z.namelist()}"
+    dest = archives.extract_zip(io.BytesIO(data), tmp_path / "a")
+    assert files_under(dest) == ["宠物/小狗/2.jpg", "宠物/小狗/照片 3.jpg", "宠物/猫咪/1.jpg"]
+
+
+def test_a_zip_without_the_flag_that_is_neither_utf8_nor_gbk_keeps_pythons_cp437(tmp_path):
+    data = legacy_zip({"caf\u00e9/1.jpg": jpeg(), "th\u00e9/2.jpg": jpeg()}, "cp437")  # é is 0x82: a lone lead byte.
+    dest = archives.extract_zip(io.BytesIO(data), tmp_path / "a")
+    assert files_under(dest) == ["caf\u00e9/1.jpg", "th\u00e9/2.jpg"]
+    assert archives.zip_expanded_size(io.BytesIO(data)) == 2 * len(jpeg())
+
+
 def test_refuses_links(tmp_path):
     data = make_zip({"daisy/1.jpg": jpeg()}, links={"daisy/link.jpg": "/etc/passwd"})
     with pytest.raises(HubDemoError, match="link"):
