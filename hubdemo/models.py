@@ -166,7 +166,7 @@ def load_module(handle: str):
             raise HubDemoError(
                 _("Could not download '{handle}' ({reason}). Without internet, "
                   "use the bundled EfficientNet-Lite0, or download the model on a connected machine "
-                  "and type the path of its folder here.").format(
+                  "and give the path of its folder instead of the address.").format(
                           handle=handle, reason=getattr(err, 'reason', err))) from err
         raise HubDemoError(_("Could not read the model in '{handle}': {err}").format(handle=handle, err=err)) from err
     except Exception as err:  # TF raises many types for a broken or foreign SavedModel.
