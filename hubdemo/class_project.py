@@ -11,6 +11,7 @@ student can take back their own photos and the teacher can remove anyone's.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import threading
@@ -18,11 +19,17 @@ from pathlib import Path
 
 from hubdemo import datasets
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import N_, _
+from hubdemo.i18n import N_, _, word_list
 
 DATASET_NAME = N_("class project {code}")  # The name of its dataset, and of the runs trained on it.
 CODE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # No 0/O, 1/I/L: easy to read off a projector.
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+
+
+def split_class_names(text: str) -> list[str]:
+    """The classes a teacher typed in one line: separated by commas, as Chinese writes them too
+    (，and 、), or by semicolons or new lines; blanks around them dropped."""
+    return [name.strip() for name in re.split(r"[,，、;；\n]", text) if name.strip()]
 
 
 def owner(session: str) -> str:
@@ -77,7 +84,7 @@ class ClassProject:
         if class_name not in self.class_names:
             raise HubDemoError(_("The class project has no class '{class_name}' (any more): pick one of "
                                  "{class_names}.").format(
-                                         class_name=class_name, class_names=', '.join(self.class_names)))
+                                         class_name=class_name, class_names=word_list(self.class_names, "or")))
         if len(data) > MAX_PHOTO_BYTES:
             raise HubDemoError(_("This photo is {n_data:.0f} MB; the class project takes photos up to "
                                  "{max_photo_bytes:.0f} MB.").format(

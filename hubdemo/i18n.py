@@ -135,12 +135,13 @@ def sentences(*parts: str) -> str:
     return text
 
 
-def word_list(items: list[str]) -> str:
-    """Names in a list as the current language writes one: ``Mei, Anna, and Li`` / ``小明、安娜和李``."""
+def word_list(items: list[str], style: str = "standard") -> str:
+    """Names in a list as the current language writes one: ``Mei, Anna, and Li`` / ``小明、安娜和李``
+    (``style="or"``: ``pen, cup, or phone`` / ``笔、杯子或手机``)."""
     from babel.core import UnknownLocaleError
     from babel.lists import format_list
     try:
-        return format_list(list(items), locale=language().replace("-", "_"))
+        return format_list(list(items), style=style, locale=language().replace("-", "_"))
     except (UnknownLocaleError, ValueError):  # A catalogue added for a language Babel does not describe.
         return ", ".join(items)
 

@@ -9,7 +9,7 @@ import dataset_picker
 import model_picker
 import room
 import widgets
-from hubdemo import charts, classroom, desks, live, runs
+from hubdemo import charts, class_project, classroom, desks, live, runs
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _, sentences, word_list
 from hubdemo.workspace import MB
@@ -61,7 +61,7 @@ def project_ui() -> None:
                  else _("Start again with these classes (deletes the photos)"))
         if st.form_submit_button(label, icon=":material/add_a_photo:"):
             try:
-                room.new_project([n for n in names.split(",") if n.strip()])
+                room.new_project(class_project.split_class_names(names))
                 st.rerun()
             except HubDemoError as err:
                 widgets.show_error(err)

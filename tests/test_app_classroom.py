@@ -38,8 +38,11 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
         live.SHARED.rate(phone)
     at.run()
     assert any(c.value.startswith("Live cameras on now: 2, sharing 15 predictions a second") for c in at.caption)
-    at.text_input(key="project_classes").input("pen, cup 杯子 ☕")
+    at.text_input(key="project_classes").input("雏菊，玫瑰、 郁金香 🌷")  # Chinese commas, as a teacher types them.
     at.button[0].click().run()
+    assert classroom.project().class_names == ["雏菊", "玫瑰", "郁金香 🌷"], [e.value for e in at.error]
+    at.text_input(key="project_classes").input("pen, cup 杯子 ☕")
+    at.button[0].click().run()  # "Start again with these classes".
     project = classroom.project()
     assert project is not None and project.class_names == ["pen", "cup 杯子 ☕"]
     assert any(f"Class project code: `{project.code}`" in m.value for m in at.markdown)

@@ -170,6 +170,12 @@ def test_a_class_project_collects_photos_from_many_sessions(tmp_path):
         class_project.ClassProject.create(tmp_path, ["only"])
 
 
+@pytest.mark.parametrize("typed", ["pen, cup 杯子 ☕", "pen，cup 杯子 ☕", "pen、 cup 杯子 ☕ ", "pen;cup 杯子 ☕,",
+                                   "pen\ncup 杯子 ☕", " pen ；；cup 杯子 ☕"])
+def test_the_classes_a_teacher_types_split_at_any_comma_english_or_chinese(typed):
+    assert class_project.split_class_names(typed) == ["pen", "cup 杯子 ☕"]
+
+
 def test_a_class_project_outlives_a_server_restart(tmp_path):
     root = tmp_path / "class-projects"
     assert class_project.ClassProject.reopen(root) is None  # A first start: no project.

@@ -190,7 +190,9 @@ def test_sentences_are_joined_as_each_script_writes_them():
 def test_names_are_listed_as_each_language_lists_them():
     with i18n.speaking("zh_CN"):
         assert i18n.word_list(["小明", "安娜", "老师"]) == "小明、安娜和老师"
+        assert i18n.word_list(["笔", "杯子", "手机"], "or") == "笔、杯子或手机"
     with i18n.speaking("en"):
+        assert i18n.word_list(["pen", "cup", "phone"], "or") == "pen, cup, or phone"
         assert i18n.word_list(["Mei", "Anna", "The teacher"]) == "Mei, Anna, and The teacher"
         assert i18n.word_list(["Mei"]) == "Mei" and i18n.word_list([]) == ""
     with i18n.speaking("tlh"):  # A catalogue a teacher added for a language Babel knows nothing of.
