@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import threading
+import unicodedata
 from pathlib import Path
 
 from hubdemo import datasets
@@ -30,6 +31,12 @@ def split_class_names(text: str) -> list[str]:
     """The classes a teacher typed in one line: separated by commas, as Chinese writes them too
     (，and 、), or by semicolons or new lines; blanks around them dropped."""
     return [name.strip() for name in re.split(r"[,，、;；\n]", text) if name.strip()]
+
+
+def typed_code(text: str) -> str:
+    """A join code as a student typed it, made plain: any case, spaces, or the full-width letters a
+    Chinese keyboard gives in full-width mode (ＵＨ５Ｍ)."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
 
 def owner(session: str) -> str:

@@ -21,8 +21,8 @@ def join_ui(project) -> bool:
     """The join code (from the QR code's link, or typed); once per session."""
     if st.session_state.get("kept_joined") == project.code:  # Kept with the desk: a restart keeps it too.
         return True
-    code = st.text_input(_("Join code (on the teacher's screen)"), value=st.query_params.get("join", ""),
-                         max_chars=4, key="join_code").strip().upper()
+    code = class_project.typed_code(st.text_input(_("Join code (on the teacher's screen)"),
+                                                  value=st.query_params.get("join", ""), max_chars=12, key="join_code"))
     name = st.text_input(_("Your name (the teacher sees it beside your photos)"), max_chars=30,
                          **widgets.remembered("student_name"))
     if code and code != project.code:

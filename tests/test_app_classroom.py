@@ -62,7 +62,8 @@ def test_a_student_joins_with_the_code_and_adds_photos_that_the_train_page_offer
     at = open_page("pages/project.py")
     at.text_input(key="join_code").input("ZZZZ").run()
     assert "'ZZZZ' is not this class's code" in at.error[0].value
-    at.text_input(key="join_code").input(project.code.lower()).run()  # Typed in any case.
+    wide = " ".join(chr(ord(c) + 0xFEE0) for c in project.code.lower())  # A Chinese keyboard in full-width mode.
+    at.text_input(key="join_code").input(wide).run()
     at.button[0].click().run()
     assert any(f"class project **{project.code}**" in s.value for s in at.success)
     for i in range(2):

@@ -176,6 +176,11 @@ def test_the_classes_a_teacher_types_split_at_any_comma_english_or_chinese(typed
     assert class_project.split_class_names(typed) == ["pen", "cup 杯子 ☕"]
 
 
+@pytest.mark.parametrize("typed", ["UH5M", "uh5m", " uh 5m ", "ＵＨ５Ｍ", "ｕｈ　５ｍ"])
+def test_a_join_code_is_read_in_any_case_with_spaces_or_in_full_width_letters(typed):
+    assert class_project.typed_code(typed) == "UH5M"
+
+
 def test_a_class_project_outlives_a_server_restart(tmp_path):
     root = tmp_path / "class-projects"
     assert class_project.ClassProject.reopen(root) is None  # A first start: no project.
