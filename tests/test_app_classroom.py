@@ -29,6 +29,12 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     at.button[0].click().run()
     assert [s.value for s in at.subheader][:2] == ["Class project", "Every student's runs"]
     assert any(c.value.startswith("1 session connected: The teacher.") for c in at.caption), "who is here"
+    import room
+    monkeypatch.setattr(room, "student_name", lambda sid: "[Li](http://e.vil) **big**")  # Names are typed by students.
+    at.run()
+    assert any(c.value.startswith(r"1 session connected: \[Li\](<http://e.vil>) \*\*big\*\*.") for c in at.caption), \
+        [c.value for c in at.caption]
+    monkeypatch.undo()
     slots = classroom.trainers().slots
     assert any(c.value.startswith(f"Training: {slots} run{'s' * (slots != 1)} at a time") for c in at.caption)
     from hubdemo import live
