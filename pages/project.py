@@ -46,7 +46,7 @@ def add_ui(project) -> None:
     if st.session_state.get("project_refused"):
         widgets.show_error(st.session_state.pop("project_refused"))
     name = st.segmented_control(_("Add a photo of"), project.class_names, key="project_class",
-                                default=project.class_names[0])
+                                default=project.class_names[0], format_func=widgets.plain)  # Names as typed.
     if not name:
         return
     batch = st.session_state.setdefault("project_batch", 0)  # A new key empties the camera and uploader.

@@ -113,7 +113,7 @@ def runs_ui() -> None:
         _("Validation accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
     st.caption(sentences(*words))
     # Buttons, not a drop-down: the class project's counts refresh every two seconds and would close one.
-    chosen = st.pills(_("Show one to the class"), list(by_key), key="projected_run")
+    chosen = st.pills(_("Show one to the class"), list(by_key), format_func=widgets.plain, key="projected_run")
     if chosen:
         run = by_key[chosen]
         snap = run.snapshot()

@@ -63,6 +63,14 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     assert any(s.value.startswith("Cleared ") for s in at.success) and not at.exception
 
 
+def test_class_names_on_the_students_buttons_are_shown_as_typed(classroom):
+    project = classroom.new_project(["*hot* cup", "[pen](e.vil)"])
+    at = open_page("pages/project.py")
+    at.text_input(key="join_code").input(project.code).run()
+    at.button[0].click().run()
+    assert at.button_group[0].options == [r"\*hot\* cup", r"\[pen\](e.vil)"], "not bold, not a link"
+
+
 def test_a_student_joins_with_the_code_and_adds_photos_that_the_train_page_offers(classroom):
     project = classroom.new_project(["pen", "cup"])
     at = open_page("pages/project.py")
