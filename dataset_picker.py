@@ -112,7 +112,7 @@ def _builder_ui() -> datasets.Dataset | None:
         photos = datasets.built_classes(folder)[name]
         batch = st.session_state.get(f"build_batch_{name}", 0)
         recorded = len({datasets.recording(p) for p in photos} - {None})  # Kept whole in the split: worth knowing.
-        header = f"{name}: {widgets.count(len(photos), 'photo')}" + (
+        header = f"{widgets.plain(name)}: {widgets.count(len(photos), 'photo')}" + (
             f" · {widgets.count(recorded, 'recording')}" if recorded else "")
         with st.expander(header, expanded=len(photos) < 2 or bool(refused)):
             if refused:

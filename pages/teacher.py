@@ -79,7 +79,7 @@ def project_photos_ui() -> None:
         return
     photos = dataset_picker.project_counts_ui(project)
     for name, files in photos.items():
-        with st.expander(f"{name}: {widgets.count(len(files), 'photo')}"):
+        with st.expander(f"{widgets.plain(name)}: {widgets.count(len(files), 'photo')}"):
             dataset_picker.removable_photos_ui([(p, room.student_name(project.added_by(p))) for p in files],
                                                project.remove, _("Remove"), ":material/delete:")
 

@@ -69,6 +69,10 @@ def test_class_names_on_the_students_buttons_are_shown_as_typed(classroom):
     at.text_input(key="join_code").input(project.code).run()
     at.button[0].click().run()
     assert at.button_group[0].options == [r"\*hot\* cup", r"\[pen\](e.vil)"], "not bold, not a link"
+    teacher = open_page("pages/teacher.py")
+    teacher.text_input(key="passphrase").input("tulip")
+    teacher.button[0].click().run()
+    assert [e.label for e in teacher.expander][:2] == [r"\*hot\* cup: 0 photos", r"\[pen\](e.vil): 0 photos"]
 
 
 def test_a_student_joins_with_the_code_and_adds_photos_that_the_train_page_offers(classroom):
