@@ -237,7 +237,7 @@ def removable_photos_ui(items: list[tuple[Path, str]], remove, button: str, icon
                 if thumb is None:
                     st.caption(_(":material/broken_image: not a photo"))
                 else:
-                    st.image(thumb, caption=caption or None, width="stretch")
+                    st.image(thumb, caption=widgets.plain(caption) or None, width="stretch")
                 if st.button(button, key=f"rm_{path.parent.name}_{path.name}", icon=icon, width="stretch"):
                     remove(path)
                     st.rerun()

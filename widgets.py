@@ -244,7 +244,7 @@ def gallery_ui(items: list[tuple[str, str]], heat_of=None) -> None:
         for index, (path, caption) in enumerate(items):
             picture = heats[index] if heats is not None else cached.thumbnail(path, 160)
             if picture is not None:
-                st.image(picture, caption=caption or None, width=GALLERY_WIDTH)
+                st.image(picture, caption=plain(caption) or None, width=GALLERY_WIDTH)  # Class names as typed.
 
 
 def heat_toggle_ui(model, key: str, label: str = ""):

@@ -80,7 +80,7 @@ def guess_ui(where, result: models.ImageResult, who: str, n_classes: int, whose:
     if heat is not None:
         picture, found = heat
         where.image(picture, caption=_("Where it looks for “{label}” · {method} · {seconds:.2f} s").format(
-            label=found.label, method=widgets.method_title(found.method), seconds=found.seconds))
+            label=widgets.plain(found.label), method=widgets.method_title(found.method), seconds=found.seconds))
 
 
 def heat_for(model: models.ImageClassifier, name: str, data: bytes):
@@ -112,7 +112,7 @@ def result_ui(name: str, data: bytes) -> None:
             st.error(widgets.plain(error), icon=":material/broken_image:")
             return
         picture, *columns = st.columns([1, 2] if len(answers) == 1 else [2, 3, 3])
-        picture.image(cached.display_image(data), caption=name)
+        picture.image(cached.display_image(data), caption=widgets.plain(name))
         for column, (who, result, model, n_classes, whose) in zip(columns, answers):
             guess_ui(column, result, who, n_classes, whose, heat_for(model, name, data))
 

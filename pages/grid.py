@@ -63,9 +63,9 @@ def grid_ui(cells: list[dict], heat_of=None) -> None:
                 if thumb is not None:
                     st.image(thumb, width="stretch")
                 with st.popover(cell["title"], width="stretch"):
-                    st.caption(_("True class: {true}").format(true=cell['true']))
+                    st.caption(_("True class: {true}").format(true=widgets.plain(cell['true'])))
                     for label, probability in cell["bars"]:
-                        st.progress(probability, f"{label}: {probability:.0%}")
+                        st.progress(probability, f"{widgets.plain(label)}: {probability:.0%}")
 
 
 def judged_pool(dataset: datasets.Dataset, choice: model_picker.Choice) -> tuple[np.ndarray, str]:
@@ -122,7 +122,8 @@ def mine_ui(dataset: datasets.Dataset, choice: model_picker.Choice) -> None:
                 right=right, n_shown=len(shown), share=right / len(shown)))
     heat_of = widgets.heat_toggle_ui(choice.mine, "grid_heat", _("Show where the model looks"))
     grid_ui([{"path": str(v.file), "true": v.true, "bars": [(v.predicted, v.probability)],
-              "title": f":green[✓ {v.predicted}]" if v.correct else f":red[✗ {v.predicted}]"} for v in shown],
+              "title": (f":green[✓ {widgets.plain(v.predicted)}]" if v.correct
+                        else f":red[✗ {widgets.plain(v.predicted)}]")} for v in shown],
             heat_of)
 
 
@@ -135,7 +136,7 @@ def imagenet_ui(dataset: datasets.Dataset, handle: str) -> None:
         results = cached.imagenet_batch(handle, files)
     heat_of = widgets.heat_toggle_ui(cached.classifier(handle), "grid_heat", _("Show where the model looks"))
     grid_ui([{"path": path, "error": r.error, "true": dataset.class_names[dataset.labels[i]],
-              "title": r.predictions[0].label if r.predictions else "",
+              "title": widgets.plain(r.predictions[0].label) if r.predictions else "",
               "bars": [(p.label, p.probability) for p in r.predictions]}
              for path, i, r in zip(files, indices, results)], heat_of)
 

@@ -9,3 +9,19 @@ def test_plain_text_shows_markdown_characters_as_written_and_links_web_addresses
     assert widgets.plain(message) == ("Could not download '<https://example.org/a_b/c_d.tgz>' (no network). "
                                       "Or see <https://x.org/e_f>.")
     assert widgets.plain("(https://x.org/p_q)") == "(<https://x.org/p_q>)"
+
+
+def test_a_gallery_shows_class_names_as_typed(tmp_path):
+    from streamlit.testing.v1 import AppTest
+    from make_images import jpeg
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(jpeg())
+
+    def page(path):
+        import widgets
+        widgets.gallery_ui([(path, "*hot* cup → [pen](x) (85%)")])
+
+    at = AppTest.from_function(page, args=(str(photo),)).run()
+    assert not at.exception, at.exception
+    (image,) = at.get("image")
+    assert image.proto.imgs[0].caption == r"\*hot\* cup → \[pen\](x) (85%)", "not italic, not a link"
