@@ -14,7 +14,10 @@ IN_CI = bool(os.environ.get("CI"))
 
 # Caches and exports go to a fresh folder for the whole run, set before hubdemo reads them,
 # so tests never touch (or depend on) the user's ~/.cache/hubdemo or the clone's exports/.
-_CACHE = Path(tempfile.mkdtemp(prefix="hubdemo-test-cache-"))
+# Test files that import from conftest load this file a second time, as another module: the same folder then,
+# not a second one that nothing deletes.
+_CACHE = Path(os.environ.get("HUBDEMO_TEST_CACHE") or tempfile.mkdtemp(prefix="hubdemo-test-cache-"))
+os.environ["HUBDEMO_TEST_CACHE"] = str(_CACHE)
 os.environ["HUBDEMO_CACHE_DIR"] = str(_CACHE)
 os.environ["TFHUB_CACHE_DIR"] = str(_CACHE / "tfhub")
 os.environ["HUBDEMO_EXPORTS_DIR"] = str(_CACHE / "exports")  # Not exports/ in the clone the tests run from.
