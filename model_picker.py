@@ -18,7 +18,7 @@ import room
 import widgets
 from hubdemo import classroom, models, paths, saved
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import N_, _, word_list
+from hubdemo.i18n import N_, _
 from hubdemo.runs import RunBook
 from hubdemo.runs import titles as run_titles
 
@@ -172,7 +172,7 @@ def classifier_picker_ui(key: str) -> Choice | None:
         st.sidebar.caption(_("Your model **{label}**: {labels}. "
                              "Shown beside the ImageNet model it was built on.").format(
                                      label=widgets.plain(named.get(choice, picked.label)),
-                                     labels=word_list(picked.mine.labels)))
+                                     labels=widgets.name_list(picked.mine.labels)))
         return picked
     if choice == OPEN:
         _open_saved_ui(key)

@@ -160,11 +160,16 @@ def plain(text: str) -> str:
 URL = re.compile(r"(https?://[^\s'\"<>]*[^\s'\"<>.,;:!?)])")  # Not the sentence's full stop after it.
 
 
+def name_list(items: list[str]) -> str:
+    """Names people typed (classes, students), listed as the language lists them, each shown as typed."""
+    return i18n.word_list([plain(item) for item in items])
+
+
 def colour_key_ui(colours: dict[str, str]) -> None:
     """Which colour is which class, as words that wrap to the screen's width (a chart's own legend cannot)."""
-    entries = "".join(
-        f'<span style="display:inline-block;margin:0 1.1em 0.2em 0">'
-        f'<span style="color:{colour};font-size:1.25em">&#9679;</span> {html.escape(name)}</span>' for name, colour in colours.items())
+    entries = "".join(f'<span style="display:inline-block;margin:0 1.1em 0.2em 0">'
+                      f'<span style="color:{colour};font-size:1.25em">&#9679;</span> {html.escape(name)}</span>'
+                      for name, colour in colours.items())
     st.markdown(f'<div data-testid="colour-key" style="font-size:0.9rem">{entries}</div>', unsafe_allow_html=True)
 
 

@@ -8,7 +8,7 @@ import model_picker
 import warmup
 import widgets
 from hubdemo import charts, explain, images, models, notebook
-from hubdemo.i18n import _, sentences, word_list
+from hubdemo.i18n import _, sentences
 
 UPLOAD, LIVE, SNAPSHOT = camera.UPLOAD, camera.LIVE, camera.SNAPSHOT
 HEAT_WIDTH = 320  # Pixels: at most, and the column's width where that is narrower.
@@ -38,7 +38,7 @@ else:
           "ImageNet's last layer knows 1,000 everyday things, yours knows "
           "{count}: **{labels}**.").format(
               label=widgets.plain(choice.label), count=widgets.count(len(choice.mine.labels), 'class'),
-              labels=widgets.plain(word_list(choice.mine.labels))))
+              labels=widgets.name_list(choice.mine.labels)))
 model_picker.suggest_yours_ui("classifier", choice)
 
 

@@ -9,7 +9,7 @@ import room
 import widgets
 from hubdemo import class_project
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import _, word_list
+from hubdemo.i18n import _
 
 widgets.use_router()
 st.title(_("Class project"))
@@ -132,7 +132,7 @@ if project is None:
     st.stop()
 if join_ui(project):
     st.success(_("You are in class project **{code}**: {class_names}.").format(
-            code=project.code, class_names=word_list(project.class_names)))
+            code=project.code, class_names=widgets.name_list(project.class_names)))
     add_ui(project)
     st.fragment(counts_ui, run_every=2.0)()
     try_ui()

@@ -11,7 +11,7 @@ import room
 import widgets
 from hubdemo import charts, class_project, classroom, desks, live, runs
 from hubdemo.errors import HubDemoError
-from hubdemo.i18n import _, sentences, word_list
+from hubdemo.i18n import _, sentences
 from hubdemo.workspace import MB
 
 widgets.use_router()
@@ -99,7 +99,7 @@ def runs_ui() -> None:
     here = sorted(room.connected_of(sessions), key=lambda sid: (not sessions[sid].teacher, room.student_name(sid)))
     connected = len(here)
     words = [_("{count} connected: {names}.").format(count=widgets.count(connected, 'session'),
-                                                     names=word_list([widgets.plain(room.student_name(sid)) for sid in here]))
+                                                     names=widgets.name_list([room.student_name(sid) for sid in here]))
              if here else _("{count} connected.").format(count=widgets.count(0, 'session'))]
     if len(sessions) > connected:  # A closed tab's desk waits for a reload (desks.KEEP_SECONDS).
         words.append(_("{count} closed in the last {minutes} minutes: their runs stay here until then.").format(

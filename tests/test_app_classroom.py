@@ -69,6 +69,7 @@ def test_class_names_on_the_students_buttons_are_shown_as_typed(classroom):
     at.text_input(key="join_code").input(project.code).run()
     at.button[0].click().run()
     assert at.button_group[0].options == [r"\*hot\* cup", r"\[pen\](e.vil)"], "not bold, not a link"
+    assert any(s.value.endswith(r": \*hot\* cup and \[pen\](e.vil).") for s in at.success), [s.value for s in at.success]
     teacher = open_page("pages/teacher.py")
     teacher.text_input(key="passphrase").input("tulip")
     teacher.button[0].click().run()

@@ -25,3 +25,11 @@ def test_a_gallery_shows_class_names_as_typed(tmp_path):
     assert not at.exception, at.exception
     (image,) = at.get("image")
     assert image.proto.imgs[0].caption == r"\*hot\* cup → \[pen\](x) (85%)", "not italic, not a link"
+
+
+def test_a_list_of_typed_names_is_written_as_the_language_lists_and_each_name_as_typed():
+    from hubdemo import i18n
+    with i18n.speaking("en"):
+        assert widgets.name_list(["*hot* cup", "pen", "a_b"]) == r"\*hot\* cup, pen, and a\_b"
+    with i18n.speaking("zh_CN"):
+        assert widgets.name_list(["雏菊", "*玫瑰*"]) == r"雏菊和\*玫瑰\*"
