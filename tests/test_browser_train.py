@@ -225,6 +225,7 @@ def test_on_a_phone_the_ten_digits_confusion_matrix_fits_the_screen_and_a_cell_o
         assert drawing["x"] >= 0 and drawing["x"] + drawing["width"] <= 390, f"on the screen: {drawing}"
         page.mouse.click(drawing["x"] + drawing["width"] - 20, drawing["y"] + 20)  # The top right cell: 0 → 9.
         expect(page.get_by_text("of 0 predicted as 9")).to_be_visible()
+        wait_for_app_run(page)  # The click's rerun draws the table again: a table found during it is then detached.
 
         # The runs table's toolbar, shown when it is tapped, sits over the short caption's empty end, not the heading.
         table = page.get_by_test_id("stDataFrame").filter(has_text="Dataset")
