@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import ssl
 import subprocess
 import sys
@@ -242,7 +243,7 @@ async def main(args) -> None:
               "(it kept going)")
         print(f"  server and workers resident memory: {rss / 2**30:.2f} GiB")
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # As Ctrl+C: the server cleans up after itself.
         proc.wait(20)
 
 

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import io
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -111,7 +112,7 @@ async def main(args) -> None:
         print(f"server: {after[0]:.2f} GiB (+{(after[0] - before[0]) * 1024 / args.sessions:.0f} MiB per student); "
               f"training workers: {after[1]:.2f} GiB")
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # As Ctrl+C: the server cleans up after itself.
         proc.wait(20)
         print(f"workspace on disk at the end: {sum(f.stat().st_size for f in Path(cache).rglob('*') if f.is_file()) / 2**30:.2f} GiB "
               "(the model and feature caches included)")

@@ -17,6 +17,7 @@ least any Streamlit app needs.
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def one_launch() -> tuple[float, float, float]:
             expect(page.get_by_role("heading", name="daisy")).to_be_visible(timeout=120_000)
             own = time.monotonic() - start
         finally:
-            server.terminate()
+            server.send_signal(signal.SIGINT)  # As Ctrl+C: the server cleans up after itself.
             server.wait(20)
             browser.close()
     return healthy, shown, own

@@ -16,18 +16,22 @@ session's :class:`~hubdemo.runs.Run`, then the learnt weights, from which
 
 from __future__ import annotations
 
+import atexit
 import collections
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
-from hubdemo import i18n
+from hubdemo import i18n, paths
 from hubdemo.i18n import _, ngettext
 from hubdemo.runs import Run
 
@@ -51,6 +55,8 @@ class TrainerPool:
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._lock = threading.Lock()
+        _sweep_scratch()
+        atexit.register(self.close)  # A server that stops normally (Ctrl+C) takes its workers and their files along.
 
     def submit(self, dataset, run: Run, extractor=None) -> Run:
         """Queue ``run``; it starts when a slot frees up. Returns at once."""
@@ -109,15 +115,44 @@ class TrainerPool:
             self._pump()
 
 
+def _scratch_root() -> Path:
+    return paths.cache_dir() / "trainers"
+
+
+def _sweep_scratch() -> None:
+    """Remove the scratch folders of workers whose server has gone (killed, so it could not clean up)."""
+    for folder in _scratch_root().glob("*-*"):
+        if not _running(folder.name.split("-")[0]):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # Someone else's process: alive.
+        pass
+    return True
+
+
 class _Worker:
-    """One worker process with TensorFlow loaded, and the pipe to it."""
+    """One worker process with TensorFlow loaded, the pipe to it, and its scratch folder.
+
+    The scratch folder is the worker's ``TMPDIR``, inside the app's cache: TensorFlow's autograph writes a
+    Python file into the temp folder for every function it converts (several per run) and deletes them only
+    when the process exits normally, which a worker never does (it is killed). Its folder goes with it.
+    """
 
     def __init__(self):
+        root = _scratch_root()
+        root.mkdir(parents=True, exist_ok=True)
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))  # Named for the server.
         # A fresh interpreter (``python -m hubdemo.trainers``), not a fork: no copy of the server's threads or
         # memory, and nothing of the server's main script runs again. Messages go over a socket pair.
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen([sys.executable, "-m", "hubdemo.trainers", str(theirs.fileno())],
-                                        pass_fds=[theirs.fileno()])
+                                        pass_fds=[theirs.fileno()], env={**os.environ, "TMPDIR": str(self.scratch)})
         theirs.close()
         self.conn = Connection(ours.detach())
 
@@ -127,6 +162,11 @@ class _Worker:
 
     def close(self) -> None:
         self.process.kill()
+        self.process.wait()
+        self._remove_scratch()
+
+    def _remove_scratch(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def train(self, job: _Job) -> None:
         """Send the job, relay its progress into the run until the weights come back or the worker dies."""
@@ -158,6 +198,7 @@ class _Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 code = self.process.wait()
+            self._remove_scratch()
             with i18n.speaking(run.language):
                 run.set_status("error", _crash_message(code))
 

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -66,7 +67,9 @@ def streamlit_server(*app_args, timeout=120, env=None):
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
+        # Stopped as a teacher stops it, with Ctrl+C: the server then cleans up after itself (its training
+        # workers, TensorFlow's temp files). Under SIGTERM it ends without doing so.
+        proc.send_signal(signal.SIGINT)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

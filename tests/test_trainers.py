@@ -1,12 +1,16 @@
 """Training in worker processes: the same result as in the server's process, a queue, and crashes kept inside."""
 
+import os
+import shutil
 import signal
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
-from hubdemo import datasets, model_safety, runs, trainers, training
+from hubdemo import datasets, model_safety, paths, runs, trainers, training
 from hubdemo.errors import HubDemoError
 
 
@@ -73,16 +77,34 @@ def test_a_killed_worker_fails_only_its_own_run(pool, colours_dir, extractor):
     while doomed.status != "training":
         assert time.monotonic() < deadline, (doomed.status, doomed.snapshot().message)
         time.sleep(0.1)
-    import os
+    # TensorFlow's autograph writes its converted functions as files into the worker's temp folder: the worker's
+    # own scratch folder in the app's cache, never the system's /tmp, where a killed worker would leave them.
+    (scratch,) = [w.scratch for w in pool._busy]
+    assert scratch.parent == paths.cache_dir() / "trainers"
+    assert list(scratch.glob("__autograph_generated_file*.py")), "the worker's temp folder is its scratch folder"
     for pid in pool.workers():
         os.kill(pid, signal.SIGKILL)
     wait_until_finished(doomed, timeout=30)
     assert doomed.status == "error"
     assert "killed (most often: the computer ran out of memory)" in doomed.snapshot().message
+    assert not scratch.exists(), "a killed worker's files go with it"
     after = new_run(data, extractor)
     pool.submit(data, after, extractor)  # A new worker takes over.
     wait_until_finished(after)
     assert after.status == "done" and after.evaluation.accuracy == 1.0
+
+
+def test_scratch_folders_of_a_server_that_is_gone_are_swept_when_a_pool_starts():
+    root = paths.cache_dir() / "trainers"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone, ours = root / f"{dead.pid}-x1", root / f"{os.getpid()}-x2"
+    for folder in (gone, ours):
+        folder.mkdir(parents=True)
+        (folder / "__autograph_generated_file1.py").write_text("pass")
+    trainers.TrainerPool(slots=1)
+    assert not gone.exists() and ours.exists(), "a live server's workers keep theirs"
+    shutil.rmtree(ours)
 
 
 def test_an_export_that_could_touch_files_is_refused_before_it_loads(tmp_path, colours_export):
