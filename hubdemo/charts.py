@@ -88,16 +88,17 @@ RUN_METRICS = {"val_accuracy": N_("Validation accuracy"), "val_loss": N_("Valida
                "accuracy": N_("Training accuracy"), "loss": N_("Training loss")}
 
 
-def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") -> alt.Chart:
+def runs_overlay(curves: dict[str, list[dict]], metric: str, colours: dict[str, str]) -> alt.Chart:
     """One line per run of ``metric`` against the epoch, to compare runs (say, three learning rates).
 
-    The runs are listed below the plot, one a line, whole: beside it, two long run names left a phone a plot
-    140 px wide. Streamlit fits title, axes and legend into the chart's height (the plot gets about 180 px of
-    380 with one run), so each run adds a line's height and the plot keeps its size.
+    No legend: the page prints ``colours`` as a key below the chart (:func:`key_colours`). A legend inside
+    the chart takes its room from the plot: with twelve runs listed the plot was a strip 50 px high, and
+    a legend cannot wrap to a phone's width.
 
     Args:
         curves: run label → that run's epoch records (``epoch`` and the metric).
         metric: a key of :data:`RUN_METRICS`.
+        colours: :func:`key_colours` of the run labels.
     """
     rows = [{"run": label, "epoch": e["epoch"], "value": e[metric]}
             for label, epochs in curves.items() for e in epochs if metric in e]
@@ -109,15 +110,15 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str = "val_accuracy") ->
         alt.Chart(data)
         .mark_line(point=True, strokeWidth=2)
         .encode(x=alt.X("epoch:Q", title=_("Epoch"), axis=alt.Axis(tickMinStep=1, format="d")), y=y,
-                color=alt.Color("run:N", title=None, sort=list(curves),
-                                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=400)),
+                color=alt.Color("run:N", title=None, legend=None,
+                                scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
                 tooltip=[alt.Tooltip("run:N", title=_("Run")), alt.Tooltip("epoch:Q", title=_("Epoch")),
                          alt.Tooltip("value:Q", title=title, format=".3f")])
-        .properties(height=360 + RUN_LINE * len(curves), title=_("{metric}, run by run").format(metric=title))
+        .properties(height=RUNS_HEIGHT, title=_("{metric}, run by run").format(metric=title))
     )
 
 
-RUN_LINE = 20  # pixels a run's line in the legend takes
+RUNS_HEIGHT = 320  # The same plot for one run or twelve: the key is printed below it.
 
 
 def per_class_accuracy(per_class: dict[str, float]) -> alt.Chart:
@@ -181,13 +182,14 @@ TWENTY_COLOURS = ("#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27
                   "#9e765f", "#d8b5a5")
 
 
-def class_colours(class_names) -> dict[str, str]:
-    """Each class's colour on the feature map, in the dataset's order (beyond 20 classes, colours repeat).
+def key_colours(names) -> dict[str, str]:
+    """Each name's colour, in order (beyond 20 names, colours repeat): the feature map's classes, the runs
+    chart's runs.
 
     Made here rather than left to Vega so the page can print the key itself: a legend inside the chart
-    cannot wrap, and ran off a phone's screen at the fifth flower class.
+    cannot wrap, ran off a phone's screen at the fifth flower class, and takes its room from the plot.
     """
-    names = list(dict.fromkeys(class_names))
+    names = list(dict.fromkeys(names))
     palette = TEN_COLOURS if len(names) <= len(TEN_COLOURS) else TWENTY_COLOURS
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
@@ -199,7 +201,7 @@ def feature_map(rows: list[dict], method_title: str, colours: dict[str, str]) ->
     Args:
         rows: ``file``, ``label``, ``x``, ``y``, and optionally ``image`` (a data URI, shown on hover) and
             ``mistake`` (True for a photo a trained model gets wrong).
-        colours: :func:`class_colours` of the dataset's classes.
+        colours: :func:`key_colours` of the dataset's classes.
     """
     data = pd.DataFrame(rows)
     if "mistake" not in data:

@@ -48,7 +48,7 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
     wrong = {str(m.file) for m in run.evaluation.mistakes} if run is not None else set()
     rows = [{"file": p.file, "label": p.label, "x": p.x, "y": p.y, "image": cached.thumbnail_uri(p.file),
              "mistake": p.file in wrong} for p in points]
-    colours = charts.class_colours(dataset.class_names)
+    colours = charts.key_colours(dataset.class_names)
     event = st.altair_chart(charts.feature_map(rows, _(projection.TITLES[method]), colours), on_select="rerun",
                             key="inside_map")
     widgets.colour_key_ui(colours)

@@ -15,6 +15,8 @@ from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _
 from hubdemo.runs import Run, RunBook, TrainConfig
 
+COMPARED_AT_MOST = 8  # New runs join the runs chart; beyond this many the oldest leave it.
+
 widgets.use_router()
 st.title(_("Teach the model your own classes"))
 st.markdown(
@@ -292,7 +294,8 @@ def runs_ui(book: RunBook) -> None:
     new = [label for label in labels if label not in state.setdefault("compare_seen", set())]
     if new:  # A new run joins the comparison; runs the user took out stay out.
         kept = state.get("kept_compare_runs", [])  # Kept across a restart too (its runs come back from disk).
-        state["kept_compare_runs"] = [*kept, *(label for label in new if label not in kept)]
+        # The newest few: more lines than that tangle, and colours repeat past ten. Older runs can be added back.
+        state["kept_compare_runs"] = [*kept, *(label for label in new if label not in kept)][-COMPARED_AT_MOST:]
         state["compare_seen"].update(new)
     picked, metric = st.columns([3, 1])
     chosen = picked.multiselect(_("Runs to compare"), list(labels), **widgets.remembered("compare_runs"))
@@ -303,7 +306,7 @@ def runs_ui(book: RunBook) -> None:
         st.info(_("The curves appear here as the runs finish their epochs."), icon=":material/hourglass_top:")
     elif chosen:
         names = runs.compare_names([labels[label] for label in chosen], models.short_name)
-        st.altair_chart(charts.runs_overlay({names[label]: curves[label] for label in chosen}, metric))
+        runs_chart_ui({names[label]: curves[label] for label in chosen}, metric)
         if {labels[label].config.from_scratch for label in chosen} == {True, False}:
             st.caption(_("Transfer against from scratch: ImageNet's features know shapes and textures already, so "
                          "a new last layer is right within an epoch or two; from random weights the same photos "
@@ -311,6 +314,13 @@ def runs_ui(book: RunBook) -> None:
         else:
             st.caption(_("The classic lesson: the same data with learning rates 0.02, 0.002 and 0.0002. Too big "
                          "jumps about, too small crawls."))
+
+
+def runs_chart_ui(curves: dict[str, list[dict]], metric: str = "val_accuracy") -> None:
+    """Runs' curves on one chart, and below it which colour is which run."""
+    colours = charts.key_colours(curves)
+    st.altair_chart(charts.runs_overlay(curves, metric, colours))
+    widgets.colour_key_ui(colours)
 
 
 def shown_run(book: RunBook) -> Run:
@@ -404,7 +414,7 @@ def comparison_result_ui(entries: list[compare.Entry]) -> None:
                      accuracy: st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0),
                      _("Parameters"): st.column_config.NumberColumn(format="localized")})
     names = compare.names(entries)
-    st.altair_chart(charts.runs_overlay({names[e.run.label]: e.run.snapshot().epochs for e in entries}))
+    runs_chart_ui({names[e.run.label]: e.run.snapshot().epochs for e in entries})
     fastest, best = compare.fastest_and_best(entries)
     st.caption(_("{best} was the most accurate ({accuracy:.1%}); {fastest} the fastest ({ms:.1f} ms a photo). A "
                  "bigger network sees more detail, and costs time and memory: on a phone, or on a camera's live "

@@ -415,3 +415,20 @@ def test_comparing_two_feature_extractors_shows_them_side_by_side(colours_dir):
     assert not any("were made with other data or settings" in w.value for w in at.warning)
     at.number_input(key="learning_rate").set_value(0.02).run()  # Other settings: the comparison is folded away.
     assert any(e.label.startswith("The last comparison") for e in at.expander)
+
+
+COMPARED_AT_MOST = 8  # pages/train.py's
+
+
+def test_the_runs_chart_compares_the_newest_runs_with_a_key_and_older_ones_can_come_back(bundled_dir, colours_dir):
+    at = open_train(colours_dir)
+    for seed in range(COMPARED_AT_MOST + 1):
+        at = train(at, epochs=1, batch_size=8, seed=seed)
+    newest = [f"colours · run {n}" for n in range(2, COMPARED_AT_MOST + 2)]
+    compared = at.multiselect(key="compare_runs")
+    assert compared.value == newest, "run 1 left the chart when the ninth run joined it"
+    (key,) = [m.value for m in at.markdown if 'data-testid="colour-key"' in m.value]
+    assert all(f"{label} (seed {n - 1})" in key for n, label in enumerate(newest, 2)), "every line's run, named"
+    compared.select("colours · run 1").run()
+    (key,) = [m.value for m in at.markdown if 'data-testid="colour-key"' in m.value]
+    assert "colours · run 1 (seed 0)" in key and not at.exception

@@ -33,19 +33,22 @@ def test_class_counts_with_no_photo_yet_draw_an_axis_not_a_point():
     assert bars["encoding"]["x"]["scale"]["domain"] == [0, 10]
 
 
-def test_runs_overlay_draws_one_line_per_run_by_epoch_with_whole_names():
+def test_runs_overlay_draws_one_line_per_run_by_epoch_in_the_colours_of_the_pages_key():
     curves = {"flowers · run 1 (learning rate 0.02)": [{"epoch": 1, "val_accuracy": 0.8, "loss": 0.9},
                                                         {"epoch": 2, "val_accuracy": 0.85, "loss": 0.5}],
               "flowers · run 2 (learning rate 0.0002)": [{"epoch": 1, "val_accuracy": 0.3, "loss": 1.5}]}
-    spec = charts.runs_overlay(curves, "val_accuracy").to_dict()
+    colours = charts.key_colours(curves)
+    spec = charts.runs_overlay(curves, "val_accuracy", colours).to_dict()
     (rows,) = spec["datasets"].values()
     assert [(r["run"][:15], r["epoch"], r["value"]) for r in rows] == [
         ("flowers · run 1", 1, 0.8), ("flowers · run 1", 2, 0.85), ("flowers · run 2", 1, 0.3)]
-    assert spec["encoding"]["color"]["legend"]["labelLimit"] == 400, "names are not cut"
-    assert spec["encoding"]["color"]["legend"]["orient"] == "bottom", "a phone's width for the plot, not the names"
-    assert spec["height"] == 360 + 2 * charts.RUN_LINE, "each run's line in the legend gets its own room"
+    assert spec["encoding"]["color"]["scale"] == {"domain": list(curves), "range": list(colours.values())}
+    assert spec["encoding"]["color"]["legend"] is None, "the page prints the key: a legend took the plot's room"
+    twelve = {f"run {i}": [{"epoch": 1, "val_accuracy": 0.5}] for i in range(12)}
+    assert charts.runs_overlay(twelve, "val_accuracy", charts.key_colours(twelve)).to_dict()["height"] == spec[
+        "height"], "the same plot for two runs or twelve"
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
-    assert charts.runs_overlay(curves, "loss").to_dict()["encoding"]["y"]["title"] == "Training loss"
+    assert charts.runs_overlay(curves, "loss", colours).to_dict()["encoding"]["y"]["title"] == "Training loss"
 
 
 def test_per_class_bars_say_their_percentage_in_class_order():
@@ -62,7 +65,7 @@ def test_per_class_bars_say_their_percentage_in_class_order():
 def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
     rows = [{"file": "a.jpg", "label": "daisy", "x": 0.0, "y": 1.0, "mistake": False},
             {"file": "b.jpg", "label": "roses", "x": 2.0, "y": 0.5, "mistake": True}]
-    colours = charts.class_colours(["daisy", "roses"])
+    colours = charts.key_colours(["daisy", "roses"])
     spec = charts.feature_map(rows, "t-SNE", colours).to_dict()
     points, rings = spec["layer"]
     assert points["encoding"]["color"]["field"] == "label" and spec["params"][0]["name"] == charts.MAP_SELECTION
@@ -74,13 +77,13 @@ def test_the_feature_map_colours_by_class_and_rings_only_the_mistakes():
     assert points["encoding"]["color"]["legend"] is None, "a legend in the chart ran off a phone's screen"
 
 
-def test_class_colours_are_distinct_for_up_to_twenty_classes_and_none_is_the_rings_black():
+def test_key_colours_are_distinct_for_up_to_twenty_classes_and_none_is_the_rings_black():
     for n in (2, 5, 10, 12, 20):
-        colours = charts.class_colours([f"c{i}" for i in range(n)])
+        colours = charts.key_colours([f"c{i}" for i in range(n)])
         assert list(colours) == [f"c{i}" for i in range(n)], "in the dataset's order"
         assert len(set(colours.values())) == n, f"{n} classes, {n} colours"
         assert "#212121" not in colours.values()
-    assert charts.class_colours(["a", "b"]) == {"a": charts.TEN_COLOURS[0], "b": charts.TEN_COLOURS[1]}
+    assert charts.key_colours(["a", "b"]) == {"a": charts.TEN_COLOURS[0], "b": charts.TEN_COLOURS[1]}
 
 
 def test_the_learning_curve_draws_the_mean_and_the_spread_on_a_log_scale():
