@@ -236,11 +236,16 @@ def _load_ui(load, handle: str, loading: str):
 GALLERY_WIDTH = 132  # pixels a photo in galleries and the grid: six a row on a laptop, two on a phone
 
 
+GALLERY_AT_MOST = 30  # Photos a gallery shows: a page of 3,000 thumbnails would take a minute to draw.
+
+
 def gallery_ui(items: list[tuple[str, str]], heat_of=None) -> None:
     """Thumbnails of image files, each with its caption; with ``heat_of`` (a model), where it looked instead.
+    The first :data:`GALLERY_AT_MOST`, saying so when there are more.
 
     A wrapping row, not columns: columns stack one photo per line on a phone, a wrapping row keeps two.
     """
+    total, items = len(items), items[:GALLERY_AT_MOST]
     heats = None
     if heat_of is not None:
         with st.spinner(_("Working out where the model looked…")):
@@ -250,6 +255,8 @@ def gallery_ui(items: list[tuple[str, str]], heat_of=None) -> None:
             picture = heats[index] if heats is not None else cached.thumbnail(path, 160)
             if picture is not None:
                 st.image(picture, caption=plain(caption) or None, width=GALLERY_WIDTH)  # Class names as typed.
+    if total > len(items):
+        st.caption(_("The first {shown} of {n_photos}.").format(shown=len(items), n_photos=total))
 
 
 def heat_toggle_ui(model, key: str, label: str = ""):
@@ -288,17 +295,15 @@ def evaluation_ui(ev, *, key: str, what: str, model=None) -> None:
                       "{predicted}** ({verdict}; {what})").format(
                           count=count(len(cell), 'photo'), true=plain(picked['true']),
                           predicted=plain(picked['predicted']), verdict=verdict, what=plain(what)))
-        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in cell[:30]],
+        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in cell],
                    heat_of=heat_of)
     mistakes = ev.mistakes
     with st.expander(_("Mistakes ({n_mistakes}) · {what}").format(
-            n_mistakes=len(mistakes), what=what), expanded=bool(mistakes)):
+            n_mistakes=len(mistakes), what=plain(what)), expanded=bool(mistakes)):
         if not mistakes:
             st.success(_("None: every photo was predicted right."))
         if heat_of is not None and mistakes:
             st.caption(_("Why did it call this rose a tulip? Each photo shows where the model found the evidence for "
                          "the class it chose."))
-        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in mistakes[:30]],
+        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in mistakes],
                    heat_of=heat_of)
-        if len(mistakes) > 30:
-            st.caption(_("The first 30 of {n_mistakes}.").format(n_mistakes=len(mistakes)))

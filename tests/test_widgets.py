@@ -33,3 +33,20 @@ def test_a_list_of_typed_names_is_written_as_the_language_lists_and_each_name_as
         assert widgets.name_list(["*hot* cup", "pen", "a_b"]) == r"\*hot\* cup, pen, and a\_b"
     with i18n.speaking("zh_CN"):
         assert widgets.name_list(["雏菊", "*玫瑰*"]) == r"雏菊和\*玫瑰\*"
+
+
+def test_a_gallery_shows_its_first_photos_and_says_how_many_there_are(tmp_path):
+    from streamlit.testing.v1 import AppTest
+    from make_images import jpeg
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(jpeg())
+
+    def page(path, n):
+        import widgets
+        widgets.gallery_ui([(path, f"photo {i}") for i in range(n)])
+
+    at = AppTest.from_function(page, args=(str(photo), 31)).run()
+    assert len(at.get("image")) == widgets.GALLERY_AT_MOST == 30
+    assert [c.value for c in at.caption] == ["The first 30 of 31."]
+    at = AppTest.from_function(page, args=(str(photo), 30)).run()
+    assert len(at.get("image")) == 30 and not at.caption, "all shown: nothing to say"
