@@ -249,7 +249,8 @@ class SessionEntry:
 
     runs: RunBook
     name: str = ""
-    teacher: bool = False
+    teacher: bool = False  # Unlocked the teacher's page in this server: its class-project runs reach the students.
+    was_teacher: bool = False  # Unlocked it at some time: only for the name shown ("The teacher"), never for rights.
     seen: float = field(default_factory=time.time)
 
 
@@ -265,10 +266,16 @@ def register(runs: RunBook) -> SessionEntry | None:
         return None
     entry = sessions().setdefault(session_id(), SessionEntry(runs))
     entry.runs, entry.seen = runs, time.time()
-    if not entry.name and st.session_state.get("kept_joined"):  # After a restart: the name they joined with.
-        entry.name = str(st.session_state.get("kept_student_name") or "").strip()[:30]
+    if not entry.name:  # After a restart: the name they joined with.
+        entry.name = _joined_name(st.session_state)
     entry.teacher = bool(st.session_state.get("teacher"))
+    entry.was_teacher = entry.teacher or bool(st.session_state.get("kept_teacher_page"))
     return entry
+
+
+def _joined_name(state) -> str:
+    """The name a session (or a desk's kept state) joined the class project with; empty if it did not join."""
+    return str(state.get("kept_student_name") or "").strip()[:30] if state.get("kept_joined") else ""
 
 
 def set_name(name: str) -> None:
@@ -279,20 +286,30 @@ def set_name(name: str) -> None:
 
 
 def live_sessions() -> dict[str, SessionEntry]:
-    """The registered sessions still connected; the others are forgotten (and their files cleaned)."""
+    """The registered sessions still connected or lately left; the others are forgotten (and their files cleaned).
+
+    After a restart, the desks of the server's last run whose page has not come back yet are listed too, with
+    the runs they left on disk (their numbers and curves: enough for the teacher to show them to the class).
+    """
     active = active_sessions()
     table = sessions()
     if active is not None:
         for gone in [sid for sid in table if sid not in active]:
             table.pop(gone, None)
         workspace().forget_gone(active)
+        held = desks()
+        for name in active - table.keys():
+            desk = held.get(name)
+            if desk is not None and _runs_file(name).exists():
+                table.setdefault(name, SessionEntry(RunBook.load(_runs_file(name)), name=_joined_name(desk.state),
+                                                    was_teacher=bool(desk.state.get("kept_teacher_page"))))
     return dict(table)
 
 
 def student_name(sid: str) -> str:
     """What the teacher sees for a session (given its id, or its mark in the class project's file names)."""
     entry = sessions().get(sid) or next((e for s, e in sessions().items() if class_project.owner(s) == sid), None)
-    if entry and entry.teacher:
+    if entry and entry.was_teacher:
         return _("{name} (teacher)").format(name=entry.name) if entry.name else _("The teacher")
     return entry.name if entry and entry.name else _("Student {code}").format(code=sid[:4])
 

@@ -28,6 +28,7 @@ def unlock_ui() -> bool:
         if st.form_submit_button(_("Open the teacher's page"), icon=":material/lock_open:"):
             if hmac.compare_digest(typed.strip().encode(), room.policy().passphrase.encode()):
                 st.session_state["teacher"] = True
+                st.session_state["kept_teacher_page"] = True  # For the name the desk's runs are shown under.
                 room.register(model_picker.runs())
                 st.rerun()
             time.sleep(1)  # Guessing it takes a second a try.

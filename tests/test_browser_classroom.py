@@ -295,9 +295,19 @@ def test_the_class_model_reaches_the_phones_and_outlives_a_restart(bundled_dir, 
             phone.goto(f"{second}/project?{phone_desk}")
             wait_for_app_run(phone)
             expect(phone.get_by_text("When the teacher has trained on everyone's photos")).to_be_visible()
+            projected = f"The teacher · class project {project.code} · run 1"  # Its run, under the teacher's name.
+            # Every run of the last lesson is on the teacher's page at once, before its tab comes back.
+            other = browser.new_page(**DESKTOP)
+            other.goto(f"{second}/teacher")
+            unlock(other)
+            expect(other.get_by_test_id("stMain")).to_contain_text(projected)
+            other.get_by_test_id("stButtonGroup").get_by_text(projected).click()  # Shown to the class:
+            wait_for_app_run(other)
+            expect(other.get_by_text("Confusion matrix")).to_be_visible()  # its curves and results.
+            expect(other.get_by_test_id("stVegaLiteChart").filter(has_text="Training step").first).to_be_visible()
+            other.close()
             teacher.goto(f"{second}/teacher?{teacher_desk}")  # The teacher reloads their tab: the same desk,
             unlock(teacher)  # and the passphrase again (an address never carries the unlock).
-            projected = f"The teacher · class project {project.code} · run 1"  # Its run, under the teacher's name.
             expect(teacher.get_by_test_id("stMain")).to_contain_text(projected)
             phone.reload()
             wait_for_app_run(phone)
