@@ -47,6 +47,14 @@ def warm_up() -> None:
 
 @asynccontextmanager
 async def lifespan(app):
-    """``st.App``'s start-up hook: begin warming up once the server is up, and serve at once."""
+    """``st.App``'s start-up and shut-down hook: begin warming up once the server is up, and serve at once;
+    when it stops, stop the class's training workers (and remove their files) before the process ends.
+
+    Stopped by SIGTERM (``kill``, a service manager), the server shuts down and then ends at once by the
+    signal, without Python's exit handlers: this hook is where the workers still get closed.
+    """
     threading.Thread(target=warm_up, name="hubdemo-warmup", daemon=True).start()
     yield
+    import room
+    if room.policy().on:
+        room.trainers().close()

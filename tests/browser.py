@@ -38,8 +38,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(*app_args, timeout=120, env=None):
-    """Serve streamlit_app.py headless on a free port; yields its URL; prints its output on the way out."""
+def streamlit_server(*app_args, timeout=120, env=None, stop=signal.SIGINT):
+    """Serve streamlit_app.py headless on a free port; yields its URL; prints its output on the way out.
+
+    ``stop``: the signal that ends it. By default Ctrl+C's, as a teacher stops it.
+    """
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
                "--server.headless", "true", "--server.port", str(port),
@@ -67,9 +70,7 @@ def streamlit_server(*app_args, timeout=120, env=None):
             time.sleep(0.5)
         yield url
     finally:
-        # Stopped as a teacher stops it, with Ctrl+C: the server then cleans up after itself (its training
-        # workers, TensorFlow's temp files). Under SIGTERM it ends without doing so.
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:

@@ -193,6 +193,25 @@ def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(c
         expect(carl.get_by_test_id("stException")).to_have_count(0)
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl+C", "kill"])
+def test_a_stopped_classroom_takes_its_training_workers_and_their_files_along(bundled_dir, colours_dir, stop):
+    """Workers are killed, never exit on their own: their temp folder (TensorFlow's autograph files) goes too."""
+    import time
+    scratch = paths.cache_dir() / "trainers"
+    before = set(scratch.glob("*-*"))
+    with streamlit_server("--classroom", "--data", str(colours_dir), "--passphrase", "tulip", "--trainers", "1",
+                          stop=stop):
+        deadline, workers = time.monotonic() + 120, []
+        while not workers:  # The warm-up starts the class's worker, with its scratch folder named for the server.
+            assert time.monotonic() < deadline, "no training worker started"
+            time.sleep(0.5)
+            for folder in set(scratch.glob("*-*")) - before:
+                workers = psutil.Process(int(folder.name.split("-")[0])).children()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, "the server stopped its workers"
+    assert not folder.exists(), "and removed their files"
+
+
 def test_a_restart_keeps_the_class_project_and_who_joined_it(bundled_dir, colours_dir):
     """The teacher's laptop restarts mid-lesson: the same code, the photos, and the phones still in the project."""
     import shutil

@@ -18,6 +18,8 @@ def test_two_models_are_compared_on_the_same_photos(bundled_dir, colours_dir, tm
         table = page.get_by_test_id("stDataFrame").last
         expect(table).to_be_visible()
         expect(page.get_by_text("Validation accuracy, run by run").last).to_be_visible()
+        for model in ("Lite0", "Lite2"):  # Under the chart, which line is which model.
+            expect(page.get_by_test_id("colour-key").last).to_contain_text(model)
         expect(page.get_by_text("All runs this session (2)")).to_be_visible()  # The comparison's runs are kept.
         expect(page.get_by_test_id("stException")).to_have_count(0)
         page.get_by_test_id("stMultiSelect").filter(has_text="Feature extractors").scroll_into_view_if_needed()

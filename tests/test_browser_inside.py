@@ -68,9 +68,10 @@ def test_transfer_and_scratch_curves_are_drawn_together_and_the_code_shows_the_s
         page.get_by_role("button", name="Train the same from scratch").click()
         expect(page.get_by_role("heading", name="How good is it? · colours · run 2")).to_be_visible(timeout=180_000)
         wait_for_app_run(page)
-        legend = page.get_by_test_id("stVegaLiteChart").filter(has_text="run by run")
-        expect(legend).to_contain_text("colours · run 1 (transfer from ImageNet)")
-        expect(legend).to_contain_text("colours · run 2 (from scratch)")
+        expect(page.get_by_test_id("stVegaLiteChart").filter(has_text="run by run")).to_be_visible()
+        key = page.get_by_test_id("colour-key")  # Under the chart, which line is which run.
+        expect(key).to_contain_text("colours · run 1 (transfer from ImageNet)")
+        expect(key).to_contain_text("colours · run 2 (from scratch)")
         expect(page.get_by_text("Transfer against from scratch")).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)
         shot(page, tmp_path, "train-scratch")
