@@ -23,6 +23,18 @@ TFHUB_TWINS = {bundled.handle(name, variant): f"https://tfhub.dev/tensorflow/eff
                for variant, path in (("feature_vector", "feature-vector"), ("classification", "classification"))}
 
 
+def _missing_folder_code(data_dir: Path) -> str:
+    from hubdemo import datasets, paths
+    flowers = paths.cache_dir() / "datasets" / "flower_photos"
+    if data_dir == flowers or flowers in data_dir.parents:  # TF Flowers, downloaded by the app.
+        return f'''if not DATA_DIR.is_dir():  # Another computer, or Colab: the tutorial's photos, from their address.
+    DATA_DIR = pathlib.Path(tf_keras.utils.get_file("flower_photos", origin={datasets.FLOWERS_URL!r}, untar=True))'''
+    return '''if not DATA_DIR.is_dir():
+    raise FileNotFoundError(f"No folder at {DATA_DIR}: the photos are on the computer the app ran on. Copy them "
+                            "here, one subfolder per class (photos added in the app's browser: Build your own, "
+                            "Download this dataset as .zip), and set DATA_DIR to their folder.")'''
+
+
 def handle_lines(handle: str) -> str:
     """Python that sets ``HANDLE``: the model's folder on this computer where it exists, its TF Hub URL otherwise."""
     if bundled.is_bundled(handle):
@@ -60,8 +72,14 @@ LOAD_IMAGE = '''def load(path, size):
 
 
 def dataset_code(data_dir: Path) -> str:
-    """Read a folder with one subfolder per class, skipping what the app skips."""
-    return f'''DATA_DIR = pathlib.Path({str(data_dir)!r})
+    """Read a folder with one subfolder per class, skipping what the app skips.
+
+    The folder is the one the app read, on the app's computer. Run elsewhere (a student's laptop in a
+    classroom, Colab), the tutorial's flowers come from their address again; any other folder is named in
+    a sentence that says what to do, not left to fail deep inside a loop.
+    """
+    return f'''DATA_DIR = pathlib.Path({str(data_dir)!r})  # The folder the app read.
+{_missing_folder_code(data_dir)}
 JUNK_DIRS = {sorted(archives.JUNK_DIRS)!r}
 JUNK_NAMES = {sorted(archives.JUNK_NAMES)!r}
 

@@ -2,6 +2,7 @@
 
 import ast
 import json
+import pathlib
 import re
 
 import nbformat
@@ -142,3 +143,17 @@ def test_the_heatmaps_code_draws_the_apps_heatmap(method, colours_export, colour
     heat = np.load(tmp_path / "heatmap.npy")
     assert heat.shape == app.heat.shape and heat.max() == 1.0 and (heat < 0.5).mean() > 0.2, "a map, not a blank"
     assert np.abs(heat - app.heat).max() < 0.02 and printed == ""
+
+
+def test_run_where_its_photos_are_not_the_notebook_says_what_to_do(tmp_path):
+    """A student's laptop in a classroom, or Colab: the folder the app read is on another computer."""
+    import numpy as np
+    from PIL import Image
+    with pytest.raises(FileNotFoundError, match=r"^No folder at .*gone: the photos are on the computer the app ran "
+                                                r"on\. Copy them here, one subfolder per class"):
+        exec(notebook.dataset_code(tmp_path / "gone"), {"pathlib": pathlib, "np": np, "Image": Image})
+    # The tutorial's flowers, downloaded by the app, come again from their address (not fetched here: no network).
+    from hubdemo import paths
+    code = notebook.dataset_code(paths.cache_dir() / "datasets" / "flower_photos" / "flower_photos")
+    assert f'tf_keras.utils.get_file("flower_photos", origin={datasets.FLOWERS_URL!r}, untar=True)' in code
+    assert "FileNotFoundError" not in code
