@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hubdemo import archives, bundled, images, models
+from hubdemo import archives, bundled, datasets, images, models, paths
 from hubdemo.errors import HubDemoError
 from hubdemo.runs import TrainConfig
 
@@ -24,7 +24,6 @@ TFHUB_TWINS = {bundled.handle(name, variant): f"https://tfhub.dev/tensorflow/eff
 
 
 def _missing_folder_code(data_dir: Path) -> str:
-    from hubdemo import datasets, paths
     flowers = paths.cache_dir() / "datasets" / "flower_photos"
     if data_dir == flowers or flowers in data_dir.parents:  # TF Flowers, downloaded by the app.
         return f'''if not DATA_DIR.is_dir():  # Another computer, or Colab: the tutorial's photos, from their address.
@@ -54,7 +53,13 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_hub as hub
 import tf_keras
-from PIL import Image, ImageOps'''
+from PIL import Image, ImageOps
+
+try:
+    import pillow_heif  # Phones' HEIC photos (pip install pillow-heif): the app reads them too.
+    pillow_heif.register_heif_opener()
+except ImportError:
+    pass'''
 from hubdemo.i18n import _
 
 LOAD_IMAGE = '''def load(path, size):
@@ -72,7 +77,7 @@ LOAD_IMAGE = '''def load(path, size):
 
 
 def dataset_code(data_dir: Path) -> str:
-    """Read a folder with one subfolder per class, skipping what the app skips.
+    """Read a folder with one subfolder per class, skipping what the app skips (``datasets.load_folder``).
 
     The folder is the one the app read, on the app's computer. Run elsewhere (a student's laptop in a
     classroom, Colab), the tutorial's flowers come from their address again; any other folder is named in
@@ -89,8 +94,17 @@ def is_junk(relative):
     return any(p in JUNK_DIRS for p in parts[:-1]) or parts[-1] in JUNK_NAMES or parts[-1].startswith(".")
 
 
+IMAGE_SUFFIXES = set(Image.registered_extensions())
+IMAGE_MAGIC = {datasets.IMAGE_MAGIC!r}
+
+
 def is_photo(path):
     try:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:  # Surely no photo unless it starts as one: no need to open it.
+            with open(path, "rb") as f:
+                head = f.read(12)
+            if not (head.startswith(IMAGE_MAGIC) or head[4:8] == b"ftyp"):
+                return False
         with Image.open(path) as image:
             width, height = image.size
         return path.stat().st_size > 0 and width * height <= {images.MAX_PIXELS}

@@ -53,6 +53,26 @@ def test_huge_photos_and_decompression_bombs_are_skipped_with_a_reason_by_the_ap
     assert [str(f) for f in scope["files"]] == [str(f) for f in data.files]
 
 
+def test_photos_are_known_by_their_extension_or_first_bytes_and_other_files_are_not_opened(tmp_path, monkeypatch):
+    """A folder typed by mistake (a home folder: 100,000s of files) is not opened file by file: Pillow tries a
+    dozen formats on each. A photo without its extension is still a photo, for the app and the notebook."""
+    root = make_folder(tmp_path / "pets", {"cat": 2, "dog": 2}, extra={
+        "cat/IMG_0001": jpeg(), "dog/scan": png(), "dog/shot.heic.download": encode(Image.new("RGB", (8, 8)), "WEBP"),
+        **{f"cat/notes/{i}.txt": b"not a photo" for i in range(50)}, "dog/photo.jpg.txt": jpeg()})
+    opened = []
+    real_open = datasets.Image.open
+    monkeypatch.setattr(datasets.Image, "open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k))
+    data = datasets.load_folder(root)
+    monkeypatch.undo()
+    assert data.counts == {"cat": 3, "dog": 5}, "the photos without an image extension are found by their bytes"
+    assert not [p for p in opened if str(p).endswith(".txt") and "notes" in str(p)], "the notes were not opened"
+    assert sum(s.reason == "not an image" for s in data.skipped) == 50
+    from hubdemo import notebook
+    scope = {"pathlib": __import__("pathlib"), "np": np, "Image": Image}
+    exec(notebook.dataset_code(root), scope)  # The notebook reads the same photos the app does.
+    assert [str(f) for f in scope["files"]] == [str(f) for f in data.files]
+
+
 def test_a_single_top_folder_is_stepped_into(tmp_path):
     make_folder(tmp_path / "outer" / "flowers", {"daisy": 2, "roses": 2})
     assert datasets.load_folder(tmp_path / "outer").class_names == ("daisy", "roses")
