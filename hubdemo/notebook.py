@@ -322,7 +322,9 @@ import matplotlib.pyplot as plt
 
 {handle_lines(handle)}
 IMAGE_SIZE = {image_size}
-files = sorted(p for p in pathlib.Path({str(data_dir)!r}).rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:30]
+DATA_DIR = pathlib.Path({str(data_dir)!r})  # The folder the app read.
+{_missing_folder_code(data_dir)}
+files = sorted(p for p in DATA_DIR.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:30]
 
 
 {LOAD_IMAGE}

@@ -152,6 +152,8 @@ def test_run_where_its_photos_are_not_the_notebook_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"^No folder at .*gone: the photos are on the computer the app ran "
                                                 r"on\. Copy them here, one subfolder per class"):
         exec(notebook.dataset_code(tmp_path / "gone"), {"pathlib": pathlib, "np": np, "Image": Image})
+    grid = notebook.grid_code(tmp_path / "gone", bundled.FEATURES_HANDLE, 224)  # The grid page's code too.
+    assert grid.index("raise FileNotFoundError") < grid.index("files = sorted(")
     # The tutorial's flowers, downloaded by the app, come again from their address (not fetched here: no network).
     from hubdemo import paths
     code = notebook.dataset_code(paths.cache_dir() / "datasets" / "flower_photos" / "flower_photos")
