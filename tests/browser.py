@@ -158,5 +158,14 @@ def start_live_camera(page, app_url: str):
     wait_for_app_run(page)
     video = page.frame_locator("iframe").first
     video.get_by_role("button", name="Start the camera").click()
-    expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
+    try:
+        expect(page.get_by_text("predictions a second")).to_be_visible(timeout=45_000)
+    except AssertionError:
+        # Once in a CI run, the first camera of a freshly started server never connected (the page still said
+        # "Press Start the camera" a minute later; not seen otherwise). A person presses Start again: so does
+        # the test, once. A camera that cannot start at all still fails here.
+        start = video.get_by_role("button", name="Start the camera")
+        if start.count():
+            start.click()
+        expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
     return video
