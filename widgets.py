@@ -166,7 +166,7 @@ def name_list(items: list[str]) -> str:
 
 
 def colour_key_ui(colours: dict[str, str]) -> None:
-    """Which colour is which class, as words that wrap to the screen's width (a chart's own legend cannot)."""
+    """Which colour is which class or run, as words that wrap to the screen's width (a chart's own legend cannot)."""
     entries = "".join(f'<span style="display:inline-block;margin:0 1.1em 0.2em 0">'
                       f'<span style="color:{colour};font-size:1.25em">&#9679;</span> {html.escape(name)}</span>'
                       for name, colour in colours.items())
@@ -295,8 +295,7 @@ def evaluation_ui(ev, *, key: str, what: str, model=None) -> None:
                       "{predicted}** ({verdict}; {what})").format(
                           count=count(len(cell), 'photo'), true=plain(picked['true']),
                           predicted=plain(picked['predicted']), verdict=verdict, what=plain(what)))
-        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in cell],
-                   heat_of=heat_of)
+        gallery_ui(_verdict_captions(cell), heat_of=heat_of)
     mistakes = ev.mistakes
     with st.expander(_("Mistakes ({n_mistakes}) · {what}").format(
             n_mistakes=len(mistakes), what=plain(what)), expanded=bool(mistakes)):
@@ -305,5 +304,9 @@ def evaluation_ui(ev, *, key: str, what: str, model=None) -> None:
         if heat_of is not None and mistakes:
             st.caption(_("Why did it call this rose a tulip? Each photo shows where the model found the evidence for "
                          "the class it chose."))
-        gallery_ui([(str(m.file), f"{m.true} → {m.predicted} ({m.probability:.0%})") for m in mistakes],
-                   heat_of=heat_of)
+        gallery_ui(_verdict_captions(mistakes), heat_of=heat_of)
+
+
+def _verdict_captions(verdicts) -> list[tuple[str, str]]:
+    """Each judged photo with ``true → predicted (probability)``, for :func:`gallery_ui`."""
+    return [(str(v.file), f"{v.true} → {v.predicted} ({v.probability:.0%})") for v in verdicts]

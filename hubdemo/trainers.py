@@ -121,19 +121,11 @@ def _scratch_root() -> Path:
 
 def _sweep_scratch() -> None:
     """Remove the scratch folders of workers whose server has gone (killed, so it could not clean up)."""
+    import psutil
     for folder in _scratch_root().glob("*-*"):
-        if not _running(folder.name.split("-")[0]):
+        pid = folder.name.split("-")[0]
+        if not (pid.isdigit() and psutil.pid_exists(int(pid))):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _running(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:  # Someone else's process: alive.
-        pass
-    return True
 
 
 class _Worker:
