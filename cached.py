@@ -14,7 +14,7 @@ from PIL import Image
 
 import numpy as np
 
-from hubdemo import datasets, explain, features, first_answer, i18n, images, models
+from hubdemo import datasets, explain, features, first_answer, i18n, images, models, training
 from hubdemo.errors import HubDemoError
 
 DISPLAY_SIZE = 640
@@ -153,6 +153,21 @@ def _thumbnail(path: str, size: int, stamp: tuple) -> Image.Image | None:
         return None
     return image.resize((size, size), Image.BILINEAR)
 
+
+def augmented_copies(path: str, size: int, seed: int, count: int = 5) -> tuple[np.ndarray, np.ndarray] | None:
+    """One photo as the model sees it (``size`` square), and ``count`` copies as augmentation makes them in training;
+    None if unreadable."""
+    return _augmented_copies(path, size, seed, count, datasets.file_stamp(path))
+
+
+@st.cache_data(show_spinner=False, max_entries=20)
+def _augmented_copies(path: str, size: int, seed: int, count: int, stamp: tuple) -> tuple[np.ndarray, np.ndarray] | None:
+    del stamp  # Only part of the key.
+    try:
+        pixels = images.load_for_model(images.read_file(path), size, Path(path).name)
+    except HubDemoError:
+        return None
+    return pixels, training.augmented_copies(pixels, count, seed)
 
 # --- Heatmaps (hubdemo.explain) -----------------------------------------------------------
 

@@ -25,7 +25,7 @@ st.markdown(
       "It needs a few hundred photos and a minute on a laptop, not a million photos and a data centre."))
 
 
-def settings_ui(locked: bool, handle: str) -> TrainConfig:
+def settings_ui(locked: bool, handle: str, dataset: datasets.Dataset, input_size: int) -> TrainConfig:
     """The training settings, with the tutorial's defaults; advanced ones folded away; locked while a run trains."""
     d = TrainConfig()
     keep = widgets.remembered
@@ -48,6 +48,8 @@ def settings_ui(locked: bool, handle: str) -> TrainConfig:
                             **keep("augment", d.augment),
                             help=_("Shows the model varied copies of the training photos. Slower: every "
                                    "epoch must run the whole network again."))
+        if augment:
+            augmentation_ui(dataset, input_size)
         dropout = st.slider(_("Dropout before the new layer"), 0.0, 0.9, step=0.05, disabled=locked,
                             **keep("dropout", d.dropout),
                             help=_("Randomly hides features while training, so the layer cannot lean on a few."))
@@ -68,6 +70,28 @@ def settings_ui(locked: bool, handle: str) -> TrainConfig:
                        validation_split=float(split), seed=int(seed), augment=augment,
                        dropout=float(dropout), fine_tune=fine_tune,
                        from_scratch=scratch and bool(bundled.features_network(handle)))
+
+
+def augmentation_ui(dataset: datasets.Dataset, input_size: int) -> None:
+    """What augmentation does, shown: one of the dataset's photos as the model sees it, then copies of it as
+    training makes them; another photo at a click."""
+    draw = st.session_state.get("augment_draw", 0)
+    classes = len(dataset.class_names)  # Each click, the next class; once round them all, other photos of each.
+    in_class = [i for i, label in enumerate(dataset.labels) if label == draw % classes] or range(len(dataset.files))
+    index = in_class[(draw // classes) * 7 % len(in_class)]
+    found = cached.augmented_copies(str(dataset.files[index]), input_size, seed=draw)
+    if found is None:  # An unreadable photo: the next click shows another.
+        st.caption(_("This photo cannot be read ({name}).").format(name=widgets.plain(dataset.files[index].name)))
+    else:
+        photo, copies = found
+        st.image([photo, *copies], width=112, clamp=True,
+                 caption=[widgets.plain(dataset.class_names[dataset.labels[index]]),
+                          *(_("copy {n}").format(n=n) for n in range(1, len(copies) + 1))])
+    st.caption(_("Every epoch, each training photo comes out a little different, like these copies: mirrored or "
+                 "not, turned up to 36°, zoomed up to 10% in or out. The new layer learns what the class looks "
+                 "like, not the exact pixels of a few hundred photos."))
+    st.button(_("Another photo"), icon=":material/refresh:", key="augment_another",
+              on_click=lambda: st.session_state.update(augment_draw=draw + 1))
 
 
 def live_ui(run: Run) -> None:
@@ -428,7 +452,7 @@ dataset, handle, extractor = model_picker.dataset_and_extractor_ui("train")
 book = model_picker.runs()
 running = book.running
 st.subheader(_("Settings"))
-config = settings_ui(locked=running is not None, handle=handle)
+config = settings_ui(locked=running is not None, handle=handle, dataset=dataset, input_size=extractor.input_size)
 chosen = datasets.split(dataset, config.validation_split, config.seed)
 st.caption(datasets.split_words(dataset, chosen))
 if running is not None:

@@ -432,3 +432,19 @@ def test_the_runs_chart_compares_the_newest_runs_with_a_key_and_older_ones_can_c
     compared.select("colours · run 1").run()
     (key,) = [m.value for m in at.markdown if 'data-testid="colour-key"' in m.value]
     assert "colours · run 1 (seed 0)" in key and not at.exception
+
+
+def test_augmentation_shows_what_it_does_to_a_photo(bundled_dir, colours_dir):
+    at = open_train(colours_dir)
+    assert not at.get("imgs"), "nothing shown while augmentation is off"
+    at.toggle(key="augment").set_value(True).run()
+    (shown,) = [i for i in at.image if len(i.proto.imgs) == 6]
+    assert [i.caption for i in shown.proto.imgs][1:] == [f"copy {n}" for n in range(1, 6)]
+    assert shown.proto.imgs[0].caption in {p.name for p in colours_dir.iterdir()}, "the photo, under its class"
+    before = [i.url for i in shown.proto.imgs]
+    assert len(set(before)) == 6, "five different copies beside the photo"
+    assert any(c.value.startswith("Every epoch, each training photo comes out a little different") for c in at.caption)
+    at.button(key="augment_another").click().run()
+    (again,) = [i for i in at.image if len(i.proto.imgs) == 6]
+    assert not set(i.url for i in again.proto.imgs) & set(before), "another photo, other copies"
+    assert not at.exception

@@ -103,6 +103,28 @@ def test_augmentation_and_dropout_train_through_the_full_model(colours):
     assert len(run.evaluation.files) == 6
 
 
+def test_augmented_copies_are_the_photo_turned_mirrored_and_zoomed_a_little():
+    """The copies the page shows are the training's augmentation: each changed, each still the photo (or its mirror
+    image), the same for the same seed."""
+    photo = np.zeros((64, 64, 3), np.float32)
+    photo[:, :32, 0] = 1.0  # Red on the left, blue on the right: a mirror image swaps them.
+    photo[:, 32:, 2] = 1.0
+    photo[20:30, 10:20] = 1.0  # A white square, off the axis of symmetry.
+    copies = training.augmented_copies(photo, count=8, seed=3)
+    assert copies.shape == (8, 64, 64, 3) and copies.min() >= 0 and copies.max() <= 1
+
+    def likeness(a, b):
+        return np.corrcoef(a.ravel(), b.ravel())[0, 1]
+    mirrored = photo[:, ::-1]
+    for copy in copies:
+        assert max(likeness(copy, photo), likeness(copy, mirrored)) > 0.6, "turned and zoomed a little, not scrambled"
+        assert np.abs(copy - photo).mean() > 0.005, "every copy differs from the photo"
+    flipped = [likeness(c, mirrored) > likeness(c, photo) for c in copies]
+    assert any(flipped) and not all(flipped), "mirrored half the time"
+    assert np.array_equal(copies, training.augmented_copies(photo, count=8, seed=3))
+    assert not np.array_equal(copies, training.augmented_copies(photo, count=8, seed=4))
+
+
 @pytest.mark.parametrize("setting, value", [("epochs", 0), ("learning_rate", 5.0), ("validation_split", 0.9),
                                             ("dropout", 1.0)])
 def test_settings_out_of_range_are_named(setting, value):
