@@ -8,7 +8,7 @@
     python -m hubdemo evaluate EXPORT_DIR DATA_DIR [--json]
     python -m hubdemo explain IMAGE... [--model M] [--method gradcam|occlusion|integrated-gradients] --out DIR [--json]
     python -m hubdemo notebook DATA_DIR --out RUN.ipynb [the train options]
-    python -m hubdemo map DATA [--model M] [--method pca|tsne|umap] [--json]
+    python -m hubdemo map DATA [--model M] [--method pca|tsne|umap] [--place IMAGE...] [--json]
     python -m hubdemo learning-curve DATA [--model M] [--validation-split F] [--seed S] [--json]
     python -m hubdemo compare DATA --models M1,M2[,...] [the train options] [--json]
 """
@@ -128,6 +128,8 @@ def _parser() -> argparse.ArgumentParser:
     _feature_model(feature_map)
     feature_map.add_argument("--method", choices=("pca", "tsne", "umap"), default="pca",
                              help=_("the layout (default: %(default)s)"))
+    feature_map.add_argument("--place", nargs="+", default=[], metavar="IMAGE",
+                             help=_("photos to place on the map among their nearest photos by features"))
     feature_map.add_argument("--json", action="store_true", help=_("print one JSON object"))
 
     curve = _command(commands, "learning-curve", _("validation accuracy against training photos per class"))
@@ -256,7 +258,7 @@ def _dataset_features(args):
     data = datasets.load_source(args.data)
     extractor = features.FeatureExtractor(models.resolve_handle(args.model))
     feats, skipped = extractor.extract(list(data.files))
-    return data, feats, skipped
+    return data, feats, skipped, extractor
 
 
 def notebook(args) -> int:
@@ -276,21 +278,32 @@ def notebook(args) -> int:
 
 def feature_map(args) -> int:
     from hubdemo import projection
-    data, feats, skipped = _dataset_features(args)
+    data, feats, skipped, extractor = _dataset_features(args)
     points = projection.feature_map(data, feats, skipped, args.method)
     result = {"method": args.method, "points": [vars(p) for p in points]}
+    if args.place:
+        asked, unreadable = extractor.extract([Path(f) for f in args.place])
+        for index, reason in sorted(unreadable.items()):
+            print(reason, file=sys.stderr)
+        readable = [i for i in range(len(args.place)) if i not in unreadable]
+        placed = projection.place(asked[readable], feats, skipped, points) if readable else []
+        result["placed"] = [{"file": args.place[i], "x": p.x, "y": p.y,
+                             "neighbours": [vars(n) for n in p.neighbours]} for i, p in zip(readable, placed)]
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         for p in points:
             print(f"{p.x:9.3f} {p.y:9.3f}  {p.label}  {p.file}")
+        for p in result.get("placed", []):
+            near = ", ".join(f"{n['label']} {n['similarity']:.2f}" for n in p["neighbours"])
+            print(f"{p['x']:9.3f} {p['y']:9.3f}  {p['file']}  ({_('nearest')}: {near})")
     return 0
 
 
 def learning_curve(args) -> int:
     from hubdemo import datasets
     from hubdemo import learning_curve as curves
-    data, feats, skipped = _dataset_features(args)
+    data, feats, skipped, _extractor = _dataset_features(args)
     split = datasets.split(data, args.validation_split, args.seed)
     points = curves.learning_curve(feats, data.labels, [i for i in split.train if i not in skipped],
                                    [i for i in split.validation if i not in skipped], seed=args.seed)

@@ -194,7 +194,13 @@ def key_colours(names) -> dict[str, str]:
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 
-def feature_map(rows: list[dict], method_title: str, colours: dict[str, str]) -> alt.Chart:
+# A five-pointed star (Vega's shapes have none): a new photo placed on the map stands out from every dot and ring.
+STAR = ("M0,-1L0.2245,-0.309L0.951,-0.309L0.363,0.118L0.588,0.809L0,0.382L-0.588,0.809L-0.363,0.118"
+        "L-0.951,-0.309L-0.2245,-0.309Z")
+
+
+def feature_map(rows: list[dict], method_title: str, colours: dict[str, str],
+                placed: list[dict] | None = None) -> alt.Chart:
     """Every photo as a point coloured by class; hovering shows the photo, a click selects it; mistakes ringed
     in black (no class colour is black; the palette has a red). No legend: the page prints ``colours``.
 
@@ -202,6 +208,7 @@ def feature_map(rows: list[dict], method_title: str, colours: dict[str, str]) ->
         rows: ``file``, ``label``, ``x``, ``y``, and optionally ``image`` (a data URI, shown on hover) and
             ``mistake`` (True for a photo a trained model gets wrong).
         colours: :func:`key_colours` of the dataset's classes.
+        placed: new photos placed on the map (``x``, ``y``, ``name``), drawn as black stars named beside them.
     """
     data = pd.DataFrame(rows)
     if "mistake" not in data:
@@ -220,7 +227,14 @@ def feature_map(rows: list[dict], method_title: str, colours: dict[str, str]) ->
     ).add_params(select)
     rings = base.mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#212121").encode(
         tooltip=tooltip).transform_filter(alt.datum.mistake)
-    return (points + rings).properties(height=480)
+    chart = points + rings
+    if placed:
+        stars = alt.Chart(pd.DataFrame(placed)).encode(x="x:Q", y="y:Q", tooltip=[alt.Tooltip("name:N", title=_("Photo"))])
+        chart += stars.mark_point(shape=STAR, size=700, filled=True, color="#212121", stroke="white", strokeWidth=1.5,
+                                  opacity=1)
+        chart += stars.mark_text(align="left", dx=16, fontSize=14, fontWeight="bold", color="#212121").encode(
+            text="name:N")
+    return chart.properties(height=480)
 
 
 def learning_curve(points: list[dict], what: str) -> alt.Chart:

@@ -150,6 +150,10 @@ class FeatureExtractor:
             return
         _wrote_one()
 
+    def vectors(self, images: np.ndarray) -> np.ndarray:
+        """Feature vectors of model-ready images (a batch of floats in [0, 1]), not cached: a photo just uploaded."""
+        return self._features(np.asarray(images, np.float32)).numpy()
+
     def extract(self, files: Sequence[Path], *, progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, dict[int, str]]:
         """Feature vectors for ``files``; computes only those not cached.

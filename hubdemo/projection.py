@@ -74,7 +74,64 @@ def _umap(features: np.ndarray, seed: int) -> np.ndarray:
 def feature_map(dataset, features: np.ndarray, skipped: dict[int, str], method: str = "pca",
                 *, seed: int = 0) -> list[MapPoint]:
     """One point per readable photo of ``dataset``, from its feature vectors (rows of skipped photos are left out)."""
-    keep = [i for i in range(len(dataset)) if i not in skipped]
+    keep = _kept(len(dataset), skipped)
     xy = project(features[keep], method, seed=seed)
     return [MapPoint(str(dataset.files[i]), dataset.class_names[dataset.labels[i]], float(x), float(y))
             for i, (x, y) in zip(keep, xy)]
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    file: str
+    label: str
+    similarity: float  # Cosine similarity of the two photos' features: 1 for the same features.
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A new photo on a map: its place and the dataset's photos nearest to it in feature space, nearest first."""
+    x: float
+    y: float
+    neighbours: tuple[Neighbour, ...]
+
+    def votes(self) -> list[tuple[str, int]]:
+        """How many of the neighbours each class has, most first (ties: the class of the nearer photo first)."""
+        counts: dict[str, int] = {}
+        for n in self.neighbours:
+            counts[n.label] = counts.get(n.label, 0) + 1
+        return sorted(counts.items(), key=lambda item: -item[1])
+
+
+NEIGHBOURS = 5
+
+
+def place(query: np.ndarray, features: np.ndarray, skipped: dict[int, str], points: list[MapPoint],
+          k: int = NEIGHBOURS) -> list[Placed]:
+    """Where new photos (rows of ``query``, their feature vectors) land on a map of :func:`feature_map` ``points``.
+
+    Each lands at the mean place of its ``k`` nearest photos by the cosine
+    similarity of their features. One rule for every layout: t-SNE and UMAP
+    place only the photos they were given, and a photo's neighbours in feature
+    space are the lesson anyway: photos that look alike to the network have
+    similar features, which is why a new last layer can learn classes from them.
+
+    Args:
+        features, skipped: the dataset's feature vectors and unreadable photos, as given to :func:`feature_map`.
+    """
+    rows = np.asarray(features, np.float32)[_kept(len(features), skipped)]
+    unit = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+    asked = np.atleast_2d(np.asarray(query, np.float32))
+    asked = asked / np.maximum(np.linalg.norm(asked, axis=1, keepdims=True), 1e-12)
+    similarity = asked @ unit.T
+    k = min(k, len(points))
+    placed = []
+    for row in similarity:
+        nearest = np.argsort(-row, kind="stable")[:k]
+        placed.append(Placed(float(np.mean([points[i].x for i in nearest])), float(np.mean([points[i].y for i in nearest])),
+                             tuple(Neighbour(points[i].file, points[i].label, float(row[i])) for i in nearest)))
+    return placed
+
+
+def _kept(count: int, skipped: dict[int, str]) -> list[int]:
+    """The rows of a dataset's features that are on its map: every photo but the unreadable ones."""
+    return [i for i in range(count) if i not in skipped]

@@ -1,11 +1,13 @@
 """Look inside: why transfer learning works. The feature map, how many photos you need, and where to see more."""
 
+import numpy as np
 import streamlit as st
 
 import cached
 import model_picker
 import widgets
-from hubdemo import charts, datasets, learning_curve, models, notebook, projection
+from hubdemo import charts, datasets, i18n, images, learning_curve, models, notebook, projection
+from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _, sentences
 from hubdemo.runs import TrainConfig
 
@@ -33,12 +35,44 @@ def features_ui(dataset: datasets.Dataset, extractor):
     return widgets.session_memo("inside_features", key, compute)
 
 
-def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
-    """The dataset's features in two dimensions, coloured by class; hover for the photo, click to open it."""
-    method = st.radio(_("Layout"), projection.METHODS, format_func=lambda m: _(projection.TITLES[m]), horizontal=True,
-                      **widgets.remembered("inside_map_method", "pca"),
-                      help=_("PCA: instant, keeps the directions the photos differ most in. t-SNE and UMAP: a few "
-                             "seconds, keep neighbours together, so groups show more clearly."))
+def own_photo(upload, extractor) -> tuple[np.ndarray, np.ndarray] | str | None:
+    """A photo just uploaded as the model sees it (square) and its feature vector, once per photo and model;
+    the reason it cannot be read; or None."""
+    if upload is None:
+        return None
+
+    def compute():
+        try:
+            pixels = images.load_pixels(upload.getvalue(), extractor.input_size, upload.name)
+        except HubDemoError as err:
+            return str(err)
+        return pixels, extractor.vectors(pixels[None] / np.float32(255))
+    return widgets.session_memo("inside_own_photo", (extractor.handle, upload.file_id), compute)
+
+
+def landed_ui(found: projection.Placed, photo: np.ndarray, name: str) -> None:
+    """The photo placed on the map beside its nearest photos by features: why it landed where it did."""
+    st.markdown(_("#### Where your photo landed · {name}").format(name=widgets.plain(name)))
+    near = found.neighbours
+    st.image([photo, *(cached.thumbnail(n.file, 200) for n in near)], width=112,
+             caption=[_("your photo"), *(f"{widgets.plain(n.label)} · {n.similarity:.2f}" for n in near)])
+    st.caption(_("The star: your photo, among its {k} nearest photos by their features ({votes}). Photos that look "
+                 "alike to the network have similar features (similarity 1: the same features; 0: nothing in "
+                 "common), so they land together: that is why a new last layer can learn your classes from a few "
+                 "hundred photos.").format(k=len(near), votes=i18n.word_list(
+                         [f"{widgets.plain(label)} × {n}" for label, n in found.votes()])))
+
+
+def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> None:
+    """The dataset's features in two dimensions, coloured by class; hover for the photo, click to open it; a photo
+    of one's own placed among them."""
+    layout, own = st.columns(2)
+    method = layout.radio(_("Layout"), projection.METHODS, format_func=lambda m: _(projection.TITLES[m]),
+                          horizontal=True, **widgets.remembered("inside_map_method", "pca"),
+                          help=_("PCA: instant, keeps the directions the photos differ most in. t-SNE and UMAP: a "
+                                 "few seconds, keep neighbours together, so groups show more clearly."))
+    upload = own.file_uploader(_("Place a photo of your own on the map"), key="inside_place",
+                               help=_("It lands among the dataset's photos whose features are nearest to its own."))
     wait = {"pca": _("Laying out the photos…"), "tsne": _("t-SNE is arranging the photos (a few seconds)…"),
             "umap": _("UMAP is arranging the photos (the first time it prepares itself: about 15 seconds)…")}[method]
     with widgets.spinner(wait):
@@ -48,9 +82,14 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
     wrong = {str(m.file) for m in run.evaluation.mistakes} if run is not None else set()
     rows = [{"file": p.file, "label": p.label, "x": p.x, "y": p.y, "image": cached.thumbnail_uri(p.file),
              "mistake": p.file in wrong} for p in points]
+    own = own_photo(upload, extractor)
+    if isinstance(own, str):
+        widgets.show_error(own)
+    found = projection.place(own[1], feats, skipped, points)[0] if isinstance(own, tuple) else None
+    stars = [{"x": found.x, "y": found.y, "name": _("your photo")}] if found else None
     colours = charts.key_colours(dataset.class_names)
-    event = st.altair_chart(charts.feature_map(rows, _(projection.TITLES[method]), colours), on_select="rerun",
-                            key="inside_map")
+    event = st.altair_chart(charts.feature_map(rows, _(projection.TITLES[method]), colours, stars),
+                            on_select="rerun", key="inside_map")
     widgets.colour_key_ui(colours)
     captions = [_("Each dot is one of {photos}, placed by its {features:,} features ({method}). Hover for the "
                   "photo, click to open it.").format(photos=widgets.count(len(points), "photo"),
@@ -64,6 +103,8 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple) -> None:
     else:
         captions.append(_("Train a model on this dataset (Train page) and its mistakes are ringed here."))
     st.caption(sentences(*captions))
+    if found:
+        landed_ui(found, own[0], upload.name)
     picked = (event.selection.get(charts.MAP_SELECTION) or [None])[0] if event else None
     if picked:
         chosen = next(r for r in rows if r["file"] == picked["file"])
@@ -125,7 +166,7 @@ st.subheader(_("The feature map"))
 st.markdown(_("What **{handle}** makes of your photos before any training: "
               "photos with similar features land close together.").format(
                       handle=widgets.plain(models.short_name(handle))))
-map_ui(dataset, feats, skipped, memo_key)
+map_ui(dataset, feats, skipped, memo_key, extractor)
 with st.expander(_("The code: features of every photo, laid out in two dimensions")):
     st.code(notebook.feature_map_code(dataset.root, handle, st.session_state.get("kept_inside_map_method", "pca"),
                                       extractor.input_size), language="python")

@@ -35,6 +35,28 @@ def test_the_map_shows_every_photo_by_its_features(inside):
     assert any("(t-SNE)" in c.value for c in at.caption) and not at.exception
 
 
+def test_a_photo_of_ones_own_lands_on_the_map_among_its_nearest_photos(inside):
+    from make_images import colour_photo
+    at = inside
+    at.file_uploader(key="inside_place").upload("mine.png", colour_photo((40, 200, 60), seed=5), "image/png").run()
+    assert not at.exception, at.exception
+    (feature_map,) = [c for c in charts(at) if charts_module().STAR in c.proto.spec]
+    names = [d.data.data for d in feature_map.proto.datasets]
+    assert '"text"' in feature_map.proto.spec and any(b"your photo" in n for n in names), "the star is named"
+    assert "#### Where your photo landed · mine.png" in [m.value for m in at.markdown]
+    assert any(c.value.startswith("The star: your photo, among its 5 nearest photos by their features (green × 5).")
+               for c in at.caption), [c.value for c in at.caption]
+    (row,) = [i for i in at.image if len(i.proto.imgs) == 6]
+    assert [i.caption.split(" · ")[0] for i in row.proto.imgs] == ["your photo"] + ["green"] * 5
+    at.file_uploader(key="inside_place").upload("notes.png", b"this is text", "image/png").run()
+    assert not at.exception and any("notes.png" in e.value for e in at.error), "an unreadable photo is said"
+    assert not [c for c in charts(at) if charts_module().STAR in c.proto.spec], "and placed nowhere"
+
+
+def charts_module():
+    from hubdemo import charts as module
+    return module
+
 def test_the_learning_curve_is_drawn_on_demand(inside):
     at = inside
     assert at.button(key="learning_curve")

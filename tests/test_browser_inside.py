@@ -42,6 +42,15 @@ def test_the_feature_map_shows_a_point_per_photo_and_the_photo_on_hover(app_url,
         expect(points).to_have_count(36)
         points.nth(5).hover()
         expect(page.locator(".vg-tooltip img")).to_be_visible()
+        from make_images import colour_photo
+        mine = tmp_path / "mine.png"
+        mine.write_bytes(colour_photo((220, 40, 40), seed=11))
+        page.locator("input[type=file]").first.set_input_files(str(mine))
+        wait_for_app_run(page)
+        expect(points).to_have_count(37)  # Its star among the dots, named.
+        expect(page.locator("[data-testid=stVegaLiteChart] svg g.mark-text.role-mark text")).to_have_text("your photo")
+        expect(page.get_by_role("heading", name="Where your photo landed · mine.png")).to_be_visible()
+        expect(page.get_by_test_id("stImageCaption").filter(has_text="red · ")).to_have_count(5)
         page.get_by_role("button", name="Draw the learning curve").click()
         wait_for_app_run(page)
         expect(page.get_by_text("With 1 photo per class the new layer is right on")).to_be_visible()

@@ -53,6 +53,22 @@ def test_bad_requests_are_explained():
         projection.project(np.zeros((2, 4)), "pca")
 
 
+def test_a_new_photo_lands_among_the_photos_like_it(colours_features, extractor):
+    from hubdemo import images
+    from make_images import colour_photo
+    data, feats, skipped = colours_features
+    points = projection.feature_map(data, feats, skipped, "pca")
+    red = images.load_for_model(colour_photo((220, 40, 40), seed=99), extractor.input_size)
+    (found,) = projection.place(extractor.vectors(red[None]), feats, skipped, points)
+    assert [n.label for n in found.neighbours] == ["red"] * 5 and found.votes() == [("red", 5)]
+    assert all(a.similarity >= b.similarity for a, b in zip(found.neighbours, found.neighbours[1:])), "nearest first"
+    xy = np.array([(p.x, p.y) for p in points])
+    centres = {label: xy[[p.label == label for p in points]].mean(axis=0) for label in data.class_names}
+    distance = {label: np.linalg.norm(np.array([found.x, found.y]) - c) for label, c in centres.items()}
+    assert min(distance, key=distance.get) == "red", distance
+    (itself,) = projection.place(feats[7], feats, skipped, points)
+    assert itself.neighbours[0].file == str(data.files[7]) and itself.neighbours[0].similarity == pytest.approx(1, abs=1e-5)
+
 def test_umap_keeps_keras_3_out_of_the_process():
     script = ("import sys, numpy as np\n"
               "from hubdemo import projection\n"
@@ -90,6 +106,12 @@ def test_cli_map_and_learning_curve_print_json(colours_dir, bundled_dir):
     result = json.loads(done.stdout)
     assert result["method"] == "tsne" and len(result["points"]) == 36
     assert set(result["points"][0]) == {"file", "label", "x", "y"}
+    blue = sorted((colours_dir / "blue").iterdir())[0]
+    done = run_cli("map", str(colours_dir), "--place", str(blue), str(colours_dir / "missing.png"), "--json")
+    assert done.returncode == 0 and "missing.png cannot be read" in done.stderr, done.stderr[-2000:]
+    (placed,) = json.loads(done.stdout)["placed"]
+    assert placed["file"] == str(blue) and [n["label"] for n in placed["neighbours"]] == ["blue"] * 5
+    assert placed["neighbours"][0]["file"] == str(blue) and placed["neighbours"][0]["similarity"] > 0.9999
     done = run_cli("learning-curve", str(colours_dir), "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     curve = json.loads(done.stdout)
