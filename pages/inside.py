@@ -168,8 +168,9 @@ st.markdown(_("What **{handle}** makes of your photos before any training: "
                       handle=widgets.plain(models.short_name(handle))))
 map_ui(dataset, feats, skipped, memo_key, extractor)
 with st.expander(_("The code: features of every photo, laid out in two dimensions")):
+    placed = st.session_state.get("inside_place")  # The photo placed on the map, if any: its code too.
     st.code(notebook.feature_map_code(dataset.root, handle, st.session_state.get("kept_inside_map_method", "pca"),
-                                      extractor.input_size), language="python")
+                                      extractor.input_size, placed.name if placed else None), language="python")
 
 st.subheader(_("How many photos do you need?"))
 curve_ui(dataset, feats, skipped, memo_key, extractor)

@@ -48,6 +48,7 @@ def test_a_photo_of_ones_own_lands_on_the_map_among_its_nearest_photos(inside):
                for c in at.caption), [c.value for c in at.caption]
     (row,) = [i for i in at.image if len(i.proto.imgs) == 6]
     assert [i.caption.split(" · ")[0] for i in row.proto.imgs] == ["your photo"] + ["green"] * 5
+    assert any("MY_PHOTO = 'mine.png'" in c.value for c in at.code), "the code places it too"
     at.file_uploader(key="inside_place").upload("notes.png", b"this is text", "image/png").run()
     assert not at.exception and any("notes.png" in e.value for e in at.error), "an unreadable photo is said"
     assert not [c for c in charts(at) if charts_module().STAR in c.proto.spec], "and placed nowhere"

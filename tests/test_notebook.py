@@ -102,6 +102,21 @@ def run_script(code: str, cwd) -> str:
     return done.stdout
 
 
+def test_the_feature_maps_code_places_a_photo_among_the_same_neighbours_as_the_app(colours_dir, extractor, tmp_path):
+    from hubdemo import images, projection
+    from make_images import colour_photo
+    photo = colour_photo((40, 60, 220), seed=21)
+    (tmp_path / "mine.png").write_bytes(photo)
+    data = datasets.load_folder(colours_dir)
+    feats, skipped = extractor.extract(list(data.files))
+    points = projection.feature_map(data, feats, skipped, "pca")
+    (found,) = projection.place(extractor.vectors(images.load_for_model(photo, extractor.input_size)[None]),
+                                feats, skipped, points)
+    code = notebook.feature_map_code(colours_dir, extractor.handle, "pca", extractor.input_size, placed="mine.png")
+    printed = [line.split(" ", 2) for line in run_script(code, tmp_path).splitlines()[-projection.NEIGHBOURS:]]
+    assert [(label, file) for label, _, file in printed] == [(n.label, n.file) for n in found.neighbours]
+    assert [float(s) for _, s, _ in printed] == pytest.approx([n.similarity for n in found.neighbours], abs=2e-3)
+
 def test_your_models_code_loads_its_export_and_gets_the_apps_answers(colours_export, colours_run, colours_dir,
                                                                      tmp_path):
     from hubdemo import evaluation
