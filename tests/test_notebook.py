@@ -28,6 +28,23 @@ def test_the_notebook_gets_the_apps_validation_accuracy(flowers_dir, extractor, 
     assert "largest difference in predictions: 0.0" in printed and (tmp_path / "exported_model" / "labels.txt").exists()
 
 
+def test_an_augmented_runs_notebook_trains_the_whole_network_to_the_apps_accuracy(colours_dir, extractor, tmp_path):
+    """The slow path (augmentation: the whole network on every photo, every epoch) runs to the end too."""
+    from nbclient import NotebookClient
+    config = runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01, augment=True, seed=1)
+    data = datasets.load_folder(colours_dir)
+    run = runs.Run(config, feature_handle=bundled.FEATURES_HANDLE)
+    training.train(data, run, extractor)
+    nb = nbformat.reads(notebook.training_notebook(data.root, bundled.FEATURES_HANDLE, config), as_version=4)
+    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
+                      for out in cell.get("outputs", []))
+    assert "RandomRotation" in "".join(c.source for c in nb.cells)
+    notebook_accuracy = float(re.search(r"^val_accuracy: ([0-9.]+)$", printed, re.MULTILINE).group(1))
+    one_photo = 1 / len(run.evaluation.files)  # Measured: the same (0.667 of 6 photos); augmentation draws may differ.
+    assert abs(notebook_accuracy - run.evaluation.accuracy) <= one_photo + 1e-3, (notebook_accuracy, run.evaluation.accuracy)
+    assert "largest difference in predictions: 0.0" in printed and (tmp_path / "exported_model" / "labels.txt").exists()
+
 def test_the_notebook_stands_alone_and_carries_the_runs_settings(colours_dir, tmp_path):
     config = runs.TrainConfig(epochs=7, batch_size=8, learning_rate=0.01, validation_split=0.25, seed=4, dropout=0.0)
     text = notebook.training_notebook(colours_dir, bundled.FEATURES_HANDLE, config)
