@@ -11,6 +11,7 @@ accuracy matches the app's.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from hubdemo import archives, bundled, datasets, images, models, paths, projection
@@ -480,21 +481,23 @@ features = np.concatenate([feature_layer(np.stack([load(f, IMAGE_SIZE) for f in 
 
 
 STAR_CODE = '''
-MY_PHOTO = {name}  # The photo you placed on the map: put it beside this script.
-mine = feature_layer(load(MY_PHOTO, IMAGE_SIZE)[None]).numpy()[0]
-similarity = features @ mine / np.maximum(np.linalg.norm(features, axis=1) * np.linalg.norm(mine), 1e-12)
-nearest = np.argsort(-similarity, kind="stable")[:{k}]  # Its nearest photos by features.
-for i in nearest:
-    print(f"{{class_names[labels[i]]}} {{similarity[i]:.3f}} {{files[i]}}")
-plt.scatter(*xy[nearest].mean(axis=0), marker="*", s=400, c="black", label="your photo")'''
+MY_PHOTOS = {names}  # The photos you placed on the map: put them beside this script.
+for name in MY_PHOTOS:
+    mine = feature_layer(load(name, IMAGE_SIZE)[None]).numpy()[0]
+    similarity = features @ mine / np.maximum(np.linalg.norm(features, axis=1) * np.linalg.norm(mine), 1e-12)
+    nearest = np.argsort(-similarity, kind="stable")[:{k}]  # Its nearest photos by features.
+    for i in nearest:
+        print(f"{{name}}: {{class_names[labels[i]]}} {{similarity[i]:.3f}} {{files[i]}}")
+    plt.scatter(*xy[nearest].mean(axis=0), marker="*", s=400, c="black")
+    plt.annotate(name, xy[nearest].mean(axis=0), xytext=(8, 0), textcoords="offset points")'''
 
 
 def feature_map_code(data_dir: Path, handle: str, method: str, image_size: int | None = None,
-                     placed: str | None = None) -> str:
-    """Every photo's features, laid out in 2-D (PCA or t-SNE), coloured by class; with ``placed`` (a photo's file
-    name), that photo placed among its nearest photos by features, as the page does (``projection.place``)."""
+                     placed: Sequence[str] = ()) -> str:
+    """Every photo's features, laid out in 2-D (PCA or t-SNE), coloured by class; with ``placed`` (photos' file
+    names), each placed among its nearest photos by features, as the page does (``projection.place``)."""
     image_size = image_size or models.declared_input_size(handle)
-    star = "" if placed is None else STAR_CODE.format(name=repr(placed), k=projection.NEIGHBOURS)
+    star = STAR_CODE.format(names=repr(list(placed)), k=projection.NEIGHBOURS) if placed else ""
     layout = ('''from sklearn.manifold import TSNE
 xy = TSNE(2, init="pca", perplexity=min(30, (len(features) - 1) / 3), random_state=0).fit_transform(features)'''
               if method == "tsne" else '''import umap  # pip install umap-learn

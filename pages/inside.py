@@ -35,44 +35,65 @@ def features_ui(dataset: datasets.Dataset, extractor):
     return widgets.session_memo("inside_features", key, compute)
 
 
-def own_photo(upload, extractor) -> tuple[np.ndarray, np.ndarray] | str | None:
-    """A photo just uploaded as the model sees it (square) and its feature vector, once per photo and model;
-    the reason it cannot be read; or None."""
-    if upload is None:
-        return None
-
-    def compute():
-        try:
-            pixels = images.load_pixels(upload.getvalue(), extractor.input_size, upload.name)
-        except HubDemoError as err:
-            return str(err)
-        return pixels, extractor.vectors(pixels[None] / np.float32(255))
-    return widgets.session_memo("inside_own_photo", (extractor.handle, upload.file_id), compute)
+PLACED_AT_MOST = 5  # Photos of one's own on the map at once: more stars would hide the map.
 
 
-def landed_ui(found: projection.Placed, photo: np.ndarray, name: str) -> None:
-    """The photo placed on the map beside its nearest photos by features: why it landed where it did."""
+def own_photos(uploads, extractor) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Photos just uploaded as ``(name, the photo as the model sees it (square), its feature vector)``, each worked
+    out once per photo and model; a photo that cannot be read is said on the page and left out."""
+    kept = st.session_state.setdefault("inside_own_photos", {})
+    asked = {(extractor.handle, u.file_id): u for u in uploads[:PLACED_AT_MOST]}
+    for key in set(kept) - set(asked):  # Photos removed from the uploader, or seen by another model.
+        del kept[key]
+    found = []
+    for key, upload in asked.items():
+        if key not in kept:
+            try:
+                pixels = images.load_pixels(upload.getvalue(), extractor.input_size, upload.name)
+                kept[key] = (upload.name, pixels, extractor.vectors(pixels[None] / np.float32(255))[0])
+            except HubDemoError as err:
+                kept[key] = str(err)
+        if isinstance(kept[key], str):
+            widgets.show_error(kept[key])
+        else:
+            found.append(kept[key])
+    if len(uploads) > PLACED_AT_MOST:
+        st.caption(_("The map shows the first {shown} of your {count} photos.").format(
+                shown=PLACED_AT_MOST, count=len(uploads)))
+    return found
+
+
+def landed_ui(found: projection.Placed, photo: np.ndarray, name: str, star: str) -> None:
+    """A photo placed on the map beside its nearest photos by features: why it landed where it did."""
     st.markdown(_("#### Where your photo landed · {name}").format(name=widgets.plain(name)))
     near = found.neighbours
     st.image([photo, *(cached.thumbnail(n.file, 200) for n in near)], width=112,
-             caption=[_("your photo"), *(f"{widgets.plain(n.label)} · {n.similarity:.2f}" for n in near)])
-    st.caption(_("The star: your photo, among its {k} nearest photos by their features ({votes}). Photos that look "
+             caption=[widgets.plain(star), *(f"{widgets.plain(n.label)} · {n.similarity:.2f}" for n in near)])
+    st.caption(_("The star “{star}”, among its {k} nearest photos by their features ({votes}). Photos that look "
                  "alike to the network have similar features (similarity 1: the same features; 0: nothing in "
                  "common), so they land together: that is why a new last layer can learn your classes from a few "
-                 "hundred photos.").format(k=len(near), votes=i18n.word_list(
+                 "hundred photos.").format(star=widgets.plain(star), k=len(near), votes=i18n.word_list(
                          [f"{widgets.plain(label)} × {n}" for label, n in found.votes()])))
 
 
-def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> None:
-    """The dataset's features in two dimensions, coloured by class; hover for the photo, click to open it; a photo
-    of one's own placed among them."""
-    layout, own = st.columns(2)
+def star_names(names: list[str]) -> list[str]:
+    """What each star on the map is called: "your photo" alone; file names, shortened, when there are several."""
+    if len(names) == 1:
+        return [_("your photo")]
+    return [name if len(name) <= 24 else name[:23] + "…" for name in names]
+
+
+def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> list[str]:
+    """The dataset's features in two dimensions, coloured by class; hover for the photo, click to open it; photos
+    of one's own placed among them. Returns the names of the photos placed."""
+    layout, upload_column = st.columns(2)
     method = layout.radio(_("Layout"), projection.METHODS, format_func=lambda m: _(projection.TITLES[m]),
                           horizontal=True, **widgets.remembered("inside_map_method", "pca"),
                           help=_("PCA: instant, keeps the directions the photos differ most in. t-SNE and UMAP: a "
                                  "few seconds, keep neighbours together, so groups show more clearly."))
-    upload = own.file_uploader(_("Place a photo of your own on the map"), key="inside_place",
-                               help=_("It lands among the dataset's photos whose features are nearest to its own."))
+    uploads = upload_column.file_uploader(_("Place photos of your own on the map"), key="inside_place",
+                                accept_multiple_files=True,
+                                help=_("Each lands among the dataset's photos whose features are nearest to its own."))
     wait = {"pca": _("Laying out the photos…"), "tsne": _("t-SNE is arranging the photos (a few seconds)…"),
             "umap": _("UMAP is arranging the photos (the first time it prepares itself: about 15 seconds)…")}[method]
     with widgets.spinner(wait):
@@ -82,11 +103,10 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
     wrong = {str(m.file) for m in run.evaluation.mistakes} if run is not None else set()
     rows = [{"file": p.file, "label": p.label, "x": p.x, "y": p.y, "image": cached.thumbnail_uri(p.file),
              "mistake": p.file in wrong} for p in points]
-    own = own_photo(upload, extractor)
-    if isinstance(own, str):
-        widgets.show_error(own)
-    found = projection.place(own[1], feats, skipped, points)[0] if isinstance(own, tuple) else None
-    stars = [{"x": found.x, "y": found.y, "name": _("your photo")}] if found else None
+    own = own_photos(uploads or [], extractor)
+    placed = projection.place(np.stack([vector for _name, _photo, vector in own]), feats, skipped, points) if own else []
+    names = star_names([name for name, _photo, _vector in own])
+    stars = [{"x": p.x, "y": p.y, "name": name} for p, name in zip(placed, names)]
     colours = charts.key_colours(dataset.class_names)
     event = st.altair_chart(charts.feature_map(rows, _(projection.TITLES[method]), colours, stars),
                             on_select="rerun", key="inside_map")
@@ -103,8 +123,6 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
     else:
         captions.append(_("Train a model on this dataset (Train page) and its mistakes are ringed here."))
     st.caption(sentences(*captions))
-    if found:
-        landed_ui(found, own[0], upload.name)
     picked = (event.selection.get(charts.MAP_SELECTION) or [None])[0] if event else None
     if picked:
         chosen = next(r for r in rows if r["file"] == picked["file"])
@@ -113,6 +131,9 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
         verdict = _(" · wrongly predicted by {model}").format(model=run.label) if chosen["mistake"] else ""
         words.markdown(f"**{widgets.plain(chosen['label'])}**{widgets.plain(verdict)}  \n"
                        f"`{widgets.plain(chosen['file'])}`")
+    for found, (name, photo, _vector), star in zip(placed, own, names):
+        landed_ui(found, photo, name, star)
+    return [name for name, _photo, _vector in own]
 
 
 def curve_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> None:
@@ -166,11 +187,10 @@ st.subheader(_("The feature map"))
 st.markdown(_("What **{handle}** makes of your photos before any training: "
               "photos with similar features land close together.").format(
                       handle=widgets.plain(models.short_name(handle))))
-map_ui(dataset, feats, skipped, memo_key, extractor)
+placed = map_ui(dataset, feats, skipped, memo_key, extractor)
 with st.expander(_("The code: features of every photo, laid out in two dimensions")):
-    placed = st.session_state.get("inside_place")  # The photo placed on the map, if any: its code too.
     st.code(notebook.feature_map_code(dataset.root, handle, st.session_state.get("kept_inside_map_method", "pca"),
-                                      extractor.input_size, placed.name if placed else None), language="python")
+                                      extractor.input_size, placed), language="python")
 
 st.subheader(_("How many photos do you need?"))
 curve_ui(dataset, feats, skipped, memo_key, extractor)

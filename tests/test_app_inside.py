@@ -35,7 +35,7 @@ def test_the_map_shows_every_photo_by_its_features(inside):
     assert any("(t-SNE)" in c.value for c in at.caption) and not at.exception
 
 
-def test_a_photo_of_ones_own_lands_on_the_map_among_its_nearest_photos(inside):
+def test_photos_of_ones_own_land_on_the_map_among_their_nearest_photos(inside):
     from make_images import colour_photo
     at = inside
     at.file_uploader(key="inside_place").upload("mine.png", colour_photo((40, 200, 60), seed=5), "image/png").run()
@@ -44,14 +44,25 @@ def test_a_photo_of_ones_own_lands_on_the_map_among_its_nearest_photos(inside):
     names = [d.data.data for d in feature_map.proto.datasets]
     assert '"text"' in feature_map.proto.spec and any(b"your photo" in n for n in names), "the star is named"
     assert "#### Where your photo landed · mine.png" in [m.value for m in at.markdown]
-    assert any(c.value.startswith("The star: your photo, among its 5 nearest photos by their features (green × 5).")
+    assert any(c.value.startswith("The star “your photo”, among its 5 nearest photos by their features (green × 5).")
                for c in at.caption), [c.value for c in at.caption]
     (row,) = [i for i in at.image if len(i.proto.imgs) == 6]
     assert [i.caption.split(" · ")[0] for i in row.proto.imgs] == ["your photo"] + ["green"] * 5
-    assert any("MY_PHOTO = 'mine.png'" in c.value for c in at.code), "the code places it too"
-    at.file_uploader(key="inside_place").upload("notes.png", b"this is text", "image/png").run()
+    assert any("MY_PHOTOS = ['mine.png']" in c.value for c in at.code), "the code places it too"
+    # Two more: each its star, named by its file, and its neighbours; a file that is no photo is said, and left out.
+    uploader = at.file_uploader(key="inside_place")
+    uploader.upload("mine.png", colour_photo((40, 200, 60), seed=5), "image/png")
+    uploader.upload("red one.png", colour_photo((220, 40, 40), seed=6), "image/png")
+    uploader.upload("notes.png", b"this is text", "image/png").run()
     assert not at.exception and any("notes.png" in e.value for e in at.error), "an unreadable photo is said"
-    assert not [c for c in charts(at) if charts_module().STAR in c.proto.spec], "and placed nowhere"
+    headings = [m.value for m in at.markdown if m.value.startswith("#### Where your photo landed")]
+    assert headings == ["#### Where your photo landed · mine.png", "#### Where your photo landed · red one.png"]
+    rows = [[i.caption.split(" · ")[0] for i in r.proto.imgs] for r in at.image if len(r.proto.imgs) == 6]
+    assert rows == [["mine.png"] + ["green"] * 5, ["red one.png"] + ["red"] * 5]
+    assert any("MY_PHOTOS = ['mine.png', 'red one.png']" in c.value for c in at.code)
+    at.file_uploader(key="inside_place").clear().run()
+    assert not [c for c in charts(at) if charts_module().STAR in c.proto.spec], "removed: no star left"
+    assert not [m for m in at.markdown if m.value.startswith("#### Where your photo landed")]
 
 
 def charts_module():

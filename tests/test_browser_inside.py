@@ -48,7 +48,8 @@ def test_the_feature_map_shows_a_point_per_photo_and_the_photo_on_hover(app_url,
         page.locator("input[type=file]").first.set_input_files(str(mine))
         wait_for_app_run(page)
         expect(points).to_have_count(37)  # Its star among the dots, named.
-        expect(page.locator("[data-testid=stVegaLiteChart] svg g.mark-text.role-mark text")).to_have_text("your photo")
+        names = page.locator("[data-testid=stVegaLiteChart] svg g.mark-text.role-mark text")
+        expect(names).to_have_text(["your photo", "your photo"])  # The name, over its white halo.
         expect(page.get_by_role("heading", name="Where your photo landed · mine.png")).to_be_visible()
         expect(page.get_by_test_id("stImageCaption").filter(has_text="red · ")).to_have_count(5)
         page.get_by_role("button", name="Draw the learning curve").click()

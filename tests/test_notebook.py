@@ -129,8 +129,10 @@ def test_the_feature_maps_code_places_a_photo_among_the_same_neighbours_as_the_a
     points = projection.feature_map(data, feats, skipped, "pca")
     (found,) = projection.place(extractor.vectors(images.load_for_model(photo, extractor.input_size)[None]),
                                 feats, skipped, points)
-    code = notebook.feature_map_code(colours_dir, extractor.handle, "pca", extractor.input_size, placed="mine.png")
-    printed = [line.split(" ", 2) for line in run_script(code, tmp_path).splitlines()[-projection.NEIGHBOURS:]]
+    code = notebook.feature_map_code(colours_dir, extractor.handle, "pca", extractor.input_size, placed=["mine.png"])
+    lines = run_script(code, tmp_path).splitlines()[-projection.NEIGHBOURS:]
+    assert all(line.startswith("mine.png: ") for line in lines), lines
+    printed = [line.removeprefix("mine.png: ").split(" ", 2) for line in lines]
     assert [(label, file) for label, _, file in printed] == [(n.label, n.file) for n in found.neighbours]
     assert [float(s) for _, s, _ in printed] == pytest.approx([n.similarity for n in found.neighbours], abs=2e-3)
 
