@@ -287,8 +287,11 @@ def feature_map(args) -> int:
             print(reason, file=sys.stderr)
         readable = [i for i in range(len(args.place)) if i not in unreadable]
         placed = projection.place(asked[readable], feats, skipped, points) if readable else []
-        result["placed"] = [{"file": args.place[i], "x": p.x, "y": p.y,
-                             "neighbours": [vars(n) for n in p.neighbours]} for i, p in zip(readable, placed)]
+        usual = projection.usual_similarity(feats, skipped)
+        result["usual_similarity"] = vars(usual)  # A photo whose nearest is less alike than "low" is unlike them all.
+        result["placed"] = [{"file": args.place[i], "x": p.x, "y": p.y, "like_the_dataset": p.neighbours[0].similarity
+                             >= usual.low, "neighbours": [vars(n) for n in p.neighbours]}
+                            for i, p in zip(readable, placed)]
     if args.json:
         print(json.dumps(result, indent=2))
     else:

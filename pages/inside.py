@@ -63,10 +63,18 @@ def own_photos(uploads, extractor) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return found
 
 
-def landed_ui(found: projection.Placed, photo: np.ndarray, name: str, star: str) -> None:
-    """A photo placed on the map beside its nearest photos by features: why it landed where it did."""
+def landed_ui(found: projection.Placed, photo: np.ndarray, name: str, star: str, usual: projection.Usual,
+              dataset_name: str) -> None:
+    """A photo placed on the map beside its nearest photos by features: why it landed where it did; and, for a
+    photo like nothing in the dataset, that a model taught these classes would still pick one."""
     st.markdown(_("#### Where your photo landed · {name}").format(name=widgets.plain(name)))
     near = found.neighbours
+    if near[0].similarity < usual.low:
+        st.info(_("Nothing in {dataset} is much like “{star}”: its nearest photo is only {best:.2f} alike, while "
+                  "the dataset's photos usually have one {usual:.2f} alike. Yet a model taught only these classes "
+                  "would still call it one of them: it knows no other answer.").format(
+                          dataset=widgets.plain(dataset_name), star=widgets.plain(star), best=near[0].similarity,
+                          usual=usual.median), icon=":material/explore_off:")
     st.image([photo, *(cached.thumbnail(n.file, 200) for n in near)], width=112,
              caption=[widgets.plain(star), *(f"{widgets.plain(n.label)} · {n.similarity:.2f}" for n in near)])
     st.caption(_("The star “{star}”, among its {k} nearest photos by their features ({votes}). Photos that look "
@@ -131,8 +139,10 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
         verdict = _(" · wrongly predicted by {model}").format(model=run.label) if chosen["mistake"] else ""
         words.markdown(f"**{widgets.plain(chosen['label'])}**{widgets.plain(verdict)}  \n"
                        f"`{widgets.plain(chosen['file'])}`")
+    if placed:
+        usual = widgets.session_memo("inside_usual", key, lambda: projection.usual_similarity(feats, skipped))
     for found, (name, photo, _vector), star in zip(placed, own, names):
-        landed_ui(found, photo, name, star)
+        landed_ui(found, photo, name, star, usual, dataset.name)
     return [name for name, _photo, _vector in own]
 
 

@@ -36,6 +36,7 @@ def test_the_map_shows_every_photo_by_its_features(inside):
 
 
 def test_photos_of_ones_own_land_on_the_map_among_their_nearest_photos(inside):
+    from hubdemo import images
     from make_images import colour_photo
     at = inside
     at.file_uploader(key="inside_place").upload("mine.png", colour_photo((40, 200, 60), seed=5), "image/png").run()
@@ -49,17 +50,23 @@ def test_photos_of_ones_own_land_on_the_map_among_their_nearest_photos(inside):
     (row,) = [i for i in at.image if len(i.proto.imgs) == 6]
     assert [i.caption.split(" · ")[0] for i in row.proto.imgs] == ["your photo"] + ["green"] * 5
     assert any("MY_PHOTOS = ['mine.png']" in c.value for c in at.code), "the code places it too"
+    assert not [i for i in at.info if i.value.startswith("Nothing in colours")], "a green photo is like the greens"
     # Two more: each its star, named by its file, and its neighbours; a file that is no photo is said, and left out.
     uploader = at.file_uploader(key="inside_place")
     uploader.upload("mine.png", colour_photo((40, 200, 60), seed=5), "image/png")
     uploader.upload("red one.png", colour_photo((220, 40, 40), seed=6), "image/png")
-    uploader.upload("notes.png", b"this is text", "image/png").run()
+    uploader.upload("notes.png", b"this is text", "image/png")
+    uploader.upload("hopper.jpg", images.sample_photo(), "image/jpeg").run()
     assert not at.exception and any("notes.png" in e.value for e in at.error), "an unreadable photo is said"
     headings = [m.value for m in at.markdown if m.value.startswith("#### Where your photo landed")]
-    assert headings == ["#### Where your photo landed · mine.png", "#### Where your photo landed · red one.png"]
+    assert headings == ["#### Where your photo landed · mine.png", "#### Where your photo landed · red one.png",
+                        "#### Where your photo landed · hopper.jpg"]
     rows = [[i.caption.split(" · ")[0] for i in r.proto.imgs] for r in at.image if len(r.proto.imgs) == 6]
-    assert rows == [["mine.png"] + ["green"] * 5, ["red one.png"] + ["red"] * 5]
-    assert any("MY_PHOTOS = ['mine.png', 'red one.png']" in c.value for c in at.code)
+    assert rows[:2] == [["mine.png"] + ["green"] * 5, ["red one.png"] + ["red"] * 5]
+    assert any("MY_PHOTOS = ['mine.png', 'red one.png', 'hopper.jpg']" in c.value for c in at.code)
+    (unlike,) = [i.value for i in at.info if i.value.startswith("Nothing in colours")]
+    assert unlike.startswith("Nothing in colours is much like “hopper.jpg”: its nearest photo is only 0.") and \
+        "would still call it one of them" in unlike, "a person among colours: like none of them, yet a colour"
     at.file_uploader(key="inside_place").clear().run()
     assert not [c for c in charts(at) if charts_module().STAR in c.proto.spec], "removed: no star left"
     assert not [m for m in at.markdown if m.value.startswith("#### Where your photo landed")]

@@ -66,6 +66,12 @@ def test_a_new_photo_lands_among_the_photos_like_it(colours_features, extractor)
     centres = {label: xy[[p.label == label for p in points]].mean(axis=0) for label in data.class_names}
     distance = {label: np.linalg.norm(np.array([found.x, found.y]) - c) for label, c in centres.items()}
     assert min(distance, key=distance.get) == "red", distance
+    usual = projection.usual_similarity(feats, skipped)
+    person = images.load_for_model(images.sample_photo(), extractor.input_size)  # Grace Hopper, among colours.
+    (stranger,) = projection.place(extractor.vectors(person[None]), feats, skipped, points)
+    assert found.neighbours[0].similarity >= usual.low > stranger.neighbours[0].similarity, \
+        (found.neighbours[0], usual, stranger.neighbours[0])
+    assert 0 < usual.low <= usual.median < 1
     (itself,) = projection.place(feats[7], feats, skipped, points)
     assert itself.neighbours[0].file == str(data.files[7]) and itself.neighbours[0].similarity == pytest.approx(1, abs=1e-5)
 
@@ -109,8 +115,10 @@ def test_cli_map_and_learning_curve_print_json(colours_dir, bundled_dir):
     blue = sorted((colours_dir / "blue").iterdir())[0]
     done = run_cli("map", str(colours_dir), "--place", str(blue), str(colours_dir / "missing.png"), "--json")
     assert done.returncode == 0 and "missing.png cannot be read" in done.stderr, done.stderr[-2000:]
-    (placed,) = json.loads(done.stdout)["placed"]
+    result = json.loads(done.stdout)
+    (placed,) = result["placed"]
     assert placed["file"] == str(blue) and [n["label"] for n in placed["neighbours"]] == ["blue"] * 5
+    assert placed["like_the_dataset"] and set(result["usual_similarity"]) == {"median", "low"}
     assert placed["neighbours"][0]["file"] == str(blue) and placed["neighbours"][0]["similarity"] > 0.9999
     done = run_cli("learning-curve", str(colours_dir), "--json")
     assert done.returncode == 0, done.stderr[-2000:]
