@@ -75,7 +75,8 @@ def landed_ui(found: projection.Placed, photo: np.ndarray, name: str, star: str,
                   "would still call it one of them: it knows no other answer.").format(
                           dataset=widgets.plain(dataset_name), star=widgets.plain(star), best=near[0].similarity,
                           usual=usual.median), icon=":material/explore_off:")
-    st.image([photo, *(cached.thumbnail(n.file, 200) for n in near)], width=112,
+    gone = np.full((200, 200, 3), 230, np.uint8)  # A photo deleted since the map was drawn: a grey square.
+    st.image([photo, *(cached.thumbnail(n.file, 200) or gone for n in near)], width=112,
              caption=[widgets.plain(star), *(f"{widgets.plain(n.label)} · {n.similarity:.2f}" for n in near)])
     st.caption(_("The star “{star}”, among its {k} nearest photos by their features ({votes}). Photos that look "
                  "alike to the network have similar features (similarity 1: the same features; 0: nothing in "
@@ -135,7 +136,9 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
     if picked:
         chosen = next(r for r in rows if r["file"] == picked["file"])
         photo, words = st.columns([1, 3])
-        photo.image(cached.thumbnail(chosen["file"], 240))
+        shown = cached.thumbnail(chosen["file"], 240)
+        if shown is not None:  # None: deleted since the map was drawn; its name and class still say which it was.
+            photo.image(shown)
         verdict = _(" · wrongly predicted by {model}").format(model=run.label) if chosen["mistake"] else ""
         words.markdown(f"**{widgets.plain(chosen['label'])}**{widgets.plain(verdict)}  \n"
                        f"`{widgets.plain(chosen['file'])}`")
