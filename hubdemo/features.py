@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from hubdemo import bundled, models, paths, pipeline
+from hubdemo import bundled, images, models, paths, pipeline
 from hubdemo.i18n import _
 
 EXTRACT_BATCH_SIZE = 32
@@ -150,9 +150,18 @@ class FeatureExtractor:
             return
         _wrote_one()
 
-    def vectors(self, images: np.ndarray) -> np.ndarray:
-        """Feature vectors of model-ready images (a batch of floats in [0, 1]), not cached: a photo just uploaded."""
-        return self._features(np.asarray(images, np.float32)).numpy()
+    def vectors(self, batch: np.ndarray) -> np.ndarray:
+        """Feature vectors of model-ready images (a batch of floats in [0, 1]), not cached."""
+        return self._features(np.asarray(batch, np.float32)).numpy()
+
+    def photo(self, data: bytes, name: str = "image") -> tuple[np.ndarray, np.ndarray]:
+        """A photo just uploaded (its file's bytes) as the model sees it (square, uint8) and its feature vector.
+
+        Raises:
+            HubDemoError: the file cannot be read as an image.
+        """
+        pixels = images.load_pixels(data, self.input_size, name)
+        return pixels, self.vectors(pixels[None] / np.float32(255))[0]
 
     def extract(self, files: Sequence[Path], *, progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] = lambda: False) -> tuple[np.ndarray, dict[int, str]]:
@@ -200,10 +209,10 @@ class FeatureExtractor:
         batches = pipeline.decoded_batches([files[i] for i in todo], self.input_size,
                                            batch_size=EXTRACT_BATCH_SIZE, skipped=log)
         with contextlib.closing(batches):  # On Stop, the decoding queued ahead is dropped at once.
-            for images, positions in batches:
+            for pixels, positions in batches:
                 if should_stop():
                     break
-                vectors = self._features(images).numpy()
+                vectors = self._features(pixels).numpy()
                 for row, position in enumerate(positions):
                     index = todo[position]
                     if into is not None:

@@ -6,7 +6,7 @@ import streamlit as st
 import cached
 import model_picker
 import widgets
-from hubdemo import charts, datasets, i18n, images, learning_curve, models, notebook, projection
+from hubdemo import charts, datasets, i18n, learning_curve, models, notebook, projection
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _, sentences
 from hubdemo.runs import TrainConfig
@@ -49,8 +49,7 @@ def own_photos(uploads, extractor) -> list[tuple[str, np.ndarray, np.ndarray]]:
     for key, upload in asked.items():
         if key not in kept:
             try:
-                pixels = images.load_pixels(upload.getvalue(), extractor.input_size, upload.name)
-                kept[key] = (upload.name, pixels, extractor.vectors(pixels[None] / np.float32(255))[0])
+                kept[key] = (upload.name, *extractor.photo(upload.getvalue(), upload.name))
             except HubDemoError as err:
                 kept[key] = str(err)
         if isinstance(kept[key], str):

@@ -58,8 +58,9 @@ def test_a_new_photo_lands_among_the_photos_like_it(colours_features, extractor)
     from make_images import colour_photo
     data, feats, skipped = colours_features
     points = projection.feature_map(data, feats, skipped, "pca")
-    red = images.load_for_model(colour_photo((220, 40, 40), seed=99), extractor.input_size)
-    (found,) = projection.place(extractor.vectors(red[None]), feats, skipped, points)
+    pixels, red = extractor.photo(colour_photo((220, 40, 40), seed=99), "red.png")
+    assert pixels.shape == (extractor.input_size, extractor.input_size, 3) and pixels.dtype == np.uint8
+    (found,) = projection.place(red, feats, skipped, points)
     assert [n.label for n in found.neighbours] == ["red"] * 5 and found.votes() == [("red", 5)]
     assert all(a.similarity >= b.similarity for a, b in zip(found.neighbours, found.neighbours[1:])), "nearest first"
     xy = np.array([(p.x, p.y) for p in points])
