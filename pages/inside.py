@@ -62,10 +62,23 @@ def own_photos(uploads, extractor) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return found
 
 
+def verdicts(run, own) -> list[models.Prediction] | None:
+    """What ``run``'s model (trained on this map's photos) calls each placed photo, once per photo and model;
+    None without a run whose model is in memory."""
+    model = run.model if run is not None else None
+    if model is None or not own:
+        return None
+    key = (model.uid, tuple(hash(vector.tobytes()) for _name, _photo, vector in own))
+    return widgets.session_memo("inside_verdicts", key, lambda: [
+        model.top_k(probs, 1)[0] for probs in model.probabilities(
+                np.stack([photo for _name, photo, _vector in own]) / np.float32(255))])
+
+
 def landed_ui(found: projection.Placed, photo: np.ndarray, name: str, star: str, usual: projection.Usual,
-              dataset_name: str) -> None:
-    """A photo placed on the map beside its nearest photos by features: why it landed where it did; and, for a
-    photo like nothing in the dataset, that a model taught these classes would still pick one."""
+              dataset_name: str, verdict: str | None) -> None:
+    """A photo placed on the map beside its nearest photos by features: why it landed where it did; for a
+    photo like nothing in the dataset, that a model taught these classes would still pick one; and what the
+    model trained on them calls it."""
     st.markdown(_("#### Where your photo landed · {name}").format(name=widgets.plain(name)))
     near = found.neighbours
     if near[0].similarity < usual.low:
@@ -74,6 +87,8 @@ def landed_ui(found: projection.Placed, photo: np.ndarray, name: str, star: str,
                   "would still call it one of them: it knows no other answer.").format(
                           dataset=widgets.plain(dataset_name), star=widgets.plain(star), best=near[0].similarity,
                           usual=usual.median), icon=":material/explore_off:")
+    if verdict:
+        st.markdown(verdict)
     gone = np.full((200, 200, 3), 230, np.uint8)  # A photo deleted since the map was drawn: a grey square.
     st.image([photo, *(cached.thumbnail(n.file, 200) or gone for n in near)], width=112,
              caption=[widgets.plain(star), *(f"{widgets.plain(n.label)} · {n.similarity:.2f}" for n in near)])
@@ -143,8 +158,11 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
                        f"`{widgets.plain(chosen['file'])}`")
     if placed:
         usual = widgets.session_memo("inside_usual", key, lambda: projection.usual_similarity(feats, skipped))
-    for found, (name, photo, _vector), star in zip(placed, own, names):
-        landed_ui(found, photo, name, star, usual, dataset.name)
+    said = verdicts(run, own) or [None] * len(own)
+    for found, (name, photo, _vector), star, guess in zip(placed, own, names, said):
+        verdict = guess and _("**{model}** calls it **{label}** ({probability:.0%}).").format(
+                model=widgets.plain(run.label), label=widgets.plain(guess.label), probability=guess.probability)
+        landed_ui(found, photo, name, star, usual, dataset.name, verdict)
     return [name for name, _photo, _vector in own]
 
 

@@ -122,3 +122,22 @@ def test_after_a_run_the_map_says_what_its_mistakes_are(bundled_dir, colours_dir
         assert f"Ringed in black: the {wrong} validation photo" in caption and "colours · run 1" in caption, caption
     else:
         assert caption.endswith("colours · run 1 gets every validation photo right: no mistake to ring."), caption
+
+
+def test_after_training_the_placed_photos_get_the_runs_verdict_strangers_too(bundled_dir, colours_dir):
+    """The map's lesson made concrete: the run trained on these photos names a green photo green, and still names
+    Grace Hopper, like none of them, one of its colours."""
+    import re
+    from hubdemo import images
+    from make_images import colour_photo
+    from test_app_train import open_train, train
+    at = train(open_train(colours_dir), epochs=3, batch_size=8, learning_rate=0.01)
+    at.switch_page("pages/inside.py").run()
+    uploader = at.file_uploader(key="inside_place")
+    uploader.upload("mine.png", colour_photo((40, 200, 60), seed=5), "image/png")
+    uploader.upload("hopper.jpg", images.sample_photo(), "image/jpeg").run()
+    assert not at.exception, at.exception
+    said = [m.value for m in at.markdown if m.value.startswith("**colours · run 1** calls it")]
+    assert len(said) == 2 and said[0].startswith("**colours · run 1** calls it **green** ("), said
+    assert re.fullmatch(r"\*\*colours · run 1\*\* calls it \*\*(red|green|blue)\*\* \(\d+%\)\.", said[1]), said
+    assert [i.value for i in at.info if i.value.startswith("Nothing in colours is much like “hopper.jpg”")]
