@@ -4,7 +4,9 @@ Photos whose features are alike land close together, so a student sees why a
 new last layer can tell the classes apart: ImageNet's features already group
 them. PCA is instant and keeps the largest directions of spread; t-SNE
 (scikit-learn) and UMAP keep neighbours together and show the groups more
-clearly, in a few seconds.
+clearly, in a few seconds. A new photo is placed among its nearest photos by
+features (:func:`place`), and called a stranger when it is much less like its
+nearest than the dataset's photos usually are to theirs (:func:`usual_similarity`).
 """
 
 from __future__ import annotations
@@ -145,8 +147,8 @@ def usual_similarity(features: np.ndarray, skipped: dict[int, str], *, sample: i
     A photo placed on the map whose nearest photo is much less alike than
     this is like nothing in the dataset (a person among flowers), yet a model
     trained on its classes must still call it one of them. Measured on up to
-    ``sample`` photos, each against every other, so a dataset of any size costs
-    about the same.
+    ``sample`` photos, each against every photo: not every pair of a large
+    dataset (about a third of a second for 50,000 photos' 1,280 features, measured).
     """
     rows = np.asarray(features, np.float32)[_kept(len(features), skipped)]
     unit = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
