@@ -160,7 +160,9 @@ def map_ui(dataset: datasets.Dataset, feats, skipped, key: tuple, extractor) -> 
         usual = widgets.session_memo("inside_usual", key, lambda: projection.usual_similarity(feats, skipped))
     said = verdicts(run, own) or [None] * len(own)
     for found, (name, photo, _vector), star, guess in zip(placed, own, names, said):
-        verdict = guess and _("**{model}** calls it **{label}** ({probability:.0%}).").format(
+        verdict = guess and (_("**{model}** calls it **{label}** ({probability:.0%}), not sure.")
+                             if models.unsure(guess.probability, len(dataset.class_names)) else
+                             _("**{model}** calls it **{label}** ({probability:.0%}).")).format(
                 model=widgets.plain(run.label), label=widgets.plain(guess.label), probability=guess.probability)
         landed_ui(found, photo, name, star, usual, dataset.name, verdict)
     return [name for name, _photo, _vector in own]
