@@ -12,10 +12,11 @@ from hubdemo import bundled, datasets, notebook, runs, training
 from hubdemo.errors import HubDemoError
 
 
-def test_the_notebook_gets_the_apps_validation_accuracy(flowers_dir, extractor, tmp_path):
+def train_and_run_notebook(data_dir, config, extractor, tmp_path):
+    """The app's run on ``data_dir`` and its notebook executed in ``tmp_path``: ``(run, notebook, its printed
+    output, the validation accuracy its evaluation cell printed)``."""
     from nbclient import NotebookClient
-    config = runs.TrainConfig(epochs=10, learning_rate=0.005, seed=3)
-    data = datasets.load_folder(flowers_dir)
+    data = datasets.load_folder(data_dir)
     run = runs.Run(config, feature_handle=bundled.FEATURES_HANDLE)
     training.train(data, run, extractor)
     nb = nbformat.reads(notebook.training_notebook(data.root, bundled.FEATURES_HANDLE, config), as_version=4)
@@ -23,24 +24,21 @@ def test_the_notebook_gets_the_apps_validation_accuracy(flowers_dir, extractor, 
     printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
                       for out in cell.get("outputs", []))
     # The evaluation cell's own line, not Keras's epoch log ("… - val_accuracy: 0.8250 - …").
-    notebook_accuracy = float(re.search(r"^val_accuracy: ([0-9.]+)$", printed, re.MULTILINE).group(1))
+    return run, nb, printed, float(re.search(r"^val_accuracy: ([0-9.]+)$", printed, re.MULTILINE).group(1))
+
+
+def test_the_notebook_gets_the_apps_validation_accuracy(flowers_dir, extractor, tmp_path):
+    config = runs.TrainConfig(epochs=10, learning_rate=0.005, seed=3)
+    run, _nb, printed, notebook_accuracy = train_and_run_notebook(flowers_dir, config, extractor, tmp_path)
     assert abs(notebook_accuracy - run.evaluation.accuracy) <= 0.03, (notebook_accuracy, run.evaluation.accuracy)
     assert "largest difference in predictions: 0.0" in printed and (tmp_path / "exported_model" / "labels.txt").exists()
 
 
 def test_an_augmented_runs_notebook_trains_the_whole_network_to_the_apps_accuracy(colours_dir, extractor, tmp_path):
     """The slow path (augmentation: the whole network on every photo, every epoch) runs to the end too."""
-    from nbclient import NotebookClient
     config = runs.TrainConfig(epochs=3, batch_size=8, learning_rate=0.01, augment=True, seed=1)
-    data = datasets.load_folder(colours_dir)
-    run = runs.Run(config, feature_handle=bundled.FEATURES_HANDLE)
-    training.train(data, run, extractor)
-    nb = nbformat.reads(notebook.training_notebook(data.root, bundled.FEATURES_HANDLE, config), as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    printed = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code"
-                      for out in cell.get("outputs", []))
+    run, nb, printed, notebook_accuracy = train_and_run_notebook(colours_dir, config, extractor, tmp_path)
     assert "RandomRotation" in "".join(c.source for c in nb.cells)
-    notebook_accuracy = float(re.search(r"^val_accuracy: ([0-9.]+)$", printed, re.MULTILINE).group(1))
     one_photo = 1 / len(run.evaluation.files)  # Measured: the same (0.667 of 6 photos); augmentation draws may differ.
     assert abs(notebook_accuracy - run.evaluation.accuracy) <= one_photo + 1e-3, (notebook_accuracy, run.evaluation.accuracy)
     assert "largest difference in predictions: 0.0" in printed and (tmp_path / "exported_model" / "labels.txt").exists()
