@@ -232,11 +232,11 @@ def feature_map(rows: list[dict], method_title: str, colours: dict[str, str],
         stars = pd.DataFrame(placed)
         # Each name on the side of its star facing the middle of the map, so that none runs off its edge.
         stars["right"] = stars["x"] > (data["x"].min() + data["x"].max()) / 2
-        base = alt.Chart(stars).encode(x="x:Q", y="y:Q", tooltip=[alt.Tooltip("name:N", title=_("Photo"))])
-        chart += base.mark_point(shape=STAR, size=700, filled=True, color="#212121", stroke="white", strokeWidth=1.5,
+        at_stars = alt.Chart(stars).encode(x="x:Q", y="y:Q", tooltip=[alt.Tooltip("name:N", title=_("Photo"))])
+        chart += at_stars.mark_point(shape=STAR, size=700, filled=True, color="#212121", stroke="white", strokeWidth=1.5,
                                  opacity=1)
         for right in (False, True):
-            side = base.encode(text="name:N").transform_filter(alt.datum.right if right else ~alt.datum.right)
+            side = at_stars.encode(text="name:N").transform_filter(alt.datum.right if right else ~alt.datum.right)
             words = {"align": "right" if right else "left", "dx": -16 if right else 16, "fontSize": 14,
                      "fontWeight": "bold"}
             chart += side.mark_text(**words, color="white", stroke="white", strokeWidth=4, strokeJoin="round")  # A halo:
