@@ -96,6 +96,8 @@ if __name__ == "__main__":
     frame()
 else:  # Imported by `streamlit run` to find the server: warm up while it starts.
     import warmup
+    from hubdemo import scratch
 
-    serve_classroom()
+    serve_classroom()  # May start the server again (the same process id): take the temp folder after it.
+    scratch.use_for_this_process()  # Before TensorFlow: its temp files go in the cache, not /tmp.
     app = st.App(__file__, lifespan=warmup.lifespan)

@@ -52,27 +52,12 @@ async def lifespan(app):
 
     Stopped by SIGTERM (``kill``, a service manager), the server shuts down and then ends at once by the
     signal, without Python's exit handlers: this hook is where the workers still get closed and TensorFlow's
-    temp files removed.
+    temp files removed (:mod:`hubdemo.scratch`).
     """
     threading.Thread(target=warm_up, name="hubdemo-warmup", daemon=True).start()
     yield
     import room
+    from hubdemo import scratch
     if room.policy().on:
         room.trainers().close()
-    remove_autograph_files()
-
-
-def remove_autograph_files() -> None:
-    """Delete the Python files TensorFlow's autograph wrote into the temp folder for this process.
-
-    It deletes them itself at a normal exit only; after a SIGTERM there is none. Each is loaded as a module
-    named ``__autograph_generated_file…``, which says where it is.
-    """
-    import os
-    import sys
-    for name, module in list(sys.modules.items()):
-        if name.startswith("__autograph_generated_file") and getattr(module, "__file__", None):
-            try:
-                os.remove(module.__file__)
-            except OSError:
-                pass
+    scratch.leave()

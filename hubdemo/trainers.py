@@ -24,14 +24,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 
-from hubdemo import i18n, paths
+from hubdemo import i18n, scratch
 from hubdemo.i18n import _, ngettext
 from hubdemo.runs import Run
 
@@ -55,7 +53,7 @@ class TrainerPool:
         self._idle: list[_Worker] = []
         self._busy: set[_Worker] = set()
         self._lock = threading.Lock()
-        _sweep_scratch()
+        scratch.sweep()
         atexit.register(self.close)  # A server that stops normally (Ctrl+C) takes its workers and their files along.
 
     def submit(self, dataset, run: Run, extractor=None) -> Run:
@@ -115,31 +113,16 @@ class TrainerPool:
             self._pump()
 
 
-def _scratch_root() -> Path:
-    return paths.cache_dir() / "trainers"
-
-
-def _sweep_scratch() -> None:
-    """Remove the scratch folders of workers whose server has gone (killed, so it could not clean up)."""
-    import psutil
-    for folder in _scratch_root().glob("*-*"):
-        pid = folder.name.split("-")[0]
-        if not (pid.isdigit() and psutil.pid_exists(int(pid))):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 class _Worker:
     """One worker process with TensorFlow loaded, the pipe to it, and its scratch folder.
 
-    The scratch folder is the worker's ``TMPDIR``, inside the app's cache: TensorFlow's autograph writes a
-    Python file into the temp folder for every function it converts (several per run) and deletes them only
-    when the process exits normally, which a worker never does (it is killed). Its folder goes with it.
+    The scratch folder is the worker's ``TMPDIR`` (:mod:`hubdemo.scratch`): TensorFlow's autograph files
+    would stay in ``/tmp`` otherwise, since a worker never exits normally (it is killed). Its folder goes
+    with it.
     """
 
     def __init__(self):
-        root = _scratch_root()
-        root.mkdir(parents=True, exist_ok=True)
-        self.scratch = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))  # Named for the server.
+        self.scratch = scratch.new_folder()  # Named for the server: swept if the server is killed.
         # A fresh interpreter (``python -m hubdemo.trainers``), not a fork: no copy of the server's threads or
         # memory, and nothing of the server's main script runs again. Messages go over a socket pair.
         ours, theirs = socket.socketpair()

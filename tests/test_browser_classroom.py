@@ -12,6 +12,7 @@ import pytest
 from browser import (chromium, fake_camera_args, screenshot, start_live_camera, start_training, streamlit_server,
                      wait_for_app_run)
 from hubdemo import images, paths
+from hubdemo import scratch as hubdemo_scratch
 from make_images import y4m
 
 SHOTS = os.environ.get("HUBDEMO_SCREENSHOTS")
@@ -197,7 +198,7 @@ def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(c
 def test_a_stopped_classroom_takes_its_training_workers_and_their_files_along(bundled_dir, colours_dir, stop):
     """Workers are killed, never exit on their own: their temp folder (TensorFlow's autograph files) goes too."""
     import time
-    scratch = paths.cache_dir() / "trainers"
+    scratch = hubdemo_scratch.root()
     before = set(scratch.glob("*-*"))
     with streamlit_server("--classroom", "--data", str(colours_dir), "--passphrase", "tulip", "--trainers", "1",
                           stop=stop):

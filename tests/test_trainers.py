@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from hubdemo import datasets, model_safety, paths, runs, trainers, training
+from hubdemo import datasets, model_safety, runs, trainers, training
+from hubdemo import scratch as hubdemo_scratch
 from hubdemo.errors import HubDemoError
 
 
@@ -80,7 +81,7 @@ def test_a_killed_worker_fails_only_its_own_run(pool, colours_dir, extractor):
     # TensorFlow's autograph writes its converted functions as files into the worker's temp folder: the worker's
     # own scratch folder in the app's cache, never the system's /tmp, where a killed worker would leave them.
     (scratch,) = [w.scratch for w in pool._busy]
-    assert scratch.parent == paths.cache_dir() / "trainers"
+    assert scratch.parent == hubdemo_scratch.root()
     assert list(scratch.glob("__autograph_generated_file*.py")), "the worker's temp folder is its scratch folder"
     for pid in pool.workers():
         os.kill(pid, signal.SIGKILL)
@@ -95,7 +96,7 @@ def test_a_killed_worker_fails_only_its_own_run(pool, colours_dir, extractor):
 
 
 def test_scratch_folders_of_a_server_that_is_gone_are_swept_when_a_pool_starts():
-    root = paths.cache_dir() / "trainers"
+    root = hubdemo_scratch.root()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     gone, ours = root / f"{dead.pid}-x1", root / f"{os.getpid()}-x2"

@@ -1,25 +1,45 @@
-"""The server's start-up and shut-down hook: what it cleans when the server stops."""
+"""The server's temp files: in its own folder of the app's cache, gone when it stops, swept if it was killed."""
 
-import sys
-import tempfile
+import signal
+import time
 
-import warmup
+import pytest
+
+from browser import browser_page, streamlit_server, wait_for_app_run
+from hubdemo import scratch
 
 
-def test_the_servers_autograph_files_are_removed_when_it_stops(tmp_path, monkeypatch):
-    """TensorFlow writes a .py file per converted function into the temp folder and deletes them only at a
-    normal exit; a server stopped by SIGTERM has none, so its shut-down hook removes them."""
-    from hubdemo.tf import tf
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # Where this test's conversions are written.
+def _server_folder(before: set):
+    """The folder the new server took as its temp folder (named for its process id)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if new := set(scratch.root().glob("*-*")) - before:
+            (folder,) = new
+            return folder
+        time.sleep(0.5)
+    pytest.fail("the server took no temp folder in the app's cache")
 
-    @tf.function
-    def halve_the_positives(x):
-        return x / 2 if x > 0 else x  # A Python `if` on a tensor: autograph converts it.
 
-    assert float(halve_the_positives(tf.constant(3.0))) == 1.5
-    written = list(tmp_path.glob("__autograph_generated_file*.py"))
-    assert written and all(any(getattr(m, "__file__", None) == str(f) for m in list(sys.modules.values()))
-                           for f in written), "loaded as modules, which say where their files are"
-    warmup.remove_autograph_files()
-    assert not list(tmp_path.glob("__autograph_generated_file*.py"))
-    assert float(halve_the_positives(tf.constant(-3.0))) == -3.0, "the functions still run"
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl+C", "kill"])
+def test_a_stopped_server_removes_its_temp_folder(bundled_dir, stop):
+    """SIGTERM ends the server without Python's exit handlers: the shut-down hook removes the folder."""
+    before = set(scratch.root().glob("*-*"))
+    with streamlit_server(stop=stop):
+        folder = _server_folder(before)
+    assert not folder.exists()
+
+
+def test_a_killed_servers_temp_files_are_in_its_folder_which_the_next_start_sweeps(bundled_dir):
+    """A heatmap makes TensorFlow convert a function, writing a file; after kill -9 only the next start can clean."""
+    from playwright.sync_api import expect
+    before = set(scratch.root().glob("*-*"))
+    with streamlit_server(stop=signal.SIGKILL) as url, browser_page() as page:
+        folder = _server_folder(before)
+        page.goto(url)
+        wait_for_app_run(page)
+        page.get_by_text("Where is it looking?").click()
+        expect(page.get_by_text("Where it looks for").first).to_be_visible(timeout=60_000)
+        assert list(folder.glob("__autograph_generated_file*.py")), "TensorFlow's temp files are in the cache"
+    assert folder.exists(), "kill -9: nothing of the server ran"
+    with streamlit_server():
+        assert not folder.exists(), "the next server's start swept it"

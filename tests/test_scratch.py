@@ -1,0 +1,54 @@
+"""Temp folders in the app's cache: what TensorFlow writes to the temp folder stays out of /tmp."""
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+from hubdemo import scratch
+
+CONVERT_THEN = """
+import os, signal, sys
+from hubdemo import scratch
+folder = scratch.use_for_this_process()
+from hubdemo.tf import tf
+
+@tf.function
+def halve_the_positives(x):
+    return x / 2 if x > 0 else x  # A Python `if` on a tensor: autograph converts it, writing a file.
+
+assert float(halve_the_positives(tf.constant(3.0))) == 1.5
+print(folder, flush=True)
+if sys.argv[1] == "kill":
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _convert(tmp_path, then: str):
+    """Run the script above in a new process: its exit code, its output, and the folder it says it used."""
+    script = tmp_path / "convert.py"  # Autograph reads a function's source: a file, not `python -c`.
+    script.write_text(CONVERT_THEN)
+    process = subprocess.Popen([sys.executable, str(script), then], text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.communicate(timeout=120)
+    assert out.strip(), err[-2000:]
+    folder = scratch.root() / os.path.basename(out.strip())
+    assert folder.name.startswith(f"{process.pid}-"), "named for its process"
+    return process.returncode, err, folder
+
+
+def test_a_processs_folder_goes_when_it_exits(tmp_path):
+    code, err, folder = _convert(tmp_path, "exit")
+    assert code == 0, err[-2000:]
+    assert not folder.exists(), "removed at a normal exit"
+
+
+def test_a_killed_processs_folder_is_swept_and_a_live_ones_kept(tmp_path):
+    code, err, folder = _convert(tmp_path, "kill")
+    assert code == -9, err[-2000:]
+    assert list(folder.glob("__autograph_generated_file*.py")), "its files are in its folder, not in /tmp"
+    ours = scratch.new_folder()
+    scratch.sweep()
+    assert not folder.exists(), "its process has gone"
+    assert ours.exists(), "a running process keeps its folder"
+    ours.rmdir()
