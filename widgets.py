@@ -27,13 +27,16 @@ ROUTER = Path(__file__).with_name("streamlit_app.py")
 
 
 def language_ui() -> None:
-    """This session's language: the browser's at first (Accept-Language), then whatever is picked in the sidebar.
+    """This session's language: the browser's at first, then whatever is picked in the sidebar.
 
-    Set before anything is drawn, so the whole page speaks it.
+    The browser's language is the one it reports (``navigator.language``, the first of its preferred
+    languages), else its ``Accept-Language`` header. In a browser they agree; but the header Streamlit
+    keeps is the websocket's, which a browser with its locale set from outside (a test's Chromium since
+    version 150) sends in the browser's own default. Set before anything is drawn, so the whole page speaks it.
     """
     names = i18n.languages()
-    browser = (i18n.from_accept_language(st.context.headers.get("Accept-Language"))
-               or i18n.best_match([st.context.locale or ""]) or i18n.SOURCE)
+    browser = (i18n.best_match([st.context.locale or ""])
+               or i18n.from_accept_language(st.context.headers.get("Accept-Language")) or i18n.SOURCE)
     chosen = st.sidebar.selectbox("Language · 语言", list(names), format_func=names.get,
                                   **remembered("language", browser, options=list(names)))
     i18n.set_language(chosen)

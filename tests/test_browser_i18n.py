@@ -21,7 +21,7 @@ def browser():
 
 def test_a_chinese_browser_gets_chinese_pages_and_an_english_one_english_at_the_same_time(app_url, browser, tmp_path):
     from playwright.sync_api import expect
-    chinese = browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 1000})  # Accept-Language: zh-CN
+    chinese = browser.new_page(locale="zh-CN", viewport={"width": 1400, "height": 1000})  # navigator.language, Accept-Language: zh-CN
     english = browser.new_page(locale="en-US", viewport={"width": 1400, "height": 1000})
     chinese.goto(app_url)
     english.goto(app_url)
