@@ -167,7 +167,10 @@ def start_live_camera(page, app_url: str):
         start = video.get_by_role("button", name="Start the camera")
         if start.count():
             import warnings
-            warnings.warn("the live camera did not connect within 45 s of Start; pressed Start again")  # Counted in
-            start.click()  # the run's warnings summary: how often this happens.
+            # Counted in the run's warnings summary (how often this happens), with what the component showed.
+            shown = " | ".join(video.locator("body").inner_text().split("\n"))[:300]
+            warnings.warn(f"the live camera did not connect within 45 s of Start; pressed Start again. "
+                          f"The video component showed: {shown!r}")
+            start.click()
         expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
     return video
