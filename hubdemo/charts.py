@@ -109,7 +109,8 @@ def runs_overlay(curves: dict[str, list[dict]], metric: str, colours: dict[str, 
     return (
         alt.Chart(data)
         .mark_line(point=True, strokeWidth=2)
-        .encode(x=alt.X("epoch:Q", title=_("Epoch"), axis=alt.Axis(tickMinStep=1, format="d")), y=y,
+        .encode(x=alt.X("epoch:Q", title=_("Epoch"), axis=alt.Axis(tickMinStep=1, format="d"),
+                        scale=alt.Scale(nice=False)), y=y,  # From epoch 1: no rounding down to an epoch 0.
                 color=alt.Color("run:N", title=None, legend=None,
                                 scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
                 tooltip=[alt.Tooltip("run:N", title=_("Run")), alt.Tooltip("epoch:Q", title=_("Epoch")),

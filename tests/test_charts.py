@@ -48,6 +48,7 @@ def test_runs_overlay_draws_one_line_per_run_by_epoch_in_the_colours_of_the_page
     assert charts.runs_overlay(twelve, "val_accuracy", charts.key_colours(twelve)).to_dict()["height"] == spec[
         "height"], "the same plot for two runs or twelve"
     assert spec["encoding"]["y"]["scale"]["domain"] == [0, 1]
+    assert spec["encoding"]["x"]["scale"] == {"nice": False}, "epochs from 1: twenty were drawn from an epoch 0"
     assert charts.runs_overlay(curves, "loss", colours).to_dict()["encoding"]["y"]["title"] == "Training loss"
 
 
