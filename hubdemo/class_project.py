@@ -124,6 +124,14 @@ class ClassProject:
                 self.class_names.remove(name)
             shutil.rmtree(self.folder / name, ignore_errors=True)
 
+    def zip(self) -> bytes:
+        """The photos as a .zip in the tutorial's layout (``class/photo.jpg``), to keep after the lesson.
+
+        Clearing the workspace deletes them; the zip opens again as an uploaded dataset, a ``--data``
+        folder once unpacked, or with the CLI. Names carry no student's mark, only the photo's number.
+        """
+        return datasets.build_zip(self.folder)
+
     def dataset(self) -> datasets.Dataset:
         """The photos so far as a dataset to train on (each class needs two)."""
         return datasets.load_built(self.folder, name=f"class project {self.code}")

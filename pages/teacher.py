@@ -68,9 +68,16 @@ def project_ui() -> None:
                 widgets.show_error(err)
     if project is not None:
         st.fragment(project_photos_ui, run_every=2.0)()
-        if st.button(_("Train on the class's photos"), icon=":material/model_training:", type="primary"):
+        buttons = st.container(horizontal=True)
+        if buttons.button(_("Train on the class's photos"), icon=":material/model_training:", type="primary"):
             st.session_state["kept_dataset_source"] = dataset_picker.PROJECT
             st.switch_page("pages/train.py")
+        buttons.download_button(_("Keep the class's photos (.zip)"), project.zip, on_click="ignore",
+                                file_name=f"class_project_{project.code}.zip", mime="application/zip",
+                                key="project_zip", icon=":material/download:", help=_(
+                                    "One folder per class, as the tutorial's datasets are: upload it on the Train "
+                                    "page (Upload a .zip) in a later lesson. Clearing the workspace deletes the "
+                                    "photos here."))
 
 
 def project_photos_ui() -> None:

@@ -52,6 +52,7 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     project = classroom.project()
     assert project is not None and project.class_names == ["pen", "cup 杯子 ☕"]
     assert any(f"Class project code: `{project.code}`" in m.value for m in at.markdown)
+    assert "Keep the class's photos (.zip)" in [b.proto.label for b in at.get("download_button")]
     project.add_photo("pen", "p1", "a.jpg", jpeg(), by="someone")
     at.run()
     assert [e.label for e in at.expander][:2] == ["pen: 1 photo", "cup 杯子 ☕: 0 photos"]

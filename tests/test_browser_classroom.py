@@ -4,6 +4,7 @@ and a training run killed mid-way that takes nothing else with it."""
 import os
 import re
 import signal
+import zipfile
 from pathlib import Path
 
 import psutil
@@ -129,6 +130,12 @@ def test_a_phone_joins_the_class_project_and_adds_a_photo(classroom, camera_vide
         expect(teacher.get_by_text("cup 杯子 ☕: 1 photo")).to_be_visible(timeout=15_000)
         if SHOTS:
             screenshot(teacher, Path(SHOTS) / "classroom-teacher.png")
+        with teacher.expect_download() as kept:  # The class's photos, to keep after the lesson.
+            teacher.get_by_role("button", name="Keep the class's photos (.zip)").click()
+        assert kept.value.suggested_filename == f"class_project_{code}.zip"
+        with zipfile.ZipFile(kept.value.path()) as photos:
+            (name,) = photos.namelist()
+        assert re.fullmatch(r"cup 杯子 ☕/0000\.\w+", name), "a folder per class; the photo, not who took it"
 
         phone.reload()  # The phone reopens the tab it had put to sleep: the same desk, still in the project.
         wait_for_app_run(phone)

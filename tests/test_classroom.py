@@ -159,6 +159,11 @@ def test_a_class_project_collects_photos_from_many_sessions(tmp_path):
     assert len(mine) == 2
     dataset = project.dataset()
     assert dataset.name == f"class project {project.code}" and dataset.counts == {"cup 杯子 ☕": 2, "pen": 2}
+    kept = project.zip()  # Kept after the lesson, and opened again as an uploaded dataset.
+    with zipfile.ZipFile(io.BytesIO(kept)) as z:
+        assert sorted(z.namelist()) == ["cup 杯子 ☕/0000.jpg", "cup 杯子 ☕/0001.jpg", "pen/0000.jpg", "pen/0001.jpg"]
+    again = datasets.load_zip(kept, name="class_project.zip", dest=tmp_path / "next-lesson")
+    assert again.counts == dataset.counts and sorted(again.class_names) == sorted(project.class_names)
     project.remove(mine[0])
     with pytest.raises(HubDemoError, match="at least 2"):
         project.dataset()
