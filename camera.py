@@ -177,7 +177,7 @@ def recorder_ui(class_names: list[str], key: str, done: str | None = None,
     with controls:
         name = st.selectbox(_("Record photos of"), class_names, key=f"{key}_class")
         default = counts[len(counts) // 2]
-        count = st.segmented_control(_("How many"), counts, default=default, key=f"{key}_count") or default
+        count = st.segmented_control(_("How many"), counts, default=default, key=f"{key}_count", required=True)
         playing = context.state.playing
         pressed = st.button(_("Record {count} photos").format(count=count), icon=":material/radio_button_checked:",
                             type="primary", disabled=not playing or name is None, key=f"{key}_record")

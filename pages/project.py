@@ -45,8 +45,9 @@ def add_ui(project) -> None:
         st.success(st.session_state.pop("project_added"), icon=":material/check:")
     if st.session_state.get("project_refused"):
         widgets.show_error(st.session_state.pop("project_refused"))
-    name = st.segmented_control(_("Add a photo of"), project.class_names, key="project_class",
+    name = st.segmented_control(_("Add a photo of"), project.class_names, key="project_class", required=True,
                                 default=project.class_names[0], format_func=widgets.plain)  # Names as typed.
+    # required: a student tapping the class already chosen keeps it (and the camera), rather than unchoosing it.
     if not name:
         return
     batch = st.session_state.setdefault("project_batch", 0)  # A new key empties the camera and uploader.
