@@ -144,6 +144,11 @@ def _streamer(webrtc, key: str, on_frame):
             media_stream_constraints={"video": CLASSROOM_VIDEO if room.policy().on else VIDEO, "audio": False},
             async_processing=True,
             translations=webrtc_words())
+    except webrtc.webrtc.SignallingTimeoutError:  # The server answers a camera within 10 s, or gives up on it.
+        st.warning(_("The camera did not connect: this computer was too busy to answer it in time (a training "
+                     "run, other cameras). Press **Stop**, then **Start the camera** again."),
+                   icon=":material/hourglass_top:")
+        return None
     except Exception as err:  # A third-party component on a server it does not support.
         st.warning(_("Live video cannot start on this server ({error}). Take snapshots "
                      "with **Camera snapshot** instead.").format(
