@@ -41,14 +41,19 @@ def sweep() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def use_for_this_process() -> Path:
+def use_for_this_process() -> Path | None:
     """Point this process's temp folder (and its children's, through ``TMPDIR``) into the cache.
 
     Call it before TensorFlow writes anything: Python's ``tempfile`` reads the folder on each call, so
     autograph's files land here from then on. Sweeps first, and removes the folder at a normal exit.
+    Where the cache cannot be written (read-only, full), keeps the system's temp folder and returns None:
+    the app still starts, and its pages say what they could not save.
     """
     sweep()
-    folder = new_folder()
+    try:
+        folder = new_folder()
+    except OSError:
+        return None
     tempfile.tempdir = str(folder)
     os.environ["TMPDIR"] = str(folder)
     _OWN.append(folder)

@@ -52,3 +52,16 @@ def test_a_killed_processs_folder_is_swept_and_a_live_ones_kept(tmp_path):
     assert not folder.exists(), "its process has gone"
     assert ours.exists(), "a running process keeps its folder"
     ours.rmdir()
+
+
+def test_a_cache_that_cannot_be_written_leaves_the_temp_folder_as_it_was(tmp_path, monkeypatch):
+    """A read-only or full cache must not stop the server from starting: its pages say what they cannot save."""
+    import tempfile
+
+    from hubdemo import paths
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv(paths.CACHE_ENV, str(blocked / "cache"))
+    before = (tempfile.gettempdir(), os.environ.get("TMPDIR"))
+    assert scratch.use_for_this_process() is None
+    assert (tempfile.gettempdir(), os.environ.get("TMPDIR")) == before
