@@ -5,6 +5,7 @@ a root CI container has; elsewhere the test skips and says why).
 """
 
 import errno
+import re
 import subprocess
 
 import pytest
@@ -13,19 +14,28 @@ from hubdemo import bundled, datasets, paths
 from hubdemo.errors import HubDemoError
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 2 MB disk: too small for a model, enough for a photo or two."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)],
+def _mounted(folder, options: str):
+    """A tmpfs mounted at ``folder`` with ``options``, unmounted after; skips where mounting is not allowed."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs to fill up here: {mounted.stderr.strip() or mounted.returncode}")
     try:
-        yield disk
+        yield folder
     finally:
-        subprocess.run(["umount", str(disk)], check=True)
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB disk: too small for a model, enough for a photo or two."""
+    yield from _mounted(tmp_path / "disk", "size=2m")
+
+
+@pytest.fixture
+def read_only_disk(tmp_path):
+    yield from _mounted(tmp_path / "read-only", "ro,size=1m")
 
 
 @pytest.fixture
@@ -76,3 +86,16 @@ def test_tensorflows_own_disk_errors_are_put_in_words():
     assert paths.write_problem(OSError(errno.EROFS, "Read-only file system")) == "the disk is read-only"
     assert paths.write_problem(tf.errors.InvalidArgumentError(None, None, "shapes differ")) is None
     assert paths.write_problem(ValueError("No such thing")) is None
+
+
+def test_an_app_whose_cache_is_read_only_starts_and_its_page_says_why_there_is_no_model(read_only_disk):
+    """The server's own temp folder goes in the cache (hubdemo.scratch): where it cannot, the server still starts."""
+    from playwright.sync_api import expect
+
+    from browser import browser_page, streamlit_server, wait_for_app_run
+    with streamlit_server(env={paths.CACHE_ENV: str(read_only_disk)}) as url, browser_page() as page:
+        page.goto(url)
+        wait_for_app_run(page)
+        expect(page.get_by_text(re.compile(r"EfficientNet-Lite0 could not be built into .*: the disk is read-only\. "
+                                           r".*HUBDEMO_CACHE_DIR"))).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
