@@ -41,8 +41,12 @@ def warm_up() -> None:
         import room
         if room.policy().on:
             room.trainers().warm()  # The class's training workers load TensorFlow now, not at the first run.
-    except Exception:  # The page loads the model again and shows any error to the user.
-        LOG.exception("warming up the default model failed")
+    except Exception as err:  # The page loads the model again and shows any error to the user.
+        from hubdemo.errors import HubDemoError
+        if isinstance(err, HubDemoError):  # Already a sentence for people (a full disk, no model): no traceback.
+            LOG.warning("warming up the default model failed: %s", err)
+        else:
+            LOG.exception("warming up the default model failed")
 
 
 @asynccontextmanager

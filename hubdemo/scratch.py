@@ -32,10 +32,14 @@ def new_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root()))
 
 
+LEGACY = "trainers"  # Where hubdemo 0.2 put its training workers' temp folders, named the same way.
+
+
 def sweep() -> None:
-    """Remove the folders of servers that have gone (killed, so they could not clean up)."""
+    """Remove the folders of servers that have gone (killed, so they could not clean up), here and where
+    earlier versions kept them."""
     import psutil
-    for folder in root().glob("*-*"):
+    for folder in [*root().glob("*-*"), *(paths.cache_dir() / LEGACY).glob("*-*")]:
         pid = folder.name.split("-")[0]
         if not (pid.isdigit() and psutil.pid_exists(int(pid))):
             shutil.rmtree(folder, ignore_errors=True)

@@ -99,3 +99,12 @@ def test_an_app_whose_cache_is_read_only_starts_and_its_page_says_why_there_is_n
         expect(page.get_by_text(re.compile(r"EfficientNet-Lite0 could not be built into .*: the disk is read-only\. "
                                            r".*HUBDEMO_CACHE_DIR"))).to_be_visible(timeout=60_000)
         expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_a_cache_folder_under_a_file_is_put_in_words(tmp_path, monkeypatch):
+    """HUBDEMO_CACHE_DIR pointing below a file (a typo, a leftover): the message says so and how to fix it."""
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "a-file" / "cache"))
+    with pytest.raises(HubDemoError, match=r"could not be built into .*: a file stands where a folder should be "
+                                           r"\(check HUBDEMO_CACHE_DIR\)"):
+        bundled.ensure_built()

@@ -1,6 +1,7 @@
 """Temp folders in the app's cache: what TensorFlow writes to the temp folder stays out of /tmp."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -52,6 +53,19 @@ def test_a_killed_processs_folder_is_swept_and_a_live_ones_kept(tmp_path):
     assert not folder.exists(), "its process has gone"
     assert ours.exists(), "a running process keeps its folder"
     ours.rmdir()
+
+
+def test_folders_left_where_earlier_versions_kept_them_are_swept_too():
+    """hubdemo 0.2's training workers kept theirs in cache/trainers: a killed server's stay no longer."""
+    from hubdemo import paths
+    legacy = paths.cache_dir() / scratch.LEGACY
+    gone, running = legacy / "999999999-abc", legacy / f"{os.getpid()}-def"
+    for folder in (gone, running):
+        folder.mkdir(parents=True)
+        (folder / "__autograph_generated_file1.py").write_text("pass")
+    scratch.sweep()
+    assert not gone.exists() and running.exists()
+    shutil.rmtree(legacy)
 
 
 def test_a_cache_that_cannot_be_written_leaves_the_temp_folder_as_it_was(tmp_path, monkeypatch):
