@@ -169,8 +169,9 @@ def start_live_camera(page, app_url: str):
             import warnings
             # Counted in the run's warnings summary (how often this happens), with what the component showed.
             shown = " | ".join(video.locator("body").inner_text().split("\n"))[:300]
+            alerts = " | ".join(page.get_by_test_id("stAlert").all_inner_texts())[:300]
             warnings.warn(f"the live camera did not connect within 45 s of Start; pressed Start again. "
-                          f"The video component showed: {shown!r}")
+                          f"The video component showed: {shown!r}; the page's notices: {alerts!r}")
             start.click()
         expect(page.get_by_text("predictions a second")).to_be_visible(timeout=60_000)
     return video
