@@ -53,9 +53,14 @@ def languages() -> dict[str, str]:
 
 @functools.cache
 def _own_name(code: str) -> str:
-    """The catalogue's ``Language-Team`` if it names the language, else Babel's name of it in itself."""
-    team = _header(code, "Language-Team").split("<")[0].strip()
-    if team:
+    """The catalogue's ``Language-Team`` if it names the language, else Babel's name of it in itself.
+
+    ``pybabel init`` fills the team with the code and a placeholder address (``fr <LL@li.org>``): that
+    names nothing, so a new catalogue is offered as Babel calls it (``français``) until its team is set.
+    """
+    team, _sep, address = _header(code, "Language-Team").partition("<")
+    team = team.strip()
+    if team and team.replace("-", "_") != code and "LL@li.org" not in address:
         return team
     from babel import Locale
     locale = Locale.parse(code)

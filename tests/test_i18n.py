@@ -35,6 +35,38 @@ def test_simplified_chinese_is_offered_with_its_own_name():
     assert i18n.languages() == {"en": "English", "zh_CN": "简体中文"}
 
 
+@pytest.fixture
+def a_new_language(tmp_path, monkeypatch):
+    """The README's *Add a language*, done: ``pybabel init … -l fr`` on a copy of the catalogues, one string
+    translated. The catalogues are read once per process, so their caches are emptied before and after."""
+    import shutil
+    locale = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale)
+    subprocess.run(["pybabel", "init", "-D", "hubdemo", "-i", str(locale / "hubdemo.pot"), "-d", str(locale), "-l", "fr"],
+                   check=True, capture_output=True)
+    po = locale / "fr" / "LC_MESSAGES" / "hubdemo.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgid "Train"\nmsgstr ""', 'msgid "Train"\nmsgstr "Entraîner"'),
+                  encoding="utf-8")
+    caches = (i18n.languages, i18n._own_name, i18n._read, i18n.translations)
+    for cache in caches:
+        cache.cache_clear()
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    yield
+    monkeypatch.undo()
+    for cache in caches:
+        cache.cache_clear()
+
+
+def test_a_catalogue_made_as_the_readme_says_is_offered_by_its_own_name_and_spoken(a_new_language):
+    """One file adds a language: offered in the sidebar as it calls itself (not as the code ``pybabel init``
+    writes into its header), chosen by a French browser, its translated strings used and the rest in English."""
+    assert i18n.languages() == {"en": "English", "fr": "français", "zh_CN": "简体中文"}
+    assert i18n.from_accept_language("fr-FR,fr;q=0.9,en;q=0.8") == "fr"
+    with i18n.speaking("fr"):
+        assert _("Train") == "Entraîner"
+        assert _("Stop") == "Stop"
+
+
 @pytest.mark.parametrize("header, expected", [
     ("zh-CN,zh;q=0.9,en;q=0.8", "zh_CN"), ("zh", "zh_CN"), ("zh-TW,en;q=0.5", "zh_CN"),
     ("en-US,en;q=0.9,zh-CN;q=0.8", "en"), ("fr-FR,fr;q=0.9", None), ("", None), (None, None),
