@@ -12,6 +12,7 @@ import sys
 import streamlit as st
 
 import hubdemo  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+import warmup  # Before the app's modules: it quiets Streamlit's notes about code run outside a page.
 import room
 from hubdemo.i18n import _
 
@@ -95,7 +96,6 @@ def _close_on_exec() -> None:
 if __name__ == "__main__":
     frame()
 else:  # Imported by `streamlit run` to find the server: warm up while it starts.
-    import warmup
     from hubdemo import scratch
 
     serve_classroom()  # May start the server again (the same process id): take the temp folder after it.

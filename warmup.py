@@ -49,6 +49,22 @@ def warm_up() -> None:
             LOG.exception("warming up the default model failed")
 
 
+class _QuietOutsideAPage(logging.Filter):
+    """Drops Streamlit's notes that code runs outside a page: "missing ScriptRunContext" from the warm-up
+    thread, and "No runtime found" from the cached functions defined while the server imports the app (it
+    checks their settings before its runtime exists; they use the runtime's caches once it does). Both are
+    true by design, and alarming in the terminal a teacher starts a class from."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD and not record.getMessage().startswith("No runtime found")
+
+
+THREAD = "hubdemo-warmup"
+for _name in ("streamlit.runtime.scriptrunner_utils.script_run_context", "streamlit.runtime.caching.cache_data_api",
+              "streamlit.runtime.caching.cache_resource_api"):
+    logging.getLogger(_name).addFilter(_QuietOutsideAPage())
+
+
 @asynccontextmanager
 async def lifespan(app):
     """``st.App``'s start-up and shut-down hook: begin warming up once the server is up, and serve at once;
@@ -58,7 +74,7 @@ async def lifespan(app):
     signal, without Python's exit handlers: this hook is where the workers still get closed and TensorFlow's
     temp files removed (:mod:`hubdemo.scratch`).
     """
-    threading.Thread(target=warm_up, name="hubdemo-warmup", daemon=True).start()
+    threading.Thread(target=warm_up, name=THREAD, daemon=True).start()
     yield
     import room
     from hubdemo import scratch

@@ -38,10 +38,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(*app_args, timeout=120, env=None, stop=signal.SIGINT):
+def streamlit_server(*app_args, timeout=120, env=None, stop=signal.SIGINT, output: list | None = None):
     """Serve streamlit_app.py headless on a free port; yields its URL; prints its output on the way out.
 
-    ``stop``: the signal that ends it. By default Ctrl+C's, as a teacher stops it.
+    ``stop``: the signal that ends it. By default Ctrl+C's, as a teacher stops it. ``output``: a list that
+    gets the lines the server wrote to its terminal, once it has stopped.
     """
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
@@ -76,7 +77,10 @@ def streamlit_server(*app_args, timeout=120, env=None, stop=signal.SIGINT):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.seek(0)
-        errors = [line for line in log.read().splitlines() if "Traceback" in line or "Error" in line]
+        lines = log.read().splitlines()
+        if output is not None:
+            output.extend(lines)
+        errors = [line for line in lines if "Traceback" in line or "Error" in line]
         if errors:  # Shown with the test's output, to explain a failure.
             print("streamlit server reported:", *errors[-20:], sep="\n")
         log.close()
