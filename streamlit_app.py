@@ -14,6 +14,7 @@ import streamlit as st
 import hubdemo  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
 import warmup  # Before the app's modules: it quiets Streamlit's notes about code run outside a page.
 import room
+from hubdemo import i18n
 from hubdemo.i18n import _
 
 
@@ -69,15 +70,21 @@ def serve_classroom() -> None:
         return
     addresses = classroom.lan_addresses()
     if not room.https():
+        # Streamlit has already printed its plain http address above: say that it is not the class's.
+        print(_("  hubdemo classroom: starting again with HTTPS for the school network (not the address "
+                "above)…"), flush=True)
         argv = list(sys.orig_argv)
         at = argv.index("run") + 1  # Flags go right after `run`, before the script and its options.
         _close_on_exec()
         os.execv(sys.executable, [sys.executable, *argv[1:at], *classroom.serve_flags(policy, addresses), *argv[at:]])
     urls = [classroom.join_url(a, room.port()) for a in addresses] or [classroom.join_url("localhost", room.port())]
-    print(f"\n  hubdemo classroom. Students open {' or '.join(urls)}\n"
-          f"  (same network; the browser warns once about the self-made certificate: Advanced, Proceed).\n"
-          f"  Certificate fingerprint: {classroom.fingerprint(st.get_option('server.sslCertFile'))}\n"
-          f"  Teacher's page: {urls[0]}teacher  passphrase: {policy.passphrase}\n", flush=True)
+    print("\n" + _("  hubdemo classroom. Students open {addresses}\n"
+                   "  (same network; the browser warns once about the self-made certificate: Advanced, Proceed).\n"
+                   "  Certificate fingerprint: {fingerprint}\n"
+                   "  Teacher's page: {teacher}  passphrase: {passphrase}").format(
+                           addresses=i18n.word_list(urls, style="or"), fingerprint=classroom.fingerprint(
+                                   st.get_option("server.sslCertFile")),
+                           teacher=f"{urls[0]}teacher", passphrase=policy.passphrase) + "\n", flush=True)
     print(classroom.qr_terminal(urls[0]), flush=True)
 
 

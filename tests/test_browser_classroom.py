@@ -202,6 +202,24 @@ def test_a_training_run_killed_midway_leaves_the_server_and_the_others_working(c
         expect(carl.get_by_test_id("stException")).to_have_count(0)
 
 
+@pytest.mark.parametrize("language, lines", [
+    ("C.UTF-8", ["starting again with HTTPS for the school network (not the address above)",
+                 "Students open https://", "Teacher's page: https://", "passphrase: tulip"]),
+    ("zh_CN.UTF-8", ["正在以 HTTPS 为学校网络重新启动（不是上面的地址）", "学生打开 https://", "教师页面：https://",
+                     "口令：tulip"])], ids=["English", "简体中文"])
+def test_the_teachers_terminal_says_how_the_class_joins_in_its_language(bundled_dir, colours_dir, language, lines):
+    """What the teacher reads when the class starts: Streamlit's own plain-http address first (printed before
+    the app can restart it with HTTPS), then the class's address, the passphrase and a QR code of the address."""
+    said = []
+    with streamlit_server("--classroom", "--data", str(colours_dir), "--passphrase", "tulip", "--trainers", "1",
+                          env={"LANG": language, "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}, output=said):
+        pass
+    text = "\n".join(said)
+    for line in lines:
+        assert line in text, text[-3000:]
+    assert re.search(r"https://\S+:\d+/teacher", text) and "▄▄▄▄▄" in text, "the address and its QR code"
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl+C", "kill"])
 def test_a_stopped_classroom_takes_its_training_workers_and_their_files_along(bundled_dir, colours_dir, stop):
     """Workers are killed, never exit on their own: their temp folder (TensorFlow's autograph files) goes too."""
