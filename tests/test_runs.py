@@ -43,8 +43,11 @@ def test_the_runs_table_row_follows_a_run_while_it_trains():
     for epoch, accuracy in enumerate((0.6, 0.75)):
         run.begin_epoch(epoch, 10)
         run.record_epoch({"loss": 1.0, "val_accuracy": accuracy})
-    row = run.summary()
+    row = run.summary("EfficientNet-Lite0")
     assert (row["Validation accuracy"], row["Epochs"], row["Status"]) == (0.75, "2 of 5", "training")
+    # What a comparison reads across comes first, before the table scrolls: the data, the model, the accuracy.
+    assert list(row)[:4] == ["Run", "Dataset", "Feature extractor", "Validation accuracy"]
+    assert row["Feature extractor"] == "EfficientNet-Lite0"
 
 
 def test_a_running_run_is_not_offered_as_a_model():
