@@ -52,7 +52,7 @@ def typed(text: str) -> str:
 WRITE_ERRORS = {errno.ENOSPC: N_("the disk is full"), errno.EDQUOT: N_("the disk quota is used up"),
                 errno.EROFS: N_("the disk is read-only"), errno.EACCES: N_("permission denied"),
                 errno.EPERM: N_("permission denied"),
-                errno.ENOTDIR: N_("a file stands where a folder should be (check HUBDEMO_CACHE_DIR)")}
+                errno.ENOTDIR: N_("part of its path is a file, not a folder")}
 
 
 def write_problem(err: BaseException) -> str | None:

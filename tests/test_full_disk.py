@@ -77,6 +77,14 @@ def test_an_export_to_a_full_disk_says_so_and_leaves_nothing(colours_run, small_
     assert list(small_disk.iterdir()) == [] and colours_run.export_folder == before
 
 
+def test_an_export_folder_below_a_file_says_so_and_which_setting_to_change(colours_run, tmp_path):
+    from hubdemo import export
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(HubDemoError, match=r"The export could not be written to .*: part of its path is a file, not a "
+                                           r"folder\. .*\(HUBDEMO_EXPORTS_DIR\)"):
+        export.export_run(colours_run, tmp_path / "a-file" / "exports" / "colours-run-1")
+
+
 def test_tensorflows_own_disk_errors_are_put_in_words():
     """TensorFlow's errors carry no errno: the system's words inside the message are what tell."""
     from hubdemo.tf import tf
@@ -105,6 +113,6 @@ def test_a_cache_folder_under_a_file_is_put_in_words(tmp_path, monkeypatch):
     """HUBDEMO_CACHE_DIR pointing below a file (a typo, a leftover): the message says so and how to fix it."""
     (tmp_path / "a-file").write_text("not a folder")
     monkeypatch.setenv(paths.CACHE_ENV, str(tmp_path / "a-file" / "cache"))
-    with pytest.raises(HubDemoError, match=r"could not be built into .*: a file stands where a folder should be "
-                                           r"\(check HUBDEMO_CACHE_DIR\)"):
+    with pytest.raises(HubDemoError, match=r"could not be built into .*: part of its path is a file, not a "
+                                           r"folder\. .*set HUBDEMO_CACHE_DIR to a folder"):
         bundled.ensure_built()
