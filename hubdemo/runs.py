@@ -218,14 +218,15 @@ class Run:
         c = self.config
         accuracy = (self.evaluation.accuracy if self.evaluation is not None
                     else snap.epochs[-1].get("val_accuracy") if snap.epochs else None)
-        # What went in (the data, the model) and what came out first: what a comparison of runs reads across.
+        # In view first, before the table scrolls sideways: what a comparison of runs reads across (the data,
+        # the model, the accuracy, the learning rate) and how far each run has got.
         return {_("Run"): self.number, _("Dataset"): _(self.dataset_name),
                 _("Feature extractor"): feature_name or self.feature_handle, _("Validation accuracy"): accuracy,
                 _("Learning rate"): c.learning_rate,
                 _("Epochs"): _("{done} of {epochs}").format(done=len(snap.epochs), epochs=c.epochs),
-                _("Batch size"): c.batch_size, _("Dropout"): c.dropout, _("Augmentation"): c.augment,
-                _("Fine-tuning"): c.fine_tune, _("Seed"): c.seed, _("Seconds"): round(self.seconds or snap.elapsed, 1),
-                _("Status"): status_words(snap.status), _("Model in memory"): self.model is not None}
+                _("Status"): status_words(snap.status), _("Batch size"): c.batch_size, _("Dropout"): c.dropout,
+                _("Augmentation"): c.augment, _("Fine-tuning"): c.fine_tune, _("Seed"): c.seed,
+                _("Seconds"): round(self.seconds or snap.elapsed, 1), _("Model in memory"): self.model is not None}
 
     def matches(self, dataset_key: str, config: TrainConfig, feature_handle: str) -> bool:
         """True when this run used exactly this data, these settings and this model."""

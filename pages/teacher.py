@@ -9,7 +9,7 @@ import dataset_picker
 import model_picker
 import room
 import widgets
-from hubdemo import charts, class_project, classroom, desks, live, runs
+from hubdemo import charts, class_project, classroom, desks, live, models, runs
 from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _, sentences
 from hubdemo.workspace import MB
@@ -126,6 +126,7 @@ def runs_ui() -> None:
         run = by_key[chosen]
         snap = run.snapshot()
         st.markdown(f"#### {widgets.plain(chosen)}")
+        st.caption(widgets.plain(run.describe(models.short_name(run.feature_handle))))  # What produced it.
         if snap.batches:
             loss, accuracy = st.columns(2)
             loss.altair_chart(charts.training_curve(snap.batches, snap.epochs, "loss"))

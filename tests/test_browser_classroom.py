@@ -349,7 +349,8 @@ def test_the_class_model_reaches_the_phones_and_outlives_a_restart(bundled_dir, 
             expect(other.get_by_test_id("stMain")).to_contain_text(projected)
             other.get_by_test_id("stButtonGroup").get_by_text(projected).click()  # Shown to the class:
             wait_for_app_run(other)
-            expect(other.get_by_text("Confusion matrix")).to_be_visible()  # its curves and results.
+            expect(other.get_by_text("Confusion matrix")).to_be_visible()  # its curves and results,
+            expect(other.get_by_text(re.compile(r"\d+ epochs · batch size \d+ · .*EfficientNet-Lite0"))).to_be_visible()  # and what made them.
             expect(other.get_by_test_id("stVegaLiteChart").filter(has_text="Training step").first).to_be_visible()
             other.close()
             teacher.goto(f"{second}/teacher?{teacher_desk}")  # The teacher reloads their tab: the same desk,

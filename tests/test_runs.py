@@ -45,8 +45,9 @@ def test_the_runs_table_row_follows_a_run_while_it_trains():
         run.record_epoch({"loss": 1.0, "val_accuracy": accuracy})
     row = run.summary("EfficientNet-Lite0")
     assert (row["Validation accuracy"], row["Epochs"], row["Status"]) == (0.75, "2 of 5", "training")
-    # What a comparison reads across comes first, before the table scrolls: the data, the model, the accuracy.
-    assert list(row)[:4] == ["Run", "Dataset", "Feature extractor", "Validation accuracy"]
+    # In view before the table scrolls: what a comparison reads across, and how far the run has got.
+    assert list(row)[:7] == ["Run", "Dataset", "Feature extractor", "Validation accuracy", "Learning rate", "Epochs",
+                             "Status"]
     assert row["Feature extractor"] == "EfficientNet-Lite0"
 
 
