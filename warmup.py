@@ -56,7 +56,9 @@ class _QuietOutsideAPage(logging.Filter):
     true by design, and alarming in the terminal a teacher starts a class from."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.threadName != THREAD and not record.getMessage().startswith("No runtime found")
+        message = record.getMessage()
+        return not (message.startswith("No runtime found")
+                    or (record.threadName == THREAD and "missing ScriptRunContext" in message))
 
 
 THREAD = "hubdemo-warmup"
