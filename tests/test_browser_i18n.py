@@ -60,7 +60,11 @@ def test_a_chinese_browser_gets_chinese_pages_and_an_english_one_english_at_the_
 
 
 def generated(page, selector: str) -> str:
-    """The text a style sheet shows after the element (CSS ``::after``), as CSS gives it: quoted, or ``none``."""
+    """The text a style sheet shows after the element (CSS ``::after``), as CSS gives it: quoted, or ``none``.
+
+    Waits for the element first (``eval_on_selector`` does not): a page still rerunning may not have drawn it.
+    """
+    page.locator(selector).first.wait_for(state="attached", timeout=60_000)
     return page.eval_on_selector(selector, "e => getComputedStyle(e, '::after').content")
 
 
