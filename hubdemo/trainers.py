@@ -230,6 +230,9 @@ class _RelayRun(Run):
 
 def _serve(conn) -> None:
     """The worker's life: load TensorFlow once, then train each job sent, listening for Stop meanwhile."""
+    # Ctrl+C in the teacher's terminal reaches every process of the app, this one too: the server stops its
+    # workers itself (and a worker whose server has gone ends at once, below), without a traceback each.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(NICE)
     except OSError:

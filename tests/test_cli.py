@@ -49,6 +49,8 @@ def test_bad_model_handle_is_one_line_on_stderr_without_traceback(photos, tmp_pa
     done = run_cli("classify", str(photos / "hopper.jpg"), "--model", str(tmp_path), "--json")
     assert done.returncode == 1
     assert "not a SavedModel folder" in done.stderr and "Traceback" not in done.stderr
+    # Only that line: TensorFlow's start-up notes (oneDNN, "CUDA error: failed call to cuInit") are held back.
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert done.stdout == ""
 
 

@@ -95,6 +95,24 @@ def test_a_killed_worker_fails_only_its_own_run(pool, colours_dir, extractor):
     assert after.status == "done" and after.evaluation.accuracy == 1.0
 
 
+def test_ctrl_c_in_the_teachers_terminal_leaves_stopping_the_workers_to_the_server(colours_dir, extractor, capfd):
+    # The terminal's Ctrl+C signals every process of the app: a worker must not die on it with a traceback
+    # in the teacher's terminal; the server, stopping, closes its workers itself.
+    data = datasets.load_folder(colours_dir)
+    own = trainers.TrainerPool(slots=1)  # Its own worker, so that this test reads what the worker writes.
+    try:
+        first = own.submit(data, new_run(data, extractor), extractor)
+        wait_until_finished(first)
+        (pid,) = own.workers()
+        os.kill(pid, signal.SIGINT)
+        second = own.submit(data, new_run(data, extractor), extractor)
+        wait_until_finished(second)
+        assert second.status == "done" and own.workers() == [pid], "the same worker trains on"
+    finally:
+        own.close()
+    assert "Traceback" not in capfd.readouterr().err
+
+
 def test_scratch_folders_of_a_server_that_is_gone_are_swept_when_a_pool_starts():
     root = hubdemo_scratch.root()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
