@@ -36,8 +36,11 @@ def frame() -> None:
         pages += [st.Page("pages/project.py", title=_("Class project"), icon=":material/groups:", url_path="project"),
                   st.Page("pages/teacher.py", title=_("Teacher"), icon=":material/school:", url_path="teacher")]
         room.register(model_picker.runs())
+    # The tab's icon before the navigation: an emoji is drawn in the browser, whereas a page's Material icon
+    # would become the tab's icon from Google's font server, which an offline classroom cannot reach.
+    st.set_page_config(page_icon="🌼", layout="wide")
     page = st.navigation(pages)
-    st.set_page_config(page_title=f"hubdemo · {page.title}", page_icon=":material/local_florist:", layout="wide")
+    st.set_page_config(page_title=f"hubdemo · {page.title}")
     with st.sidebar:
         st.caption(
             _("**hubdemo** turns TensorFlow's *Transfer learning with TensorFlow Hub* tutorial into "

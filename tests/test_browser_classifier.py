@@ -40,3 +40,16 @@ def test_uploading_photos_shows_their_predictions_and_a_clear_message_for_a_brok
     expect(page.get_by_role("heading", name="military uniform")).to_have_count(0)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "classifier.png"), full_page=True)
+
+
+def test_no_page_asks_anything_of_the_internet(app_url):
+    """Offline laptops, and tests that talk only to localhost: every request of every page goes to this server
+    (a page's Material icon as the tab's icon was fetched from Google's font server)."""
+    outside = []
+    with browser_page() as page:
+        page.on("request", lambda r: None if r.url.startswith((app_url, "data:", "blob:")) else outside.append(r.url))
+        for path in ("", "/grid", "/train", "/inside"):
+            page.goto(app_url + path)
+            wait_for_app_run(page)
+            page.wait_for_timeout(1000)  # The tab's icon is set after the page's first run.
+    assert outside == []
