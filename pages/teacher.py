@@ -14,6 +14,8 @@ from hubdemo.errors import HubDemoError
 from hubdemo.i18n import _, sentences
 from hubdemo.workspace import MB
 
+REFRESH_SECONDS = 3.0  # Who is here, every student's runs (a projected run's curves move as it trains), the workspace.
+
 widgets.use_router()
 st.title(_("Teacher"))
 
@@ -93,7 +95,7 @@ def project_photos_ui() -> None:
 
 
 def runs_ui() -> None:
-    """Every session's runs; pick one to show its curves and results to the class."""
+    """Every session's runs, and who is here; pick a run to show its curves and results to the class."""
     st.subheader(_("Every student's runs"))
     sessions = room.live_sessions()
     rows, by_key = [], {}
@@ -112,15 +114,18 @@ def runs_ui() -> None:
     if len(sessions) > connected:  # A closed tab's desk waits for a reload (desks.KEEP_SECONDS).
         words.append(_("{count} closed in the last {minutes} minutes: their runs stay here until then.").format(
             count=widgets.count(len(sessions) - connected, 'session'), minutes=desks.KEEP_SECONDS // 60))
-    if not rows:
-        st.info(_("No runs yet. Runs appear here as students train."))
-        st.caption(sentences(*words))
-        return
     # Right under the heading, who is here below it: the table's toolbar, drawn over what is above it, covers no names.
-    st.dataframe(rows, hide_index=True, column_config={
-        _("Validation accuracy"): st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
+    # Drawn empty too, its columns saying what will come: the browser then fetches the table's code with the page.
+    # (Fetched first during one of this list's refreshes, it failed in Chromium, over the classroom's HTTPS, every
+    # time we tried: "Unable to preload CSS", net::ERR_TOO_MANY_RETRIES.)
+    st.dataframe(rows or {column: [] for column in (_("Who"), _("Run"), _("Status"), _("Validation accuracy"))},
+                 hide_index=True, column_config={_("Validation accuracy"): st.column_config.ProgressColumn(
+                     format="%.1f%%", min_value=0.0, max_value=100.0)})
+    if not rows:
+        st.caption(sentences(_("No runs yet. Runs appear here as students train."), *words))
+        return
     st.caption(sentences(*words))
-    # Buttons, not a drop-down: the class project's counts refresh every two seconds and would close one.
+    # Buttons, not a drop-down: this list refreshes every few seconds, and would close one.
     chosen = st.pills(_("Show one to the class"), list(by_key), format_func=widgets.plain, key="projected_run")
     if chosen:
         run = by_key[chosen]
@@ -160,5 +165,6 @@ def workspace_ui() -> None:
 if unlock_ui():
     join_ui()
     project_ui()
-    runs_ui()
-    workspace_ui()
+    # Both change while the teacher only watches (students join, train, start cameras): redrawn every few seconds.
+    st.fragment(runs_ui, run_every=REFRESH_SECONDS)()
+    st.fragment(workspace_ui, run_every=REFRESH_SECONDS)()

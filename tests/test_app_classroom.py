@@ -28,11 +28,15 @@ def test_the_teachers_page_opens_only_with_the_passphrase_and_runs_the_class_pro
     at.text_input(key="passphrase").input("tulip")
     at.button[0].click().run()
     assert [s.value for s in at.subheader][:2] == ["Class project", "Every student's runs"]
-    assert any(c.value.startswith("1 session connected: The teacher.") for c in at.caption), "who is here"
+    assert any(c.value == "No runs yet. Runs appear here as students train. 1 session connected: The teacher."
+               for c in at.caption), "who is here"
+    # The table is there before any run, its columns saying what will come (and its code loaded with the page).
+    (table,) = at.dataframe
+    assert list(table.value.columns) == ["Who", "Run", "Status", "Validation accuracy"] and table.value.empty
     import room
     monkeypatch.setattr(room, "student_name", lambda sid: "[Li](http://e.vil) **big**")  # Names are typed by students.
     at.run()
-    assert any(c.value.startswith(r"1 session connected: \[Li\](<http://e.vil>) \*\*big\*\*.") for c in at.caption), \
+    assert any(r"1 session connected: \[Li\](<http://e.vil>) \*\*big\*\*." in c.value for c in at.caption), \
         [c.value for c in at.caption]
     monkeypatch.undo()
     slots = classroom.trainers().slots

@@ -129,6 +129,8 @@ def test_a_phone_joins_the_class_project_and_adds_a_photo(classroom, camera_vide
             screenshot(phone, Path(SHOTS) / "classroom-phone.png")
         # The teacher's page counts it (refreshed every two seconds), with the student's name.
         expect(teacher.get_by_text("cup 杯子 ☕: 1 photo")).to_be_visible(timeout=15_000)
+        # And who is here, without the teacher touching the page (it last ran before Mei came).
+        expect(teacher.get_by_text("2 sessions connected: The teacher and Mei.")).to_be_visible(timeout=15_000)
         if SHOTS:
             screenshot(teacher, Path(SHOTS) / "classroom-teacher.png")
         with teacher.expect_download() as kept:  # The class's photos, to keep after the lesson.
