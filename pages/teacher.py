@@ -98,14 +98,15 @@ def runs_ui() -> None:
     """Every session's runs, and who is here; pick a run to show its curves and results to the class."""
     st.subheader(_("Every student's runs"))
     sessions = room.live_sessions()
+    accuracy = _("Validation accuracy")
+    columns = (_("Who"), _("Run"), _("Status"), accuracy)
     rows, by_key = [], {}
     for sid, entry in sessions.items():
+        name = room.student_name(sid)
         for run in entry.runs.runs:
-            key = f"{room.student_name(sid)} · {run.label}"
-            by_key[key] = run
-            snap = run.snapshot()
-            rows.append({_("Who"): room.student_name(sid), _("Run"): run.label, _("Status"): runs.status_words(snap.status),
-                         _("Validation accuracy"): run.evaluation.accuracy * 100 if run.evaluation else None})
+            by_key[f"{name} · {run.label}"] = run
+            rows.append(dict(zip(columns, (name, run.label, runs.status_words(run.snapshot().status),
+                                           run.evaluation.accuracy * 100 if run.evaluation else None))))
     here = sorted(room.connected_of(sessions), key=lambda sid: (not sessions[sid].teacher, room.student_name(sid)))
     connected = len(here)
     words = [_("{count} connected: {names}.").format(count=widgets.count(connected, 'session'),
@@ -118,9 +119,8 @@ def runs_ui() -> None:
     # Drawn empty too, its columns saying what will come: the browser then fetches the table's code with the page.
     # (Fetched first during one of this list's refreshes, it failed in Chromium, over the classroom's HTTPS, every
     # time we tried: "Unable to preload CSS", net::ERR_TOO_MANY_RETRIES.)
-    st.dataframe(rows or {column: [] for column in (_("Who"), _("Run"), _("Status"), _("Validation accuracy"))},
-                 hide_index=True, column_config={_("Validation accuracy"): st.column_config.ProgressColumn(
-                     format="%.1f%%", min_value=0.0, max_value=100.0)})
+    st.dataframe(rows or {column: [] for column in columns}, hide_index=True, column_config={
+        accuracy: st.column_config.ProgressColumn(format="%.1f%%", min_value=0.0, max_value=100.0)})
     if not rows:
         st.caption(sentences(_("No runs yet. Runs appear here as students train."), *words))
         return
